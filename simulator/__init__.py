@@ -1,0 +1,61 @@
+"""overspend: Monte Carlo risk simulator for council social care budgets.
+
+The Python API used by the command line and by notebooks::
+
+    import simulator
+    config = simulator.load_config("configs/example_county.toml")
+    ds = simulator.run(config, draws=10_000, seed=7)
+    ds["overspend"].sel(service="total", financial_year="2024/25")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ._version import __version__
+from .config import Config, ConfigError, load_config, loads_config
+
+__all__ = ["Config", "ConfigError", "__version__", "load_config", "loads_config", "run"]
+
+
+def run(
+    config: Config | str | Path,
+    draws: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+):
+    """Simulate a council's budgets and return the results Dataset.
+
+    Parameters
+    ----------
+    config : Config or path
+        A validated config, or the path of a TOML file.
+    draws : int, optional
+        Monte Carlo draws (default: the config's ``[run] draws``).
+    seed : int, optional
+        Seed (default: the config's ``[run] seed``).
+    threads : int, optional
+        Worker threads; never changes the results.
+    progress : callable, optional
+        Called with the number of draws finished, once per chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        See the results contract in the README.
+    """
+    from .engine import simulate
+    from .model import build_plan
+    from .results import build_dataset
+
+    if not isinstance(config, Config):
+        config = load_config(config)
+    draws = config.run.draws if draws is None else int(draws)
+    seed = config.run.seed if seed is None else int(seed)
+    if draws < 1:
+        raise ValueError(f"draws = {draws}: must be at least 1")
+    plan = build_plan(config)
+    sim = simulate(plan, draws, seed, threads=threads, progress=progress)
+    return build_dataset(plan, sim, seed, draws)

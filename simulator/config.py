@@ -1,0 +1,620 @@
+"""Council configuration: TOML in, typed and validated objects out.
+
+Every mistake in a config becomes a :class:`ConfigError` whose lines each name
+the file, the field path, the value given and what is allowed, e.g.::
+
+    county.toml: services.childrens_homes.length.median_weeks = -3: must be > 0 (weeks)
+
+The field-by-field reference, with units, is ``docs/config.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+
+from .calendar import fy_label, parse_fy
+from .distributions import Fixed, Param, Support, parse_param, support
+
+# What each kind of uncertain field allows. Units appear in error messages.
+WEEKS = support("weeks", 0, 100_000, low_open=True)
+SIGMA = support("log-scale standard deviation", 0, 5)
+SHAPE = support("shape, no units", 0.05, 100)
+FRACTION = support("fraction", 0, 1)
+GROWTH = support("fraction per year", -0.9, 2)
+UPLIFT = support("fraction per year", -0.5, 1)
+PER_YEAR = support("placements per year", 0, 1_000_000)
+GBP_PER_WEEK = support("GBP per week", 0, 1_000_000, low_open=True)
+GBP_PER_YEAR = support("GBP per year", 0, 1e11)
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_OPEN = 1_000_000
+
+
+def Uncertain(field: Support):  # noqa: N802 - used like a type
+    """Annotated type of a config number that may be a distribution."""
+    return Annotated[
+        Param,
+        PlainValidator(lambda v: parse_param(v, field)),
+        PlainSerializer(lambda p: p.to_toml()),
+    ]
+
+
+def OptionalUncertain(field: Support):  # noqa: N802
+    """Like :func:`Uncertain`, but may be left out (``None``)."""
+    return Annotated[
+        Param | None,
+        PlainValidator(lambda v: None if v is None else parse_param(v, field)),
+        PlainSerializer(lambda p: None if p is None else p.to_toml()),
+    ]
+
+
+@dataclass(frozen=True)
+class ByYear:
+    """Money given per financial year: one number for every year, or a table by year.
+
+    Attributes
+    ----------
+    every_year : float or None
+        The amount for each year, when one number was given.
+    table : dict of str to float
+        Amounts keyed by financial-year label, when a table was given.
+    """
+
+    every_year: float | None
+    table: dict[str, float]
+
+    def value(self, label: str) -> float | None:
+        """The amount for financial year ``label`` (``None`` when not given)."""
+        return self.every_year if self.every_year is not None else self.table.get(label)
+
+    def to_toml(self) -> Any:
+        """As written in a resolved config."""
+        return self.every_year if self.every_year is not None else dict(self.table)
+
+
+def _parse_by_year(raw: Any) -> ByYear:
+    if isinstance(raw, ByYear):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if not (math.isfinite(raw) and 0 <= raw <= 1e11):
+            raise ValueError("must be between 0 and 1e11 (GBP)")
+        return ByYear(float(raw), {})
+    if isinstance(raw, dict):
+        table = {}
+        for key, value in raw.items():
+            parse_fy(key)  # raises a clear ValueError for a bad label
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"the amount for {key} = {value!r} must be a number (GBP)")
+            if not (math.isfinite(value) and 0 <= value <= 1e11):
+                raise ValueError(f"the amount for {key} = {value!r} must be between 0 and 1e11 (GBP)")
+            table[key] = float(value)
+        return ByYear(None, table)
+    raise ValueError(
+        f'must be a number (GBP, the same each year) or a table by year such as '
+        f'{{ "2024/25" = 12_500_000, "2025/26" = 13_100_000 }}, got {raw!r}'
+    )
+
+
+MoneyByYear = Annotated[
+    ByYear, PlainValidator(_parse_by_year), PlainSerializer(lambda b: b.to_toml())
+]
+
+
+def _parse_fy_label(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"must be a financial year written like '2024/25', got {raw!r}")
+    parse_fy(raw)
+    return raw
+
+
+FinancialYear = Annotated[str, PlainValidator(_parse_fy_label)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Council(_Model):
+    """Who the model is for."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Horizon(_Model):
+    """Which financial years are simulated."""
+
+    start: FinancialYear
+    years: int = Field(ge=1, le=5)
+
+
+class RunSettings(_Model):
+    """Default run settings (the command line can override them)."""
+
+    draws: int = Field(10_000, ge=1, le=10_000_000)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+
+
+class Factor(_Model):
+    """A shared inflation factor: one uplift each April, common to every service using it."""
+
+    description: str = ""
+    uplift: Uncertain(UPLIFT)
+    by_year: dict[str, Uncertain(UPLIFT)] = Field(default_factory=dict)
+
+
+class Inflation(_Model):
+    """Price base and shared inflation factors."""
+
+    price_base: FinancialYear | None = None
+    factors: dict[str, Factor] = Field(default_factory=dict)
+
+
+class Caseload(_Model):
+    """Placements open at the start of the horizon."""
+
+    open: int | None = Field(None, ge=0, le=MAX_OPEN)
+    elapsed_weeks: float | list[float] | None = None
+    weekly_cost_gbp: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _lists_match(self) -> Caseload:
+        n = self.count
+        if isinstance(self.elapsed_weeks, list):
+            if self.open is not None and len(self.elapsed_weeks) != self.open:
+                raise ValueError(
+                    f"elapsed_weeks lists {len(self.elapsed_weeks)} placements but open = "
+                    f"{self.open}: give one elapsed time per open placement"
+                )
+            bad = [x for x in self.elapsed_weeks if not (0 <= x <= 100_000)]
+        elif self.elapsed_weeks is not None:
+            bad = [] if 0 <= self.elapsed_weeks <= 100_000 else [self.elapsed_weeks]
+        else:
+            bad = []
+        if bad:
+            raise ValueError(f"elapsed_weeks = {bad[0]!r} must be between 0 and 100000 (weeks)")
+        if n > MAX_OPEN:
+            raise ValueError(f"at most {MAX_OPEN} open placements, got {n}")
+        if self.weekly_cost_gbp is not None:
+            if len(self.weekly_cost_gbp) != n:
+                raise ValueError(
+                    f"weekly_cost_gbp lists {len(self.weekly_cost_gbp)} costs for {n} open "
+                    "placements: give one cost per open placement"
+                )
+            if any(not (0 < c <= 1_000_000) for c in self.weekly_cost_gbp):
+                raise ValueError("weekly_cost_gbp values must be > 0 and <= 1000000 (GBP per week)")
+        return self
+
+    @property
+    def count(self) -> int:
+        """Number of placements open at the start."""
+        if isinstance(self.elapsed_weeks, list):
+            return len(self.elapsed_weeks)
+        return self.open or 0
+
+
+class Arrivals(_Model):
+    """New placements: a yearly rate with an uncertain growth trend and extra-Poisson spread."""
+
+    per_year: Uncertain(PER_YEAR)
+    growth: Uncertain(GROWTH) = Fixed(0.0)
+    dispersion: float = Field(0.0, ge=0.0, le=10.0)
+    seasonality: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _season(self) -> Arrivals:
+        s = self.seasonality
+        if s is not None:
+            if len(s) != 12:
+                raise ValueError(
+                    f"seasonality has {len(s)} values: give 12 relative weights, April to March"
+                )
+            if any(not (math.isfinite(x) and x >= 0) for x in s) or sum(s) <= 0:
+                raise ValueError("seasonality weights must be >= 0 and not all zero")
+        return self
+
+
+LENGTH_FAMILIES = ("lognormal", "gamma", "weibull", "exponential")
+_SHAPE_KEY = {"lognormal": "sigma", "gamma": "shape", "weibull": "shape", "exponential": None}
+
+
+class Length(_Model):
+    """How long a placement lasts, in weeks."""
+
+    dist: Literal["lognormal", "gamma", "weibull", "exponential"]
+    median_weeks: OptionalUncertain(WEEKS) = None
+    mean_weeks: OptionalUncertain(WEEKS) = None
+    sigma: OptionalUncertain(SIGMA) = None
+    shape: OptionalUncertain(SHAPE) = None
+
+    @model_validator(mode="after")
+    def _one_scale_right_shape(self) -> Length:
+        if (self.median_weeks is None) == (self.mean_weeks is None):
+            raise ValueError("give exactly one of median_weeks or mean_weeks")
+        wanted = _SHAPE_KEY[self.dist]
+        for key in ("sigma", "shape"):
+            given = getattr(self, key) is not None
+            if key == wanted and not given:
+                raise ValueError(f"a {self.dist} length needs {key}")
+            if key != wanted and given:
+                takes = f"takes {wanted}" if wanted else "takes no shape parameter"
+                raise ValueError(f"{key} is not used by a {self.dist} length (it {takes})")
+        return self
+
+
+class UnitCost(_Model):
+    """Weekly cost of a placement, at price-base prices."""
+
+    mean_gbp_per_week: Uncertain(GBP_PER_WEEK)
+    cv: float = Field(0.0, ge=0.0, le=5.0)
+    high_cost_share: Uncertain(FRACTION) = Fixed(0.0)
+    high_cost_mean_gbp_per_week: OptionalUncertain(GBP_PER_WEEK) = None
+    high_cost_cv: float = Field(0.0, ge=0.0, le=5.0)
+
+    @model_validator(mode="after")
+    def _tail(self) -> UnitCost:
+        has_share = self.high_cost_share.is_uncertain or self.high_cost_share.median() > 0
+        if has_share and self.high_cost_mean_gbp_per_week is None:
+            raise ValueError("high_cost_share is set, so high_cost_mean_gbp_per_week is needed")
+        return self
+
+
+class CostLine(_Model):
+    """A non-placement budget line: a cost with growth and month-to-month spread."""
+
+    annual_gbp: Uncertain(GBP_PER_YEAR)
+    growth: Uncertain(GROWTH) = Fixed(0.0)
+    monthly_cv: float = Field(0.0, ge=0.0, le=2.0)
+
+
+class ServiceInflation(_Model):
+    """How a service's prices move each April."""
+
+    factors: dict[str, float] = Field(default_factory=dict)
+    extra: Uncertain(UPLIFT) = Fixed(0.0)
+
+
+class Income(_Model):
+    """Share of gross cost recovered (health or client contributions)."""
+
+    share: Uncertain(FRACTION) = Fixed(0.0)
+
+
+class Saving(_Model):
+    """A savings or mitigation programme."""
+
+    label: str = ""
+    target_gbp: MoneyByYear
+    delivery: Uncertain(FRACTION) = Fixed(1.0)
+
+
+_PLACEMENT_SECTIONS = ("caseload", "arrivals", "length", "unit_cost")
+
+
+class Service(_Model):
+    """A budget line."""
+
+    label: str | None = None
+    department: str = ""
+    kind: Literal["placements", "cost"] = "placements"
+    budget_gbp: MoneyByYear
+    caseload: Caseload | None = None
+    arrivals: Arrivals | None = None
+    length: Length | None = None
+    unit_cost: UnitCost | None = None
+    cost: CostLine | None = None
+    inflation: ServiceInflation = Field(default_factory=ServiceInflation)
+    income: Income = Field(default_factory=Income)
+    savings: dict[str, Saving] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sections_fit_kind(self) -> Service:
+        if self.kind == "placements":
+            for key in ("arrivals", "length", "unit_cost"):
+                if getattr(self, key) is None:
+                    raise ValueError(f"a placements service needs a [{key}] section")
+            if self.cost is not None:
+                raise ValueError("[cost] is for kind = 'cost' lines; a placements service uses "
+                                 "caseload, arrivals, length and unit_cost")
+        else:
+            if self.cost is None:
+                raise ValueError("a kind = 'cost' line needs a [cost] section")
+            extra = [k for k in _PLACEMENT_SECTIONS if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"[{extra[0]}] is for placements services, not kind = 'cost' lines")
+        return self
+
+
+class Config(_Model):
+    """A whole council model: horizon, inflation factors and services."""
+
+    council: Council
+    horizon: Horizon
+    run: RunSettings = Field(default_factory=RunSettings)
+    inflation: Inflation = Field(default_factory=Inflation)
+    services: dict[str, Service] = Field(min_length=1)
+
+    @property
+    def fy_labels(self) -> list[str]:
+        """Labels of the horizon's financial years."""
+        start = parse_fy(self.horizon.start)
+        return [fy_label(start + i) for i in range(self.horizon.years)]
+
+    @property
+    def price_base(self) -> str:
+        """Financial year whose prices the unit costs are given in."""
+        return self.inflation.price_base or self.horizon.start
+
+    @property
+    def uplift_years(self) -> list[str]:
+        """Financial years in which an April uplift takes effect, in order."""
+        base, last = parse_fy(self.price_base), parse_fy(self.fy_labels[-1])
+        return [fy_label(y) for y in range(base + 1, last + 1)]
+
+    def service_label(self, key: str) -> str:
+        """The display name of service ``key``."""
+        return self.services[key].label or key.replace("_", " ").capitalize()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ConfigError(Exception):
+    """A config that cannot be used, with every problem found.
+
+    Attributes
+    ----------
+    source : str
+        The file (or other source) name.
+    problems : list of str
+        One line per problem: ``field.path = value: what is allowed``.
+    """
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            text = str(part)
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", text):
+                text = f'"{text}"'
+            out += f".{text}" if out else text
+    return out or "(top level)"
+
+
+def _show(value: Any) -> str | None:
+    if isinstance(value, dict | list):
+        text = repr(value)
+        return text if len(text) <= 60 else None
+    return repr(value)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated/Optional wrappers down to the model class or container."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _model_at(loc: tuple) -> Any:
+    """The config class at ``loc`` (``None`` when it is not a model)."""
+    current: Any = Config
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]
+        else:
+            return None
+    current = _unwrap(current)
+    if typing.get_origin(current) in (dict, list):
+        return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _message(error: dict) -> str:
+    loc, kind = tuple(error["loc"]), error["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = sorted(parent.model_fields) if parent else []
+        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        return f"unknown field{hint}; allowed here: {', '.join(allowed)}"
+    if kind == "missing":
+        return "is required but missing"
+    msg = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _pydantic_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        path = _format_loc(tuple(error["loc"]))
+        shown = None if error["type"] == "missing" else _show(error.get("input"))
+        head = f"{path} = {shown}" if shown is not None else path
+        problems.append(f"{head}: {_message(error)}")
+    return problems
+
+
+def _check_by_year(path: str, money: ByYear, horizon: list[str], complete: bool) -> list[str]:
+    problems = [
+        f"{path}.\"{key}\": {key} is outside the horizon {horizon[0]} to {horizon[-1]}"
+        for key in money.table
+        if key not in horizon
+    ]
+    if complete and money.every_year is None:
+        missing = [y for y in horizon if y not in money.table]
+        if missing:
+            problems.append(
+                f"{path}: no budget for {', '.join(missing)}: give every year of the horizon "
+                f"({', '.join(horizon)}) or one number for all years"
+            )
+    return problems
+
+
+def _cross_check(config: Config) -> list[str]:
+    """Checks that span sections: years, factor names, identifiers."""
+    problems = []
+    horizon = config.fy_labels
+    base, start = parse_fy(config.price_base), parse_fy(config.horizon.start)
+    if not start - 5 <= base <= start:
+        problems.append(
+            f"inflation.price_base = {config.price_base!r}: must be the first horizon year "
+            f"{config.horizon.start} or up to 5 years before it"
+        )
+    uplift_years = config.uplift_years
+    for name, factor in config.inflation.factors.items():
+        if not _ID.match(name):
+            problems.append(f"inflation.factors.{name}: a factor name must be lower_case_with_underscores")
+        for key in factor.by_year:
+            if key not in uplift_years:
+                allowed = ", ".join(uplift_years) or "none (no April falls after the price base)"
+                problems.append(
+                    f"inflation.factors.{name}.by_year.\"{key}\": not a year with an April uplift; "
+                    f"allowed: {allowed}"
+                )
+    for key, service in config.services.items():
+        where = f"services.{key}"
+        if not _ID.match(key) or key == "total":
+            problems.append(
+                f"{where}: a service name must be lower_case_with_underscores and not 'total'"
+            )
+        if service.department in config.services or service.department.lower() == "total":
+            problems.append(
+                f"{where}.department = {service.department!r}: must differ from every service "
+                "name and from 'total'"
+            )
+        problems += _check_by_year(f"{where}.budget_gbp", service.budget_gbp, horizon, True)
+        for name, weight in service.inflation.factors.items():
+            if name not in config.inflation.factors:
+                known = ", ".join(config.inflation.factors) or "none are defined"
+                problems.append(
+                    f"{where}.inflation.factors.{name}: no such factor in [inflation.factors] "
+                    f"(defined: {known})"
+                )
+            if not (math.isfinite(weight) and 0 <= weight <= 10):
+                problems.append(
+                    f"{where}.inflation.factors.{name} = {weight!r}: weight must be between 0 and 10"
+                )
+        for sid, saving in service.savings.items():
+            if not _ID.match(sid):
+                problems.append(
+                    f"{where}.savings.{sid}: a programme name must be lower_case_with_underscores"
+                )
+            problems += _check_by_year(
+                f"{where}.savings.{sid}.target_gbp", saving.target_gbp, horizon, False
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def config_from_dict(data: dict, source: str = "<config>") -> Config:
+    """Validate a parsed TOML document.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML.
+    source : str
+        Name used in error messages (usually the file name).
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        With one line per problem.
+    """
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, _pydantic_problems(exc)) from None
+    problems = _cross_check(config)
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def loads_config(text: str, source: str = "<config>") -> Config:
+    """Parse and validate config TOML text (see :func:`config_from_dict`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    return config_from_dict(data, source)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A TOML file.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read or any field is invalid.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["no such file"]) from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), ["is a folder, not a config file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from None
+    return loads_config(text, path.name)
+
+
+def dumps_config(config: Config) -> str:
+    """The resolved config (defaults filled in) as TOML text that loads back identically."""
+    data = config.model_dump(mode="python", exclude_none=True)
+    return tomli_w.dumps(data)

@@ -1,0 +1,370 @@
+"""Parameter distributions: how a config writes an uncertain number.
+
+Any uncertain number in a config (a growth rate, an inflation uplift, a median
+length, a savings delivery fraction) is either a plain number or a table such
+as ``{ dist = "normal", mean = 0.03, sd = 0.01 }``. Each is drawn by the inverse
+of its cumulative distribution function from one uniform number per draw, so a
+sensitivity design can supply its own uniforms (Sobol or Latin hypercube
+points) and get exactly the same model.
+
+Everything here is plain numpy/scipy: these draws happen once per Monte Carlo
+draw, not once per placement, so they are not in the numba kernels.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+# Uniforms are kept strictly inside (0, 1) so that unbounded inverse CDFs stay finite.
+_U_EPS = 1e-12
+# A normal on a bounded field is accepted without explicit bounds only when the
+# bound is this many standard deviations away (probability below 1e-9).
+_SAFE_SDS = 6.0
+
+
+@dataclass(frozen=True)
+class Support:
+    """The values a config field allows, with its units for messages.
+
+    Attributes
+    ----------
+    low, high : float
+        Bounds; ``-inf``/``inf`` for none.
+    low_open, high_open : bool
+        Whether each bound itself is excluded.
+    units : str
+        Units shown in messages, e.g. ``"weeks"`` or ``"fraction per year"``.
+    """
+
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
+    units: str
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` is an allowed value."""
+        if not math.isfinite(x):
+            return False
+        above = x > self.low if self.low_open else x >= self.low
+        below = x < self.high if self.high_open else x <= self.high
+        return above and below
+
+    def describe(self) -> str:
+        """Say in words what is allowed, e.g. ``'> 0 (weeks)'``."""
+        parts = []
+        if math.isfinite(self.low):
+            parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+        if math.isfinite(self.high):
+            parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+        text = " and ".join(parts) if parts else "any finite number"
+        return f"{text} ({self.units})"
+
+
+def support(units: str, low=-math.inf, high=math.inf, low_open=False, high_open=False) -> Support:
+    """Shorthand for a :class:`Support`."""
+    return Support(float(low), float(high), low_open, high_open, units)
+
+
+def _uniforms(u: np.ndarray) -> np.ndarray:
+    return np.clip(np.asarray(u, dtype=np.float64), _U_EPS, 1.0 - _U_EPS)
+
+
+class Param(abc.ABC):
+    """Base class of a parameter: a fixed number or a distribution over numbers."""
+
+    dist = "fixed"
+
+    @abc.abstractmethod
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Values at cumulative probabilities ``u`` (the inverse CDF)."""
+
+    @property
+    def is_uncertain(self) -> bool:
+        """True when the parameter varies between draws."""
+        return True
+
+    def median(self) -> float:
+        """The 50th percentile."""
+        return float(self.ppf(np.array([0.5]))[0])
+
+    def to_toml(self) -> Any:
+        """The value as written in a resolved config (number or inline table)."""
+        return {"dist": self.dist, **{k: v for k, v in vars(self).items() if v is not None}}
+
+    def describe(self, fmt=lambda x: f"{x:g}") -> str:
+        """A short plain-English description using ``fmt`` for values."""
+        lo, hi = self.ppf(np.array([0.1, 0.9]))
+        return f"{fmt(self.median())} (80% between {fmt(lo)} and {fmt(hi)}, {self.dist})"
+
+
+@dataclass(frozen=True)
+class Fixed(Param):
+    """A number known exactly."""
+
+    value: float
+    dist = "fixed"
+
+    def ppf(self, u):
+        return np.full(np.shape(u), self.value, dtype=np.float64)
+
+    @property
+    def is_uncertain(self) -> bool:
+        return False
+
+    def to_toml(self):
+        return self.value
+
+    def describe(self, fmt=lambda x: f"{x:g}") -> str:
+        return fmt(self.value)
+
+
+@dataclass(frozen=True)
+class Normal(Param):
+    """Normal with ``mean`` and ``sd``, optionally truncated to ``[low, high]``."""
+
+    mean: float
+    sd: float
+    low: float | None = None
+    high: float | None = None
+    dist = "normal"
+
+    def ppf(self, u):
+        u = _uniforms(u)
+        if self.sd == 0.0:
+            return np.full(u.shape, self.mean)
+        lo = -np.inf if self.low is None else (self.low - self.mean) / self.sd
+        hi = np.inf if self.high is None else (self.high - self.mean) / self.sd
+        a, b = special.ndtr(lo), special.ndtr(hi)
+        return self.mean + self.sd * special.ndtri(a + u * (b - a))
+
+
+@dataclass(frozen=True)
+class LogNormal(Param):
+    """Lognormal with natural-scale ``mean`` and ``sd``."""
+
+    mean: float
+    sd: float
+    dist = "lognormal"
+
+    def ppf(self, u):
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        mu = math.log(self.mean) - 0.5 * sigma2
+        return np.exp(mu + math.sqrt(sigma2) * special.ndtri(_uniforms(u)))
+
+
+@dataclass(frozen=True)
+class Gamma(Param):
+    """Gamma with ``mean`` and ``sd``."""
+
+    mean: float
+    sd: float
+    dist = "gamma"
+
+    def ppf(self, u):
+        if self.sd == 0.0:
+            return np.full(np.shape(u), self.mean)
+        shape = (self.mean / self.sd) ** 2
+        return (self.sd**2 / self.mean) * special.gammaincinv(shape, _uniforms(u))
+
+
+@dataclass(frozen=True)
+class Beta(Param):
+    """Beta on [0, 1] with ``mean`` and ``sd`` (for fractions such as savings delivery)."""
+
+    mean: float
+    sd: float
+    dist = "beta"
+
+    def ppf(self, u):
+        if self.sd == 0.0:
+            return np.full(np.shape(u), self.mean)
+        nu = self.mean * (1.0 - self.mean) / self.sd**2 - 1.0
+        return special.betaincinv(self.mean * nu, (1.0 - self.mean) * nu, _uniforms(u))
+
+
+@dataclass(frozen=True)
+class Uniform(Param):
+    """Uniform between ``low`` and ``high``."""
+
+    low: float
+    high: float
+    dist = "uniform"
+
+    def ppf(self, u):
+        return self.low + _uniforms(u) * (self.high - self.low)
+
+
+@dataclass(frozen=True)
+class Triangular(Param):
+    """Triangular with ``low``, ``mode`` and ``high``."""
+
+    low: float
+    mode: float
+    high: float
+    dist = "triangular"
+
+    def ppf(self, u):
+        u = _uniforms(u)
+        width = self.high - self.low
+        c = (self.mode - self.low) / width
+        left = self.low + np.sqrt(u * width * (self.mode - self.low))
+        right = self.high - np.sqrt((1.0 - u) * width * (self.high - self.mode))
+        return np.where(u < c, left, right)
+
+
+@dataclass(frozen=True)
+class Pert(Param):
+    """PERT (a scaled beta) with ``low``, ``mode`` and ``high``, as in @RISK."""
+
+    low: float
+    mode: float
+    high: float
+    dist = "pert"
+
+    def ppf(self, u):
+        width = self.high - self.low
+        a = 1.0 + 4.0 * (self.mode - self.low) / width
+        b = 1.0 + 4.0 * (self.high - self.mode) / width
+        return self.low + width * special.betaincinv(a, b, _uniforms(u))
+
+
+_FAMILIES: dict[str, tuple[type[Param], tuple[str, ...], tuple[str, ...]]] = {
+    # name: (class, required keys, optional keys)
+    "normal": (Normal, ("mean", "sd"), ("low", "high")),
+    "lognormal": (LogNormal, ("mean", "sd"), ()),
+    "gamma": (Gamma, ("mean", "sd"), ()),
+    "beta": (Beta, ("mean", "sd"), ()),
+    "uniform": (Uniform, ("low", "high"), ()),
+    "triangular": (Triangular, ("low", "mode", "high"), ()),
+    "pert": (Pert, ("low", "mode", "high"), ()),
+}
+
+EXAMPLE = '{ dist = "normal", mean = 0.03, sd = 0.01 }'
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"'{key}' = {value!r} must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"'{key}' = {value!r} must be a finite number")
+    return float(value)
+
+
+def _check_family(dist: str, v: dict[str, float]) -> None:
+    """Check the family's own constraints (independent of the field)."""
+    if "sd" in v and v["sd"] < 0:
+        raise ValueError(f"sd = {v['sd']:g} must be >= 0")
+    if dist in ("lognormal", "gamma") and v["mean"] <= 0:
+        raise ValueError(f"a {dist} needs mean > 0, got {v['mean']:g}")
+    if dist == "beta":
+        if not 0 < v["mean"] < 1:
+            raise ValueError(f"a beta needs 0 < mean < 1, got {v['mean']:g}")
+        limit = math.sqrt(v["mean"] * (1 - v["mean"]))
+        if v["sd"] >= limit:
+            raise ValueError(
+                f"a beta with mean {v['mean']:g} needs sd < {limit:.4g}, got {v['sd']:g}"
+            )
+    if dist in ("uniform", "triangular", "pert") and not v["low"] < v["high"]:
+        raise ValueError(f"needs low < high, got low = {v['low']:g}, high = {v['high']:g}")
+    if dist in ("triangular", "pert") and not v["low"] <= v["mode"] <= v["high"]:
+        raise ValueError(f"needs low <= mode <= high, got mode = {v['mode']:g}")
+    if dist == "normal" and v.get("low") is not None and v.get("high") is not None:
+        if not v["low"] < v["high"]:
+            raise ValueError(f"needs low < high, got low = {v['low']:g}, high = {v['high']:g}")
+
+
+def _check_range(param: Param, field: Support) -> None:
+    """Check that every value the distribution can take is allowed by the field."""
+    lo, hi = (float(x) for x in param.ppf(np.array([0.0, 1.0])))
+    if isinstance(param, Normal) and param.sd > 0:
+        # An untruncated normal is unbounded; accept it on a bounded field only when
+        # the bound is far in the tail, and then clip (see Normal.ppf callers).
+        if param.low is None and math.isfinite(field.low):
+            if param.mean - _SAFE_SDS * param.sd <= field.low:
+                raise ValueError(
+                    f"a normal with mean {param.mean:g} and sd {param.sd:g} can go below "
+                    f"{field.low:g}: add low = ... (truncation) or use a narrower sd"
+                )
+            lo = field.low if not field.low_open else np.nextafter(field.low, np.inf)
+        if param.high is None and math.isfinite(field.high):
+            if param.mean + _SAFE_SDS * param.sd >= field.high:
+                raise ValueError(
+                    f"a normal with mean {param.mean:g} and sd {param.sd:g} can go above "
+                    f"{field.high:g}: add high = ... (truncation) or use a narrower sd"
+                )
+            hi = field.high if not field.high_open else np.nextafter(field.high, -np.inf)
+    # These families approach but never take their end values, so an open field
+    # bound equal to the family's end (e.g. lognormal on a field that must be > 0) is fine.
+    open_ends = {"beta": (0.0, 1.0), "lognormal": (0.0, math.inf), "gamma": (0.0, math.inf)}
+    if param.dist in open_ends:
+        lo, hi = open_ends[param.dist]
+        if lo < field.low or hi > field.high:
+            raise ValueError(f"a {param.dist} can take values outside {field.describe()}")
+        return
+    for end in (lo, hi):
+        if not field.contains(end):
+            raise ValueError(
+                f"it can take the value {end:g}, outside what is allowed: {field.describe()}"
+            )
+
+
+def parse_param(raw: Any, field: Support) -> Param:
+    """Turn a config value into a :class:`Param`, or raise ``ValueError`` saying why not.
+
+    Parameters
+    ----------
+    raw : Any
+        A number, or a table with a ``dist`` key.
+    field : Support
+        What the field allows, used to check every value the distribution can take.
+
+    Returns
+    -------
+    Param
+    """
+    if isinstance(raw, Param):
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, int | float | dict):
+        raise ValueError(
+            f"must be a number or a distribution table such as {EXAMPLE}, got {raw!r}"
+        )
+    if not isinstance(raw, dict):
+        value = float(raw)
+        if not field.contains(value):
+            raise ValueError(f"must be {field.describe()}")
+        return Fixed(value)
+    dist = raw.get("dist")
+    if dist not in _FAMILIES:
+        raise ValueError(
+            f"dist = {dist!r} is not a known distribution: use one of "
+            f"{', '.join(repr(k) for k in _FAMILIES)}"
+        )
+    cls, required, optional = _FAMILIES[dist]
+    allowed = {"dist", *required, *optional}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(
+            f"unknown key {unknown[0]!r} for a {dist}: allowed keys are {', '.join(sorted(allowed))}"
+        )
+    missing = [k for k in required if k not in raw]
+    if missing:
+        raise ValueError(f"a {dist} needs {', '.join(required)}: {missing[0]!r} is missing")
+    values = {k: _number(k, raw[k]) for k in (*required, *optional) if k in raw}
+    _check_family(dist, values)
+    param = cls(**values)
+    _check_range(param, field)
+    return param
+
+
+def clip_to(field: Support, values: np.ndarray) -> np.ndarray:
+    """Clip draws into the field's support (only far-tail normal draws are ever moved)."""
+    lo = field.low if not field.low_open else np.nextafter(field.low, np.inf)
+    hi = field.high if not field.high_open else np.nextafter(field.high, -np.inf)
+    return np.clip(values, lo, hi)

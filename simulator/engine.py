@@ -1,0 +1,120 @@
+"""The engine: split draws into chunks, give each its own random stream, run them on threads.
+
+Chunk ``i`` always holds draws ``i * CHUNK_DRAWS`` onwards and always uses the
+generator seeded by ``SeedSequence(seed).spawn(...)[i]``, so results depend
+only on the seed and the number of draws, never on the number of threads.
+The kernels release the GIL (``nogil=True``), so chunks run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels
+from .model import ChunkResult, Plan, simulate_chunk
+
+#: Draws per chunk. Part of the definition of a result: changing it changes the draws.
+CHUNK_DRAWS = 500
+
+
+def chunk_rng(seed: int, index: int) -> np.random.Generator:
+    """The generator of chunk ``index``: the same as ``SeedSequence(seed).spawn(n)[index]``."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))
+
+
+def chunk_bounds(draws: int) -> list[tuple[int, int]]:
+    """(first, stop) draw indices of each chunk."""
+    return [(a, min(a + CHUNK_DRAWS, draws)) for a in range(0, draws, CHUNK_DRAWS)]
+
+
+@dataclass
+class Simulation:
+    """All draws of a run, with service rows followed by department and total rows."""
+
+    spend: np.ndarray  # (D, G, M)
+    caseload: np.ndarray  # (D, G, M)
+    arrivals: np.ndarray  # (D, G, M)
+    gross: np.ndarray  # (D, G, Y)
+    income: np.ndarray  # (D, G, Y)
+    savings: np.ndarray  # (D, G, Y)
+    inputs: np.ndarray  # (D, K)
+    counts: np.ndarray  # (N_COUNTERS,)
+
+
+def _allocate(plan: Plan, draws: int) -> Simulation:
+    g, m, y = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
+    return Simulation(
+        spend=np.empty((draws, g, m)),
+        caseload=np.empty((draws, g, m), dtype=np.int32),
+        arrivals=np.empty((draws, g, m), dtype=np.int32),
+        gross=np.empty((draws, g, y)),
+        income=np.empty((draws, g, y)),
+        savings=np.empty((draws, g, y)),
+        inputs=np.empty((draws, len(plan.inputs))),
+        counts=np.zeros(kernels.N_COUNTERS, dtype=np.int64),
+    )
+
+
+def _store(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -> None:
+    """Copy a chunk into the run's arrays, adding department and total rows."""
+    for name in ("spend", "caseload", "arrivals", "gross", "income", "savings"):
+        source, target = getattr(result, name), getattr(out, name)
+        for g, group in enumerate(plan.groups):
+            members = list(group.members)
+            target[rows, g] = source[:, members].sum(axis=1) if len(members) > 1 else source[:, members[0]]
+    out.inputs[rows] = result.inputs
+
+
+def simulate(
+    plan: Plan,
+    draws: int,
+    seed: int,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Simulation:
+    """Run ``draws`` draws of a compiled model.
+
+    Parameters
+    ----------
+    plan : Plan
+        From :func:`simulator.model.build_plan`.
+    draws : int
+        Number of Monte Carlo draws.
+    seed : int
+        The run's seed.
+    threads : int, optional
+        Worker threads (default: the machine's cores). Never changes the results.
+    progress : callable, optional
+        Called with the number of draws just finished, once per chunk.
+
+    Returns
+    -------
+    Simulation
+    """
+    threads = max(1, threads or os.cpu_count() or 1)
+    out = _allocate(plan, draws)
+    counts = []
+
+    def work(index: int, bounds: tuple[int, int]) -> None:
+        first, stop = bounds
+        result = simulate_chunk(plan, chunk_rng(seed, index), stop - first)
+        _store(plan, out, slice(first, stop), result)
+        counts.append(result.counts)
+        if progress is not None:
+            progress(stop - first)
+
+    bounds = chunk_bounds(draws)
+    if threads == 1:
+        for index, b in enumerate(bounds):
+            work(index, b)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(work, i, b) for i, b in enumerate(bounds)]:
+                future.result()
+    out.counts = np.sum(counts, axis=0) if counts else out.counts
+    return out

@@ -1,0 +1,300 @@
+"""numba kernels: the per-placement part of the model.
+
+Arrays and a ``numpy.random.Generator`` in, preallocated arrays filled, nothing
+else: no config, no files, no printing. The equations these kernels implement
+are set out, in order, in :mod:`simulator.model` and ``docs/model.md``.
+
+Time is in weeks since the start of the horizon. Each placement is charged its
+weekly cost for exactly the part of each month it is open, using difference
+arrays so the work per placement is constant however long it lasts.
+
+Length families and their two parameters (``p1``, ``p2``):
+
+==========  ===================  ==================
+family      p1                   p2
+==========  ===================  ==================
+0 lognormal mu (log weeks)       sigma
+1 gamma     shape k              scale theta (weeks)
+2 weibull   shape k              scale lambda (weeks)
+3 exponential scale theta (weeks)  unused
+==========  ===================  ==================
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+LOGNORMAL, GAMMA, WEIBULL, EXPONENTIAL = 0, 1, 2, 3
+FAMILY_CODES = {"lognormal": LOGNORMAL, "gamma": GAMMA, "weibull": WEIBULL, "exponential": EXPONENTIAL}
+
+# Positions in the counter array of random variates drawn, for the benchmark's
+# random-number floor.
+N_UNIFORM, N_NORMAL, N_EXPONENTIAL, N_GAMMA = 0, 1, 2, 3
+N_COUNTERS = 4
+
+_WEEKS_PER_AVERAGE_MONTH = 30.436875 / 7.0
+
+
+@njit(cache=True, nogil=True)
+def _uniform(rng, counts):
+    counts[N_UNIFORM] += 1
+    return rng.random()
+
+
+@njit(cache=True, nogil=True)
+def _normal(rng, counts):
+    counts[N_NORMAL] += 1
+    return rng.standard_normal()
+
+
+@njit(cache=True, nogil=True)
+def _exponential(rng, counts):
+    counts[N_EXPONENTIAL] += 1
+    return rng.standard_exponential()
+
+
+@njit(cache=True, nogil=True)
+def _gamma(rng, shape, counts):
+    counts[N_GAMMA] += 1
+    return rng.standard_gamma(shape)
+
+
+@njit(cache=True, nogil=True)
+def sample_length(rng, family, p1, p2, counts):
+    """Draw one placement length in weeks."""
+    if family == LOGNORMAL:
+        if p2 == 0.0:
+            return math.exp(p1)
+        return math.exp(p1 + p2 * _normal(rng, counts))
+    if family == GAMMA:
+        return p2 * _gamma(rng, p1, counts)
+    if family == WEIBULL:
+        return p2 * _exponential(rng, counts) ** (1.0 / p1)
+    return p1 * _exponential(rng, counts)
+
+
+@njit(cache=True, nogil=True)
+def _length_biased(rng, family, p1, p2, counts):
+    """Draw from the length-biased distribution, density l f(l) / E[L]."""
+    if family == LOGNORMAL:
+        if p2 == 0.0:
+            return math.exp(p1)
+        return math.exp(p1 + p2 * p2 + p2 * _normal(rng, counts))
+    if family == GAMMA:
+        return p2 * _gamma(rng, p1 + 1.0, counts)
+    if family == WEIBULL:
+        return p2 * _gamma(rng, 1.0 + 1.0 / p1, counts) ** (1.0 / p1)
+    return p1 * _gamma(rng, 2.0, counts)
+
+
+@njit(cache=True, nogil=True)
+def sample_steady_state_remaining(rng, family, p1, p2, counts):
+    """Remaining weeks of a placement drawn from a caseload in steady state.
+
+    In a steady-state caseload the remaining time has density S(r) / E[L]; it
+    is a uniform fraction of a length-biased length.
+    """
+    return _uniform(rng, counts) * _length_biased(rng, family, p1, p2, counts)
+
+
+@njit(cache=True, nogil=True)
+def _truncated_standard_normal(rng, z0, counts):
+    """A standard normal conditioned on being above ``z0`` (exact)."""
+    if z0 < 0.45:
+        # Plain rejection accepts with probability at least 1 - Phi(0.45) = 0.33.
+        while True:
+            z = _normal(rng, counts)
+            if z > z0:
+                return z
+    # Robert (1995): exponential proposal with the optimal rate for the tail.
+    alpha = 0.5 * (z0 + math.sqrt(z0 * z0 + 4.0))
+    while True:
+        x = z0 + _exponential(rng, counts) / alpha
+        if _uniform(rng, counts) <= math.exp(-0.5 * (x - alpha) ** 2):
+            return x
+
+
+@njit(cache=True, nogil=True)
+def _gamma_residual_unit(rng, k, x, counts):
+    """Remaining length of a unit-scale gamma(k) that has lasted ``x`` (exact)."""
+    if x <= k:
+        # Below the mean, survival is at least about 0.3: draw until past x.
+        while True:
+            g = _gamma(rng, k, counts)
+            if g > x:
+                return g - x
+    if k >= 1.0:
+        # Exponential proposal; (1 + y/x)^(k-1) <= exp((k-1) y / x) bounds the ratio.
+        rate = 1.0 - (k - 1.0) / x
+        while True:
+            y = _exponential(rng, counts) / rate
+            accept = (1.0 + y / x) ** (k - 1.0) * math.exp(-(k - 1.0) * y / x)
+            if _uniform(rng, counts) <= accept:
+                return y
+    while True:
+        # k < 1: the density (x+y)^(k-1) e^-y is bounded by x^(k-1) e^-y.
+        y = _exponential(rng, counts)
+        if _uniform(rng, counts) <= (1.0 + y / x) ** (k - 1.0):
+            return y
+
+
+@njit(cache=True, nogil=True)
+def sample_remaining(rng, family, p1, p2, elapsed, counts):
+    """Remaining weeks of a placement that has already lasted ``elapsed`` weeks.
+
+    Drawn from the length distribution conditioned on L > elapsed, so a child
+    three years into a placement does not get a fresh length.
+    """
+    if elapsed <= 0.0:
+        return sample_length(rng, family, p1, p2, counts)
+    if family == LOGNORMAL:
+        if p2 == 0.0:
+            # A degenerate length: a placement past it ends at once.
+            return max(math.exp(p1) - elapsed, 0.0)
+        z0 = (math.log(elapsed) - p1) / p2
+        return math.exp(p1 + p2 * _truncated_standard_normal(rng, z0, counts)) - elapsed
+    if family == GAMMA:
+        return p2 * _gamma_residual_unit(rng, p1, elapsed / p2, counts)
+    if family == WEIBULL:
+        # Closed form: S(l) = exp(-(l/lambda)^k), so (L/lambda)^k - (a/lambda)^k is Exp(1).
+        h = (elapsed / p2) ** p1 + _exponential(rng, counts)
+        return max(p2 * h ** (1.0 / p1) - elapsed, 0.0)
+    return p1 * _exponential(rng, counts)
+
+
+@njit(cache=True, nogil=True)
+def sample_cost(rng, mu, sigma, tail_share, tail_mu, tail_sigma, counts):
+    """Weekly cost of one placement: lognormal body, with a share in a high-cost tail."""
+    if tail_share > 0.0 and _uniform(rng, counts) < tail_share:
+        mu, sigma = tail_mu, tail_sigma
+    if sigma == 0.0:
+        return math.exp(mu)
+    return math.exp(mu + sigma * _normal(rng, counts))
+
+
+@njit(cache=True, nogil=True)
+def _month_of(t, edges, first):
+    """Index of the month containing time ``t`` (weeks), searching from ``first``."""
+    n_months = edges.size - 1
+    m = int(t / _WEEKS_PER_AVERAGE_MONTH)
+    m = min(max(m, first), n_months - 1)
+    while m + 1 < n_months and edges[m + 1] <= t:
+        m += 1
+    while m > first and edges[m] > t:
+        m -= 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _charge(start, end, cost, first_month, edges, direct, rate, opened):
+    """Charge a placement open on [start, end) weeks at ``cost`` per week.
+
+    ``direct`` takes the part-month charges, ``rate`` the changes in the weekly
+    charge at month boundaries, ``opened`` the changes in the month-end count.
+    """
+    n_months = edges.size - 1
+    if end >= edges[n_months]:
+        last = n_months
+    else:
+        last = _month_of(end, edges, first_month)
+    if last == first_month:
+        direct[first_month] += cost * (end - start)
+        return
+    direct[first_month] += cost * (edges[first_month + 1] - start)
+    rate[first_month + 1] += cost
+    opened[first_month] += 1
+    if last < n_months:
+        rate[last] -= cost
+        opened[last] -= 1
+        direct[last] += cost * (end - edges[last])
+
+
+@njit(cache=True, nogil=True)
+def simulate_placements(
+    rng,
+    edges,
+    family,
+    len_p1,
+    len_p2,
+    arrivals,
+    init_offsets,
+    init_elapsed,
+    init_cost,
+    cost_mu,
+    cost_sigma,
+    tail_share,
+    tail_mu,
+    tail_sigma,
+    spend,
+    caseload,
+    counts,
+):
+    """Simulate every placement of every placement service for a chunk of draws.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The chunk's own generator.
+    edges : float64[M + 1]
+        Month boundaries, weeks since the horizon start.
+    family : int64[P]
+        Length family code of each placement service.
+    len_p1, len_p2 : float64[D, P]
+        Length parameters per draw (see the module docstring).
+    arrivals : int64[D, P, M]
+        New placements starting in each month.
+    init_offsets : int64[P + 1]
+        Service p's starting placements are ``init_offsets[p]:init_offsets[p+1]``.
+    init_elapsed : float64[N0]
+        Weeks each starting placement has lasted; negative means "draw from the
+        steady state".
+    init_cost : float64[N0]
+        Known weekly cost at price-base prices (GBP); 0 means "draw one".
+    cost_mu, tail_share, tail_mu : float64[D, P]
+        Log-mean of the body's weekly cost, share in the high-cost tail, log-mean of the tail.
+    cost_sigma, tail_sigma : float64[P]
+        Log-scale spread of body and tail costs.
+    spend : float64[D, P, M]
+        Output, zero on entry: gross spend in GBP at price-base prices.
+    caseload : int32[D, P, M]
+        Output: placements open at each month end.
+    counts : int64[N_COUNTERS]
+        Output, added to: random variates drawn, by kind.
+    """
+    n_draws, n_services = len_p1.shape
+    n_months = edges.size - 1
+    rate = np.zeros(n_months + 1)
+    opened = np.zeros(n_months + 1, dtype=np.int64)
+    for d in range(n_draws):
+        for p in range(n_services):
+            rate[:] = 0.0
+            opened[:] = 0
+            direct = spend[d, p]
+            fam, p1, p2 = family[p], len_p1[d, p], len_p2[d, p]
+            mu, sigma = cost_mu[d, p], cost_sigma[p]
+            share, t_mu, t_sigma = tail_share[d, p], tail_mu[d, p], tail_sigma[p]
+            for i in range(init_offsets[p], init_offsets[p + 1]):
+                if init_elapsed[i] < 0.0:
+                    remaining = sample_steady_state_remaining(rng, fam, p1, p2, counts)
+                else:
+                    remaining = sample_remaining(rng, fam, p1, p2, init_elapsed[i], counts)
+                cost = init_cost[i]
+                if cost <= 0.0:
+                    cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
+                _charge(0.0, remaining, cost, 0, edges, direct, rate, opened)
+            for m in range(n_months):
+                width = edges[m + 1] - edges[m]
+                for _ in range(arrivals[d, p, m]):
+                    start = edges[m] + _uniform(rng, counts) * width
+                    length = sample_length(rng, fam, p1, p2, counts)
+                    cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
+                    _charge(start, start + length, cost, m, edges, direct, rate, opened)
+            weekly, open_now = 0.0, 0
+            for m in range(n_months):
+                weekly += rate[m]
+                open_now += opened[m]
+                direct[m] += weekly * (edges[m + 1] - edges[m])
+                caseload[d, p, m] = open_now

@@ -1,0 +1,489 @@
+"""The model's equations, in the order a finance officer would explain them.
+
+For each draw ``d`` (one possible future), service ``s``, month ``m`` and
+financial year ``y``:
+
+1. **Starting caseload.** Each placement open at the start has a remaining
+   length drawn from the length distribution conditioned on the time it has
+   already lasted (``kernels.sample_remaining``); with no elapsed times given,
+   the caseload is taken to be in steady state, where remaining time has density
+   S(r) / E[L] (``kernels.sample_steady_state_remaining``).
+2. **Arrivals.** Expected new placements in month m::
+
+       lambda[d,s,m] = per_year[d,s] * days[m] / 365.25 * season[s,m] * (1 + growth[d,s]) ** t[m]
+
+   with t[m] the mid-month time in years; the growth rate is drawn once per
+   draw. With dispersion phi > 0 the rate is multiplied by a Gamma(1/phi, phi)
+   shock each month (negative binomial counts, variance = mean + phi mean^2).
+   Arrivals ~ Poisson, at uniform times within the month.
+3. **Placement length** in weeks from a lognormal, gamma, Weibull or
+   exponential distribution whose scale may itself be uncertain per draw.
+4. **Unit cost.** Weekly cost per placement, lognormal with the given mean and
+   coefficient of variation; a share ``high_cost_share`` comes from a second,
+   higher lognormal. A placement is charged for exactly the days it is open
+   (``kernels.simulate_placements``), giving gross spend at price-base prices.
+   Non-placement ``cost`` lines: annual_gbp * days[m] / 365.25 * (1 + growth) ** t[m]
+   times a mean-one lognormal monthly shock.
+5. **Inflation.** Each April after the price base, a service's prices rise by::
+
+       uplift[d,s,j] = sum_f weight[s,f] * factor[d,f,j] + extra[d,s,j]
+
+   where the factors (care market, National Living Wage, ...) are shared by
+   services, so a bad year hits several budgets at once. The price index for
+   year y is the product of (1 + uplift) over every April up to y, and gross
+   spend is multiplied by it.
+6. **Income and savings.** net = gross * (1 - income_share[d,s]) - savings,
+   where each programme delivers target[y] * delivery[d] spread over the
+   year's months by days.
+7. **Budget.** outturn[d,s,y] = sum of net spend over the year's months;
+   overspend = outturn - budget (negative is an underspend).
+
+Every uncertain number is an *input*: a named parameter drawn once per draw by
+the inverse CDF of a uniform (``distributions``), so sensitivity designs can
+supply their own uniforms.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+
+from . import kernels
+from .calendar import DAYS_PER_YEAR, MonthGrid, month_grid, parse_fy
+from .config import (
+    FRACTION,
+    GBP_PER_WEEK,
+    GBP_PER_YEAR,
+    GROWTH,
+    PER_YEAR,
+    SHAPE,
+    SIGMA,
+    UPLIFT,
+    WEEKS,
+    Config,
+    Length,
+    Service,
+)
+from .distributions import Fixed, Param, Support, clip_to
+
+
+@dataclass(frozen=True)
+class Input:
+    """One named model parameter (fixed or uncertain).
+
+    Attributes
+    ----------
+    name : str
+        Stable dotted name, e.g. ``services.ifa.arrivals.growth``.
+    param : Param
+        Its value or distribution.
+    field : Support
+        What values are allowed (draws are clipped into it).
+    """
+
+    name: str
+    param: Param
+    field: Support
+
+
+@dataclass(frozen=True)
+class Group:
+    """A row of the results: a service, a department subtotal, or the total."""
+
+    key: str
+    label: str
+    kind: str  # "placements", "cost", "department" or "total"
+    department: str
+    members: tuple[int, ...]  # indices of the services it adds up
+
+
+@dataclass
+class Plan:
+    """A config compiled into the arrays the engine needs. Build with :func:`build_plan`."""
+
+    config: Config
+    grid: MonthGrid
+    keys: list[str]
+    params: dict[str, Input]
+    placement: np.ndarray  # indices of placement services
+    cost_lines: np.ndarray  # indices of cost lines
+    family: np.ndarray  # int64[P]
+    season: np.ndarray  # float64[P, M], mean one over each year weighted by days
+    init_offsets: np.ndarray
+    init_elapsed: np.ndarray
+    init_cost: np.ndarray
+    budget: np.ndarray  # float64[S, Y], GBP
+    uplifts_in_force: np.ndarray  # int64[Y]: Aprils since the price base by each year
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def inputs(self) -> list[Input]:
+        """The uncertain parameters, in a fixed order: the columns of the input design."""
+        return [p for p in self.params.values() if p.param.is_uncertain]
+
+
+# ------------------------------------------------------------------ building the plan
+
+
+def _service_params(key: str, svc: Service, config: Config) -> list[Input]:
+    """Every number of a service that may be uncertain, with its stable name."""
+    base = f"services.{key}"
+    found: list[Input] = []
+
+    def add(path: str, param: Param | None, fld: Support) -> None:
+        if param is not None:
+            found.append(Input(f"{base}.{path}", param, fld))
+
+    if svc.kind == "placements":
+        add("arrivals.per_year", svc.arrivals.per_year, PER_YEAR)
+        add("arrivals.growth", svc.arrivals.growth, GROWTH)
+        add("length.median_weeks", svc.length.median_weeks, WEEKS)
+        add("length.mean_weeks", svc.length.mean_weeks, WEEKS)
+        add("length.sigma", svc.length.sigma, SIGMA)
+        add("length.shape", svc.length.shape, SHAPE)
+        cost = svc.unit_cost
+        add("unit_cost.mean_gbp_per_week", cost.mean_gbp_per_week, GBP_PER_WEEK)
+        add("unit_cost.high_cost_share", cost.high_cost_share, FRACTION)
+        add("unit_cost.high_cost_mean_gbp_per_week", cost.high_cost_mean_gbp_per_week, GBP_PER_WEEK)
+    else:
+        add("cost.annual_gbp", svc.cost.annual_gbp, GBP_PER_YEAR)
+        add("cost.growth", svc.cost.growth, GROWTH)
+    for year in config.uplift_years:
+        add(f"inflation.extra[{year}]", svc.inflation.extra, UPLIFT)
+    add("income.share", svc.income.share, FRACTION)
+    for pid, saving in svc.savings.items():
+        add(f"savings.{pid}.delivery", saving.delivery, FRACTION)
+    return found
+
+
+def _all_params(config: Config) -> dict[str, Input]:
+    found: list[Input] = []
+    for name, factor in config.inflation.factors.items():
+        for year in config.uplift_years:
+            param = factor.by_year.get(year, factor.uplift)
+            found.append(Input(f"inflation.factors.{name}.uplift[{year}]", param, UPLIFT))
+    for key, svc in config.services.items():
+        found += _service_params(key, svc, config)
+    return {p.name: p for p in found}
+
+
+def _season(svc: Service, grid: MonthGrid) -> np.ndarray:
+    weights = np.ones(12) if svc.arrivals.seasonality is None else np.array(svc.arrivals.seasonality)
+    # Scale so a year's expected arrivals equal per_year whatever the weights.
+    by_month = np.tile(weights, grid.years)
+    per_year = np.bincount(grid.fy_index, weights=by_month * grid.days)
+    return by_month * grid.fy_days[grid.fy_index] / per_year[grid.fy_index]
+
+
+def _starting_caseload(svc: Service) -> tuple[np.ndarray, np.ndarray]:
+    load = svc.caseload
+    if load is None or load.count == 0:
+        return np.empty(0), np.empty(0)
+    n = load.count
+    if load.elapsed_weeks is None:
+        elapsed = np.full(n, -1.0)  # steady state
+    else:
+        elapsed = np.broadcast_to(np.asarray(load.elapsed_weeks, dtype=np.float64), (n,)).copy()
+    cost = np.zeros(n) if load.weekly_cost_gbp is None else np.asarray(load.weekly_cost_gbp, float)
+    return elapsed, cost
+
+
+def _groups(config: Config) -> list[Group]:
+    keys = list(config.services)
+    groups = [
+        Group(k, config.service_label(k), s.kind, s.department, (i,))
+        for i, (k, s) in enumerate(config.services.items())
+    ]
+    departments = list(dict.fromkeys(s.department for s in config.services.values() if s.department))
+    for dept in departments:
+        members = tuple(i for i, k in enumerate(keys) if config.services[k].department == dept)
+        groups.append(Group(dept, dept, "department", dept, members))
+    groups.append(Group("total", "Total", "total", "", tuple(range(len(keys)))))
+    return groups
+
+
+def build_plan(config: Config) -> Plan:
+    """Compile a validated config into arrays for the engine.
+
+    Parameters
+    ----------
+    config : Config
+
+    Returns
+    -------
+    Plan
+    """
+    start = parse_fy(config.horizon.start)
+    grid = month_grid(start, config.horizon.years)
+    keys = list(config.services)
+    kinds = [config.services[k].kind for k in keys]
+    placement = np.array([i for i, k in enumerate(kinds) if k == "placements"], dtype=np.int64)
+    cost_lines = np.array([i for i, k in enumerate(kinds) if k == "cost"], dtype=np.int64)
+    placement_svcs = [config.services[keys[i]] for i in placement]
+    starts = [_starting_caseload(s) for s in placement_svcs]
+    sizes = [len(e) for e, _ in starts]
+    budget = np.array(
+        [[config.services[k].budget_gbp.value(y) for y in config.fy_labels] for k in keys]
+    )
+    base = parse_fy(config.price_base)
+    return Plan(
+        config=config,
+        grid=grid,
+        keys=keys,
+        params=_all_params(config),
+        placement=placement,
+        cost_lines=cost_lines,
+        family=np.array([kernels.FAMILY_CODES[s.length.dist] for s in placement_svcs], np.int64),
+        season=np.array([_season(s, grid) for s in placement_svcs]).reshape(-1, grid.n_months),
+        init_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        init_elapsed=np.concatenate([e for e, _ in starts] + [np.empty(0)]),
+        init_cost=np.concatenate([c for _, c in starts] + [np.empty(0)]),
+        budget=budget.astype(np.float64),
+        uplifts_in_force=np.arange(config.horizon.years) + start - base,
+        groups=_groups(config),
+    )
+
+
+# ------------------------------------------------------------------ per-draw parameters
+
+
+class Draws:
+    """Realised parameter values for a chunk of draws.
+
+    Parameters
+    ----------
+    plan : Plan
+    u : numpy.ndarray
+        Uniforms, shape ``(n_draws, len(plan.inputs))``: one column per uncertain input.
+    """
+
+    def __init__(self, plan: Plan, u: np.ndarray):
+        self.n = u.shape[0]
+        self._values = {
+            inp.name: clip_to(inp.field, inp.param.ppf(u[:, k]))
+            for k, inp in enumerate(plan.inputs)
+        }
+        self._plan = plan
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """Values of parameter ``name`` for each draw, shape ``(n_draws,)``."""
+        if name in self._values:
+            return self._values[name]
+        param = self._plan.params[name].param
+        assert isinstance(param, Fixed), name
+        return np.full(self.n, param.value)
+
+    def get(self, name: str) -> np.ndarray | None:
+        """Like indexing, but ``None`` for a parameter the config leaves out."""
+        return self[name] if name in self._plan.params else None
+
+    def matrix(self, names: list[str]) -> np.ndarray:
+        """Values of several parameters, shape ``(n_draws, len(names))``."""
+        return np.stack([self[n] for n in names], axis=1) if names else np.empty((self.n, 0))
+
+
+def length_parameters(length: Length, x: Draws, base: str) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel parameters (p1, p2) of a service's length distribution, per draw.
+
+    Converts the analyst's median or mean in weeks plus a shape into the
+    family's natural parameters (see :mod:`simulator.kernels`).
+    """
+    median = x.get(f"{base}.length.median_weeks")
+    mean = x.get(f"{base}.length.mean_weeks")
+    if length.dist == "lognormal":
+        sigma = x[f"{base}.length.sigma"]
+        mu = np.log(median) if median is not None else np.log(mean) - 0.5 * sigma**2
+        return mu, sigma
+    if length.dist == "gamma":
+        k = x[f"{base}.length.shape"]
+        scale = mean / k if mean is not None else median / special.gammaincinv(k, 0.5)
+        return k, scale
+    if length.dist == "weibull":
+        k = x[f"{base}.length.shape"]
+        if mean is not None:
+            return k, mean / special.gamma(1.0 + 1.0 / k)
+        return k, median / np.log(2.0) ** (1.0 / k)
+    scale = mean if mean is not None else median / math.log(2.0)
+    return scale, np.zeros_like(scale)
+
+
+def _lognormal_mu_sigma(mean: np.ndarray, cv: float) -> tuple[np.ndarray, float]:
+    sigma2 = math.log1p(cv * cv)
+    return np.log(mean) - 0.5 * sigma2, math.sqrt(sigma2)
+
+
+def _growth_factor(growth: np.ndarray, grid: MonthGrid) -> np.ndarray:
+    """(1 + growth) ** t for each draw and month, shape ``(n, M)``."""
+    return np.exp(np.log1p(growth)[:, None] * grid.years_since_start()[None, :])
+
+
+# ------------------------------------------------------------------ the equations
+
+
+@dataclass
+class ChunkResult:
+    """Outputs for a chunk of draws (S services, M months, Y financial years)."""
+
+    spend: np.ndarray  # (n, S, M) net spend, GBP
+    caseload: np.ndarray  # (n, S, M) open at month end
+    arrivals: np.ndarray  # (n, S, M)
+    gross: np.ndarray  # (n, S, Y) gross outturn, GBP
+    income: np.ndarray  # (n, S, Y) income, GBP
+    savings: np.ndarray  # (n, S, Y) savings delivered, GBP
+    inputs: np.ndarray  # (n, K) values of the uncertain inputs
+    counts: np.ndarray  # (N_COUNTERS,) random variates drawn in the kernel
+
+
+def expected_arrivals(plan: Plan, x: Draws) -> np.ndarray:
+    """Equation 2 before the shocks: expected new placements per month, shape (n, P, M)."""
+    grid = plan.grid
+    out = np.empty((x.n, plan.placement.size, grid.n_months))
+    for j, i in enumerate(plan.placement):
+        base = f"services.{plan.keys[i]}"
+        rate = x[f"{base}.arrivals.per_year"][:, None] * (grid.days / DAYS_PER_YEAR)[None, :]
+        out[:, j, :] = rate * plan.season[j] * _growth_factor(x[f"{base}.arrivals.growth"], grid)
+    return out
+
+
+def draw_arrivals(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:
+    """Equation 2: new placements per month, negative binomial via gamma shocks."""
+    mean = expected_arrivals(plan, x)
+    for j, i in enumerate(plan.placement):
+        phi = plan.config.services[plan.keys[i]].arrivals.dispersion
+        if phi > 0:
+            mean[:, j, :] *= rng.gamma(1.0 / phi, phi, size=mean[:, j, :].shape)
+    return rng.poisson(mean).astype(np.int64)
+
+
+def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.Generator):
+    """Equations 1, 3 and 4 for placement services: the numba kernel.
+
+    Returns gross spend at price-base prices (n, P, M), month-end caseload
+    (n, P, M) and counts of random variates drawn.
+    """
+    n, n_place, n_months = x.n, plan.placement.size, plan.grid.n_months
+    p1, p2 = np.empty((n, n_place)), np.empty((n, n_place))
+    cost_mu, tail_share, tail_mu = np.empty((n, n_place)), np.zeros((n, n_place)), np.zeros((n, n_place))
+    cost_sigma, tail_sigma = np.empty(n_place), np.zeros(n_place)
+    for j, i in enumerate(plan.placement):
+        svc, base = plan.config.services[plan.keys[i]], f"services.{plan.keys[i]}"
+        p1[:, j], p2[:, j] = length_parameters(svc.length, x, base)
+        cost_mu[:, j], cost_sigma[j] = _lognormal_mu_sigma(
+            x[f"{base}.unit_cost.mean_gbp_per_week"], svc.unit_cost.cv
+        )
+        tail_mean = x.get(f"{base}.unit_cost.high_cost_mean_gbp_per_week")
+        if tail_mean is not None:
+            tail_share[:, j] = x[f"{base}.unit_cost.high_cost_share"]
+            tail_mu[:, j], tail_sigma[j] = _lognormal_mu_sigma(tail_mean, svc.unit_cost.high_cost_cv)
+    spend = np.zeros((n, n_place, n_months))
+    caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
+    counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
+    kernels.simulate_placements(
+        rng, plan.grid.edges_weeks, plan.family, p1, p2, arrivals,
+        plan.init_offsets, plan.init_elapsed, plan.init_cost,
+        cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
+        spend, caseload, counts,
+    )  # fmt: skip
+    return spend, caseload, counts
+
+
+def cost_line_spend(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:
+    """Equation 4 for non-placement lines: gross spend at price-base prices (n, C, M)."""
+    grid = plan.grid
+    out = np.empty((x.n, plan.cost_lines.size, grid.n_months))
+    for j, i in enumerate(plan.cost_lines):
+        line, base = plan.config.services[plan.keys[i]].cost, f"services.{plan.keys[i]}"
+        annual = x[f"{base}.cost.annual_gbp"][:, None]
+        out[:, j, :] = annual * (grid.days / DAYS_PER_YEAR) * _growth_factor(x[f"{base}.cost.growth"], grid)
+        if line.monthly_cv > 0:
+            mu, sigma = _lognormal_mu_sigma(np.ones(1), line.monthly_cv)
+            out[:, j, :] *= np.exp(mu + sigma * rng.standard_normal(out[:, j, :].shape))
+    return out
+
+
+def price_index(plan: Plan, x: Draws) -> np.ndarray:
+    """Equation 5: each service's price index by financial year, shape (n, S, Y)."""
+    config, n = plan.config, x.n
+    years = config.uplift_years
+    index = np.ones((n, len(plan.keys), config.horizon.years))
+    for s, key in enumerate(plan.keys):
+        svc = config.services[key]
+        uplift = np.zeros((n, len(years)))
+        for j, year in enumerate(years):
+            uplift[:, j] = x[f"services.{key}.inflation.extra[{year}]"]
+            for factor, weight in svc.inflation.factors.items():
+                uplift[:, j] += weight * x[f"inflation.factors.{factor}.uplift[{year}]"]
+        cumulative = np.concatenate([np.ones((n, 1)), np.cumprod(1.0 + uplift, axis=1)], axis=1)
+        index[:, s, :] = cumulative[:, plan.uplifts_in_force]
+    return index
+
+
+def savings_delivered(plan: Plan, x: Draws) -> np.ndarray:
+    """Equation 6: savings delivered by financial year, GBP, shape (n, S, Y)."""
+    config = plan.config
+    out = np.zeros((x.n, len(plan.keys), config.horizon.years))
+    for s, key in enumerate(plan.keys):
+        for pid, saving in config.services[key].savings.items():
+            target = np.array([saving.target_gbp.value(y) or 0.0 for y in config.fy_labels])
+            out[:, s, :] += x[f"services.{key}.savings.{pid}.delivery"][:, None] * target[None, :]
+    return out
+
+
+def simulate_chunk(
+    plan: Plan, rng: np.random.Generator, n_draws: int, u: np.ndarray | None = None
+) -> ChunkResult:
+    """Run the whole model for ``n_draws`` draws with one generator.
+
+    Parameters
+    ----------
+    plan : Plan
+    rng : numpy.random.Generator
+        The chunk's own stream; everything random is drawn from it in a fixed order.
+    n_draws : int
+    u : numpy.ndarray, optional
+        Uniforms for the uncertain inputs, shape ``(n_draws, len(plan.inputs))``;
+        drawn from ``rng`` when not given (a sensitivity design passes its own).
+
+    Returns
+    -------
+    ChunkResult
+    """
+    grid, n_services = plan.grid, len(plan.keys)
+    if u is None:
+        u = rng.random((n_draws, len(plan.inputs)))
+    x = Draws(plan, u)
+    arrivals = draw_arrivals(plan, x, rng)
+    placed, placed_caseload, counts = placement_spend(plan, x, arrivals, rng)
+
+    gross_base = np.empty((n_draws, n_services, grid.n_months))
+    gross_base[:, plan.placement] = placed
+    gross_base[:, plan.cost_lines] = cost_line_spend(plan, x, rng)
+    gross = gross_base * price_index(plan, x)[:, :, grid.fy_index]
+
+    share = x.matrix([f"services.{k}.income.share" for k in plan.keys])
+    income = gross * share[:, :, None]
+    savings = savings_delivered(plan, x)
+    month_share = grid.days / grid.fy_days[grid.fy_index]
+    spend = gross - income - savings[:, :, grid.fy_index] * month_share
+
+    caseload = np.zeros((n_draws, n_services, grid.n_months), dtype=np.int32)
+    caseload[:, plan.placement] = placed_caseload
+    all_arrivals = np.zeros_like(caseload)
+    all_arrivals[:, plan.placement] = arrivals
+
+    def by_year(a: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(a, np.arange(0, grid.n_months, 12), axis=2)
+
+    return ChunkResult(
+        spend=spend,
+        caseload=caseload,
+        arrivals=all_arrivals,
+        gross=by_year(gross),
+        income=by_year(income),
+        savings=savings,
+        inputs=x.matrix([inp.name for inp in plan.inputs]),
+        counts=counts,
+    )

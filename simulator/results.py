@@ -1,0 +1,207 @@
+"""Results: the xarray Dataset contract, summaries, and safe writing to disk.
+
+The Dataset's names are a contract other tools rely on (see the README):
+dimensions ``draw``, ``service``, ``month``, ``financial_year``; variables
+``spend``, ``caseload``, ``arrivals``, ``budget``, ``outturn``, ``overspend``.
+The ``service`` dimension holds each service, then one row per department
+and a ``total`` row; the coordinate ``service_type`` tells them apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._version import __version__
+from .config import dumps_config
+from .engine import CHUNK_DRAWS, Simulation
+from .model import Plan
+
+GBP = "GBP"
+
+
+def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Dataset:
+    """Wrap a simulation's arrays as the results Dataset.
+
+    Parameters
+    ----------
+    plan : Plan
+    sim : Simulation
+    seed, draws : int
+        Recorded in the attributes.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    grid, config = plan.grid, plan.config
+    groups = plan.groups
+    fy = grid.fy_labels
+    budget = np.array([plan.budget[list(g.members)].sum(axis=0) for g in groups])
+    dims3, dimsy = ("draw", "service", "month"), ("draw", "service", "financial_year")
+    outturn = sim.spend.reshape(draws, len(groups), config.horizon.years, 12).sum(axis=3)
+    ds = xr.Dataset(
+        data_vars={
+            "spend": (dims3, sim.spend, {"units": GBP, "long_name": "net spend in the month"}),
+            "caseload": (dims3, sim.caseload, {"units": "placements", "long_name": "placements open at month end"}),
+            "arrivals": (dims3, sim.arrivals, {"units": "placements", "long_name": "new placements starting in the month"}),
+            "budget": (("service", "financial_year"), budget, {"units": GBP, "long_name": "budget"}),
+            "outturn": (dimsy, outturn, {"units": GBP, "long_name": "net outturn for the financial year"}),
+            "overspend": (dimsy, outturn - budget[None], {"units": GBP, "long_name": "overspend (outturn minus budget; negative is an underspend)"}),
+            "gross_outturn": (dimsy, sim.gross, {"units": GBP, "long_name": "gross spend for the financial year, before income and savings"}),
+            "income": (dimsy, sim.income, {"units": GBP, "long_name": "income recovered in the financial year"}),
+            "savings": (dimsy, sim.savings, {"units": GBP, "long_name": "savings delivered in the financial year"}),
+            "input_value": (("draw", "input"), sim.inputs, {"units": "as in the config", "long_name": "value drawn for each uncertain input"}),
+        },
+        coords={
+            "draw": ("draw", np.arange(draws), {"long_name": "Monte Carlo draw"}),
+            "service": ("service", [g.key for g in groups], {"long_name": "service, department or total"}),
+            "service_label": ("service", [g.label for g in groups], {"long_name": "display name"}),
+            "service_type": ("service", [g.kind for g in groups], {"long_name": "placements, cost, department or total"}),
+            "department": ("service", [g.department for g in groups], {"long_name": "department"}),
+            "month": ("month", grid.month_start.astype("datetime64[ns]"), {"long_name": "first day of the month"}),
+            "month_financial_year": ("month", [fy[i] for i in grid.fy_index], {"long_name": "financial year of the month"}),
+            "days_in_month": ("month", grid.days, {"units": "days", "long_name": "days in the month"}),
+            "financial_year": ("financial_year", fy, {"long_name": "financial year, April to March"}),
+            "input": ("input", [i.name for i in plan.inputs], {"long_name": "uncertain input"}),
+        },
+        attrs={
+            "title": f"overspend simulation: {config.council.name}",
+            "council": config.council.name,
+            "seed": int(seed),
+            "draws": int(draws),
+            "chunk_draws": CHUNK_DRAWS,
+            "config": dumps_config(config),
+            "simulator_version": __version__,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "price_base": config.price_base,
+        },
+    )  # fmt: skip
+    return ds
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def _quantile_se(values: np.ndarray, q: float) -> np.ndarray:
+    """Standard error of the q-quantile along axis 0, from order statistics.
+
+    The q-quantile's 95% interval lies between the order statistics at ranks
+    n q -/+ 1.96 sqrt(n q (1 - q)) (a distribution-free binomial interval);
+    its half-width divided by 1.96 is the standard error.
+    """
+    n = values.shape[0]
+    half = 1.96 * np.sqrt(n * q * (1 - q))
+    lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
+    hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
+    ordered = np.partition(values, [lo, hi], axis=0)
+    return (ordered[hi] - ordered[lo]) / (2 * 1.96)
+
+
+def summary_table(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per service (and department and total) per financial year.
+
+    Money in GBP; probabilities as fractions; ``*_se`` columns are Monte
+    Carlo standard errors.
+    """
+    over = ds["overspend"].values  # (D, G, Y)
+    outturn = ds["outturn"].values
+    n = over.shape[0]
+    rows = []
+    for g, key in enumerate(ds["service"].values):
+        for y, year in enumerate(ds["financial_year"].values):
+            o = over[:, g, y]
+            p = float(np.mean(o > 0))
+            q10, q50, q90 = np.quantile(o, [0.1, 0.5, 0.9])
+            rows.append({
+                "service": str(key),
+                "service_label": str(ds["service_label"].values[g]),
+                "service_type": str(ds["service_type"].values[g]),
+                "financial_year": str(year),
+                "budget_gbp": float(ds["budget"].values[g, y]),
+                "median_outturn_gbp": float(np.median(outturn[:, g, y])),
+                "mean_outturn_gbp": float(np.mean(outturn[:, g, y])),
+                "p_overspend": p,
+                "p_overspend_se": float(np.sqrt(p * (1 - p) / n)),
+                "mean_overspend_gbp": float(np.mean(o)),
+                "mean_overspend_se_gbp": float(np.std(o, ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+                "p10_overspend_gbp": float(q10),
+                "p50_overspend_gbp": float(q50),
+                "p90_overspend_gbp": float(q90),
+                "p90_overspend_se_gbp": float(_quantile_se(o, 0.9)),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def gbp_m(x: float) -> str:
+    """Money as £m to one decimal place, e.g. ``£12.3m`` or ``-£0.4m``."""
+    if not np.isfinite(x):
+        return "n/a"
+    text = f"£{abs(x) / 1e6:,.1f}m"
+    return ("-" + text) if round(x / 1e6, 1) < 0 else text
+
+
+# ------------------------------------------------------------------ writing
+
+
+class ResultsExistError(Exception):
+    """The results folder exists and ``force`` was not given."""
+
+
+def check_writable(out_dir: Path, force: bool) -> None:
+    """Refuse early, before simulating, if a run is already there."""
+    if out_dir.exists() and not force:
+        raise ResultsExistError(
+            f"{out_dir} already holds a run: use --force to replace it, or --out to write elsewhere"
+        )
+
+
+def write_run(ds: xr.Dataset, out_dir: Path, force: bool = False, extra=None) -> list[Path]:
+    """Write ``simulation.nc`` and ``summary.csv`` into ``out_dir`` atomically.
+
+    Everything is written into a temporary folder beside ``out_dir`` and renamed
+    into place only when complete, so an interrupted run never leaves a folder
+    that looks finished. An existing run is replaced only with ``force``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    out_dir : pathlib.Path
+    force : bool
+        Replace an existing run.
+    extra : callable, optional
+        ``extra(tmp_dir)`` writes further files (charts) into the folder before it is renamed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, at their final paths.
+    """
+    out_dir = Path(out_dir)
+    check_writable(out_dir, force)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        ds.to_netcdf(tmp / "simulation.nc")
+        summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+        if extra is not None:
+            extra(tmp)
+        names = sorted(p.name for p in tmp.iterdir())
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / "run")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out_dir / n for n in names]
