@@ -97,6 +97,14 @@ class MonthGrid:
         """Days in each financial year, shape ``(years,)``."""
         return np.bincount(self.fy_index, weights=self.days, minlength=self.years)
 
+    def month_of_day(self) -> np.ndarray:
+        """Month index of each whole day since the start, and ``n_months`` for the day after.
+
+        Shape ``(total days + 1,)``; the kernels look up the month a placement
+        ends in with it.
+        """
+        return np.append(np.repeat(np.arange(self.n_months), self.days), self.n_months)
+
     def years_since_start(self) -> np.ndarray:
         """Mid-month time in years since the horizon start, shape ``(n_months,)``.
 

@@ -33,6 +33,7 @@ from pydantic import (
 
 from .calendar import fy_label, parse_fy
 from .distributions import Fixed, Param, Support, parse_param, support
+from .errors import UserError
 
 # What each kind of uncertain field allows. Units appear in error messages.
 WEEKS = support("weeks", 0, 100_000, low_open=True)
@@ -49,7 +50,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_OPEN = 1_000_000
 
 
-def Uncertain(field: Support):  # noqa: N802 - used like a type
+def Uncertain(field: Support):
     """Annotated type of a config number that may be a distribution."""
     return Annotated[
         Param,
@@ -58,7 +59,7 @@ def Uncertain(field: Support):  # noqa: N802 - used like a type
     ]
 
 
-def OptionalUncertain(field: Support):  # noqa: N802
+def OptionalUncertain(field: Support):
     """Like :func:`Uncertain`, but may be left out (``None``)."""
     return Annotated[
         Param | None,
@@ -105,11 +106,13 @@ def _parse_by_year(raw: Any) -> ByYear:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"the amount for {key} = {value!r} must be a number (GBP)")
             if not (math.isfinite(value) and 0 <= value <= 1e11):
-                raise ValueError(f"the amount for {key} = {value!r} must be between 0 and 1e11 (GBP)")
+                raise ValueError(
+                    f"the amount for {key} = {value!r} must be between 0 and 1e11 (GBP)"
+                )
             table[key] = float(value)
         return ByYear(None, table)
     raise ValueError(
-        f'must be a number (GBP, the same each year) or a table by year such as '
+        f"must be a number (GBP, the same each year) or a table by year such as "
         f'{{ "2024/25" = 12_500_000, "2025/26" = 13_100_000 }}, got {raw!r}'
     )
 
@@ -332,14 +335,18 @@ class Service(_Model):
                 if getattr(self, key) is None:
                     raise ValueError(f"a placements service needs a [{key}] section")
             if self.cost is not None:
-                raise ValueError("[cost] is for kind = 'cost' lines; a placements service uses "
-                                 "caseload, arrivals, length and unit_cost")
+                raise ValueError(
+                    "[cost] is for kind = 'cost' lines; a placements service uses "
+                    "caseload, arrivals, length and unit_cost"
+                )
         else:
             if self.cost is None:
                 raise ValueError("a kind = 'cost' line needs a [cost] section")
             extra = [k for k in _PLACEMENT_SECTIONS if getattr(self, k) is not None]
             if extra:
-                raise ValueError(f"[{extra[0]}] is for placements services, not kind = 'cost' lines")
+                raise ValueError(
+                    f"[{extra[0]}] is for placements services, not kind = 'cost' lines"
+                )
         return self
 
 
@@ -377,7 +384,7 @@ class Config(_Model):
 # --------------------------------------------------------------------------- errors
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """A config that cannot be used, with every problem found.
 
     Attributes
@@ -475,7 +482,7 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
 
 def _check_by_year(path: str, money: ByYear, horizon: list[str], complete: bool) -> list[str]:
     problems = [
-        f"{path}.\"{key}\": {key} is outside the horizon {horizon[0]} to {horizon[-1]}"
+        f'{path}."{key}": {key} is outside the horizon {horizon[0]} to {horizon[-1]}'
         for key in money.table
         if key not in horizon
     ]
@@ -502,12 +509,14 @@ def _cross_check(config: Config) -> list[str]:
     uplift_years = config.uplift_years
     for name, factor in config.inflation.factors.items():
         if not _ID.match(name):
-            problems.append(f"inflation.factors.{name}: a factor name must be lower_case_with_underscores")
+            problems.append(
+                f"inflation.factors.{name}: a factor name must be lower_case_with_underscores"
+            )
         for key in factor.by_year:
             if key not in uplift_years:
                 allowed = ", ".join(uplift_years) or "none (no April falls after the price base)"
                 problems.append(
-                    f"inflation.factors.{name}.by_year.\"{key}\": not a year with an April uplift; "
+                    f'inflation.factors.{name}.by_year."{key}": not a year with an April uplift; '
                     f"allowed: {allowed}"
                 )
     for key, service in config.services.items():
@@ -618,3 +627,22 @@ def dumps_config(config: Config) -> str:
     """The resolved config (defaults filled in) as TOML text that loads back identically."""
     data = config.model_dump(mode="python", exclude_none=True)
     return tomli_w.dumps(data)
+
+
+DEFAULT_CONFIG = "example_county.toml"
+
+
+def bundled_configs_dir() -> Path:
+    """Folder of the example configs shipped with the package.
+
+    In an installed wheel they are package data (``simulator/_bundled_configs``);
+    in a source checkout (including ``pip install -e .``) they are the
+    repository's ``configs/`` folder.
+    """
+    packaged = Path(__file__).with_name("_bundled_configs")
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "configs"
+
+
+def bundled_config(name: str = DEFAULT_CONFIG) -> Path:
+    """Path of a bundled example config, e.g. ``example_county.toml``."""
+    return bundled_configs_dir() / name

@@ -332,9 +332,7 @@ def parse_param(raw: Any, field: Support) -> Param:
     if isinstance(raw, Param):
         return raw
     if isinstance(raw, bool) or not isinstance(raw, int | float | dict):
-        raise ValueError(
-            f"must be a number or a distribution table such as {EXAMPLE}, got {raw!r}"
-        )
+        raise ValueError(f"must be a number or a distribution table such as {EXAMPLE}, got {raw!r}")
     if not isinstance(raw, dict):
         value = float(raw)
         if not field.contains(value):

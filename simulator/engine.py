@@ -66,7 +66,9 @@ def _store(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -> Non
         source, target = getattr(result, name), getattr(out, name)
         for g, group in enumerate(plan.groups):
             members = list(group.members)
-            target[rows, g] = source[:, members].sum(axis=1) if len(members) > 1 else source[:, members[0]]
+            target[rows, g] = (
+                source[:, members].sum(axis=1) if len(members) > 1 else source[:, members[0]]
+            )
     out.inputs[rows] = result.inputs
 
 

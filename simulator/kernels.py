@@ -28,41 +28,44 @@ import numpy as np
 from numba import njit
 
 LOGNORMAL, GAMMA, WEIBULL, EXPONENTIAL = 0, 1, 2, 3
-FAMILY_CODES = {"lognormal": LOGNORMAL, "gamma": GAMMA, "weibull": WEIBULL, "exponential": EXPONENTIAL}
+FAMILY_CODES = {
+    "lognormal": LOGNORMAL,
+    "gamma": GAMMA,
+    "weibull": WEIBULL,
+    "exponential": EXPONENTIAL,
+}
 
 # Positions in the counter array of random variates drawn, for the benchmark's
 # random-number floor.
 N_UNIFORM, N_NORMAL, N_EXPONENTIAL, N_GAMMA = 0, 1, 2, 3
 N_COUNTERS = 4
 
-_WEEKS_PER_AVERAGE_MONTH = 30.436875 / 7.0
 
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _uniform(rng, counts):
     counts[N_UNIFORM] += 1
     return rng.random()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _normal(rng, counts):
     counts[N_NORMAL] += 1
     return rng.standard_normal()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _exponential(rng, counts):
     counts[N_EXPONENTIAL] += 1
     return rng.standard_exponential()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _gamma(rng, shape, counts):
     counts[N_GAMMA] += 1
     return rng.standard_gamma(shape)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def sample_length(rng, family, p1, p2, counts):
     """Draw one placement length in weeks."""
     if family == LOGNORMAL:
@@ -76,7 +79,7 @@ def sample_length(rng, family, p1, p2, counts):
     return p1 * _exponential(rng, counts)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _length_biased(rng, family, p1, p2, counts):
     """Draw from the length-biased distribution, density l f(l) / E[L]."""
     if family == LOGNORMAL:
@@ -90,7 +93,7 @@ def _length_biased(rng, family, p1, p2, counts):
     return p1 * _gamma(rng, 2.0, counts)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def sample_steady_state_remaining(rng, family, p1, p2, counts):
     """Remaining weeks of a placement drawn from a caseload in steady state.
 
@@ -100,7 +103,7 @@ def sample_steady_state_remaining(rng, family, p1, p2, counts):
     return _uniform(rng, counts) * _length_biased(rng, family, p1, p2, counts)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _truncated_standard_normal(rng, z0, counts):
     """A standard normal conditioned on being above ``z0`` (exact)."""
     if z0 < 0.45:
@@ -117,7 +120,7 @@ def _truncated_standard_normal(rng, z0, counts):
             return x
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _gamma_residual_unit(rng, k, x, counts):
     """Remaining length of a unit-scale gamma(k) that has lasted ``x`` (exact)."""
     if x <= k:
@@ -141,7 +144,7 @@ def _gamma_residual_unit(rng, k, x, counts):
             return y
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def sample_remaining(rng, family, p1, p2, elapsed, counts):
     """Remaining weeks of a placement that has already lasted ``elapsed`` weeks.
 
@@ -165,7 +168,7 @@ def sample_remaining(rng, family, p1, p2, elapsed, counts):
     return p1 * _exponential(rng, counts)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def sample_cost(rng, mu, sigma, tail_share, tail_mu, tail_sigma, counts):
     """Weekly cost of one placement: lognormal body, with a share in a high-cost tail."""
     if tail_share > 0.0 and _uniform(rng, counts) < tail_share:
@@ -175,47 +178,34 @@ def sample_cost(rng, mu, sigma, tail_share, tail_mu, tail_sigma, counts):
     return math.exp(mu + sigma * _normal(rng, counts))
 
 
-@njit(cache=True, nogil=True)
-def _month_of(t, edges, first):
-    """Index of the month containing time ``t`` (weeks), searching from ``first``."""
-    n_months = edges.size - 1
-    m = int(t / _WEEKS_PER_AVERAGE_MONTH)
-    m = min(max(m, first), n_months - 1)
-    while m + 1 < n_months and edges[m + 1] <= t:
-        m += 1
-    while m > first and edges[m] > t:
-        m -= 1
-    return m
-
-
-@njit(cache=True, nogil=True)
-def _charge(start, end, cost, first_month, edges, direct, rate, opened):
+@njit(cache=True, nogil=True, inline="always")
+def _charge(start, end, cost, first_month, edges, month_of_day, direct, rate, opened):
     """Charge a placement open on [start, end) weeks at ``cost`` per week.
 
     ``direct`` takes the part-month charges, ``rate`` the changes in the weekly
     charge at month boundaries, ``opened`` the changes in the month-end count.
+    All three have a spare slot at index M (the number of months) that absorbs
+    the end of a placement running past the horizon. The same four updates are
+    right whether the placement ends in its first month, a later month, or
+    after the horizon (in its first month the rate change and the extra
+    part-month charge cancel), so there are no branches to mispredict: this is
+    the innermost step of the model.
     """
-    n_months = edges.size - 1
-    if end >= edges[n_months]:
-        last = n_months
-    else:
-        last = _month_of(end, edges, first_month)
-    if last == first_month:
-        direct[first_month] += cost * (end - start)
-        return
+    n_days = month_of_day.size - 1
+    last = month_of_day[int(min(end * 7.0, n_days))]
     direct[first_month] += cost * (edges[first_month + 1] - start)
     rate[first_month + 1] += cost
     opened[first_month] += 1
-    if last < n_months:
-        rate[last] -= cost
-        opened[last] -= 1
-        direct[last] += cost * (end - edges[last])
+    direct[last] += cost * (end - edges[last])
+    rate[last] -= cost
+    opened[last] -= 1
 
 
 @njit(cache=True, nogil=True)
 def simulate_placements(
     rng,
     edges,
+    month_of_day,
     family,
     len_p1,
     len_p2,
@@ -240,6 +230,9 @@ def simulate_placements(
         The chunk's own generator.
     edges : float64[M + 1]
         Month boundaries, weeks since the horizon start.
+    month_of_day : int64[n_days + 1]
+        Month index of each whole day since the horizon start; M for the day
+        after the horizon (month boundaries fall on whole days).
     family : int64[P]
         Length family code of each placement service.
     len_p1, len_p2 : float64[D, P]
@@ -258,7 +251,7 @@ def simulate_placements(
     cost_sigma, tail_sigma : float64[P]
         Log-scale spread of body and tail costs.
     spend : float64[D, P, M]
-        Output, zero on entry: gross spend in GBP at price-base prices.
+        Output: gross spend in GBP at price-base prices.
     caseload : int32[D, P, M]
         Output: placements open at each month end.
     counts : int64[N_COUNTERS]
@@ -266,13 +259,14 @@ def simulate_placements(
     """
     n_draws, n_services = len_p1.shape
     n_months = edges.size - 1
+    direct = np.zeros(n_months + 1)
     rate = np.zeros(n_months + 1)
     opened = np.zeros(n_months + 1, dtype=np.int64)
     for d in range(n_draws):
         for p in range(n_services):
+            direct[:] = 0.0
             rate[:] = 0.0
             opened[:] = 0
-            direct = spend[d, p]
             fam, p1, p2 = family[p], len_p1[d, p], len_p2[d, p]
             mu, sigma = cost_mu[d, p], cost_sigma[p]
             share, t_mu, t_sigma = tail_share[d, p], tail_mu[d, p], tail_sigma[p]
@@ -284,17 +278,19 @@ def simulate_placements(
                 cost = init_cost[i]
                 if cost <= 0.0:
                     cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
-                _charge(0.0, remaining, cost, 0, edges, direct, rate, opened)
+                _charge(0.0, remaining, cost, 0, edges, month_of_day, direct, rate, opened)
             for m in range(n_months):
                 width = edges[m + 1] - edges[m]
                 for _ in range(arrivals[d, p, m]):
                     start = edges[m] + _uniform(rng, counts) * width
                     length = sample_length(rng, fam, p1, p2, counts)
                     cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
-                    _charge(start, start + length, cost, m, edges, direct, rate, opened)
+                    _charge(
+                        start, start + length, cost, m, edges, month_of_day, direct, rate, opened
+                    )
             weekly, open_now = 0.0, 0
             for m in range(n_months):
                 weekly += rate[m]
                 open_now += opened[m]
-                direct[m] += weekly * (edges[m + 1] - edges[m])
+                spend[d, p, m] = direct[m] + weekly * (edges[m + 1] - edges[m])
                 caseload[d, p, m] = open_now

@@ -171,7 +171,9 @@ def _all_params(config: Config) -> dict[str, Input]:
 
 
 def _season(svc: Service, grid: MonthGrid) -> np.ndarray:
-    weights = np.ones(12) if svc.arrivals.seasonality is None else np.array(svc.arrivals.seasonality)
+    weights = (
+        np.ones(12) if svc.arrivals.seasonality is None else np.array(svc.arrivals.seasonality)
+    )
     # Scale so a year's expected arrivals equal per_year whatever the weights.
     by_month = np.tile(weights, grid.years)
     per_year = np.bincount(grid.fy_index, weights=by_month * grid.days)
@@ -192,15 +194,20 @@ def _starting_caseload(svc: Service) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _groups(config: Config) -> list[Group]:
+    """Result rows: each department's services then its subtotal, other services, the total."""
     keys = list(config.services)
-    groups = [
-        Group(k, config.service_label(k), s.kind, s.department, (i,))
-        for i, (k, s) in enumerate(config.services.items())
-    ]
-    departments = list(dict.fromkeys(s.department for s in config.services.values() if s.department))
-    for dept in departments:
+    departments = list(
+        dict.fromkeys(s.department for s in config.services.values() if s.department)
+    )
+    groups = []
+    for dept in [*departments, ""]:
         members = tuple(i for i, k in enumerate(keys) if config.services[k].department == dept)
-        groups.append(Group(dept, dept, "department", dept, members))
+        groups += [
+            Group(keys[i], config.service_label(keys[i]), config.services[keys[i]].kind, dept, (i,))
+            for i in members
+        ]
+        if dept:
+            groups.append(Group(dept, dept, "department", dept, members))
     groups.append(Group("total", "Total", "total", "", tuple(range(len(keys)))))
     return groups
 
@@ -366,7 +373,11 @@ def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.G
     """
     n, n_place, n_months = x.n, plan.placement.size, plan.grid.n_months
     p1, p2 = np.empty((n, n_place)), np.empty((n, n_place))
-    cost_mu, tail_share, tail_mu = np.empty((n, n_place)), np.zeros((n, n_place)), np.zeros((n, n_place))
+    cost_mu, tail_share, tail_mu = (
+        np.empty((n, n_place)),
+        np.zeros((n, n_place)),
+        np.zeros((n, n_place)),
+    )
     cost_sigma, tail_sigma = np.empty(n_place), np.zeros(n_place)
     for j, i in enumerate(plan.placement):
         svc, base = plan.config.services[plan.keys[i]], f"services.{plan.keys[i]}"
@@ -377,12 +388,14 @@ def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.G
         tail_mean = x.get(f"{base}.unit_cost.high_cost_mean_gbp_per_week")
         if tail_mean is not None:
             tail_share[:, j] = x[f"{base}.unit_cost.high_cost_share"]
-            tail_mu[:, j], tail_sigma[j] = _lognormal_mu_sigma(tail_mean, svc.unit_cost.high_cost_cv)
-    spend = np.zeros((n, n_place, n_months))
+            tail_mu[:, j], tail_sigma[j] = _lognormal_mu_sigma(
+                tail_mean, svc.unit_cost.high_cost_cv
+            )
+    spend = np.empty((n, n_place, n_months))
     caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
     counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
     kernels.simulate_placements(
-        rng, plan.grid.edges_weeks, plan.family, p1, p2, arrivals,
+        rng, plan.grid.edges_weeks, plan.grid.month_of_day(), plan.family, p1, p2, arrivals,
         plan.init_offsets, plan.init_elapsed, plan.init_cost,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
         spend, caseload, counts,
@@ -397,7 +410,9 @@ def cost_line_spend(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarra
     for j, i in enumerate(plan.cost_lines):
         line, base = plan.config.services[plan.keys[i]].cost, f"services.{plan.keys[i]}"
         annual = x[f"{base}.cost.annual_gbp"][:, None]
-        out[:, j, :] = annual * (grid.days / DAYS_PER_YEAR) * _growth_factor(x[f"{base}.cost.growth"], grid)
+        out[:, j, :] = (
+            annual * (grid.days / DAYS_PER_YEAR) * _growth_factor(x[f"{base}.cost.growth"], grid)
+        )
         if line.monthly_cv > 0:
             mu, sigma = _lognormal_mu_sigma(np.ones(1), line.monthly_cv)
             out[:, j, :] *= np.exp(mu + sigma * rng.standard_normal(out[:, j, :].shape))

@@ -22,6 +22,7 @@ import xarray as xr
 from ._version import __version__
 from .config import dumps_config
 from .engine import CHUNK_DRAWS, Simulation
+from .errors import UserError
 from .model import Plan
 
 GBP = "GBP"
@@ -47,30 +48,50 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
     budget = np.array([plan.budget[list(g.members)].sum(axis=0) for g in groups])
     dims3, dimsy = ("draw", "service", "month"), ("draw", "service", "financial_year")
     outturn = sim.spend.reshape(draws, len(groups), config.horizon.years, 12).sum(axis=3)
+
+    def var(dims, data, units, long_name):
+        return (dims, data, {"units": units, "long_name": long_name})
+
+    def coord(dim, values, long_name, **attrs):
+        return (dim, values, {"long_name": long_name, **attrs})
+
     ds = xr.Dataset(
         data_vars={
-            "spend": (dims3, sim.spend, {"units": GBP, "long_name": "net spend in the month"}),
-            "caseload": (dims3, sim.caseload, {"units": "placements", "long_name": "placements open at month end"}),
-            "arrivals": (dims3, sim.arrivals, {"units": "placements", "long_name": "new placements starting in the month"}),
-            "budget": (("service", "financial_year"), budget, {"units": GBP, "long_name": "budget"}),
-            "outturn": (dimsy, outturn, {"units": GBP, "long_name": "net outturn for the financial year"}),
-            "overspend": (dimsy, outturn - budget[None], {"units": GBP, "long_name": "overspend (outturn minus budget; negative is an underspend)"}),
-            "gross_outturn": (dimsy, sim.gross, {"units": GBP, "long_name": "gross spend for the financial year, before income and savings"}),
-            "income": (dimsy, sim.income, {"units": GBP, "long_name": "income recovered in the financial year"}),
-            "savings": (dimsy, sim.savings, {"units": GBP, "long_name": "savings delivered in the financial year"}),
-            "input_value": (("draw", "input"), sim.inputs, {"units": "as in the config", "long_name": "value drawn for each uncertain input"}),
+            "spend": var(dims3, sim.spend, GBP, "net spend in the month"),
+            "caseload": var(dims3, sim.caseload, "placements", "placements open at month end"),
+            "arrivals": var(dims3, sim.arrivals, "placements", "new placements starting in the month"),
+            "budget": var(("service", "financial_year"), budget, GBP, "budget"),
+            "outturn": var(dimsy, outturn, GBP, "net outturn for the financial year"),
+            "overspend": var(
+                dimsy, outturn - budget[None], GBP,
+                "overspend (outturn minus budget; negative is an underspend)",
+            ),
+            "gross_outturn": var(
+                dimsy, sim.gross, GBP, "gross spend in the financial year, before income and savings"
+            ),
+            "income": var(dimsy, sim.income, GBP, "income recovered in the financial year"),
+            "savings": var(dimsy, sim.savings, GBP, "savings delivered in the financial year"),
+            "input_value": var(
+                ("draw", "input"), sim.inputs, "as in the config", "value drawn for each uncertain input"
+            ),
         },
         coords={
-            "draw": ("draw", np.arange(draws), {"long_name": "Monte Carlo draw"}),
-            "service": ("service", [g.key for g in groups], {"long_name": "service, department or total"}),
-            "service_label": ("service", [g.label for g in groups], {"long_name": "display name"}),
-            "service_type": ("service", [g.kind for g in groups], {"long_name": "placements, cost, department or total"}),
-            "department": ("service", [g.department for g in groups], {"long_name": "department"}),
-            "month": ("month", grid.month_start.astype("datetime64[ns]"), {"long_name": "first day of the month"}),
-            "month_financial_year": ("month", [fy[i] for i in grid.fy_index], {"long_name": "financial year of the month"}),
-            "days_in_month": ("month", grid.days, {"units": "days", "long_name": "days in the month"}),
-            "financial_year": ("financial_year", fy, {"long_name": "financial year, April to March"}),
-            "input": ("input", [i.name for i in plan.inputs], {"long_name": "uncertain input"}),
+            "draw": coord("draw", np.arange(draws), "Monte Carlo draw"),
+            "service": coord("service", [g.key for g in groups], "service, department or total"),
+            "service_label": coord("service", [g.label for g in groups], "display name"),
+            "service_type": coord(
+                "service", [g.kind for g in groups], "placements, cost, department or total"
+            ),
+            "department": coord("service", [g.department for g in groups], "department"),
+            "month": coord(
+                "month", grid.month_start.astype("datetime64[ns]"), "first day of the month"
+            ),
+            "month_financial_year": coord(
+                "month", [fy[i] for i in grid.fy_index], "financial year of the month"
+            ),
+            "days_in_month": coord("month", grid.days, "days in the month", units="days"),
+            "financial_year": coord("financial_year", fy, "financial year, April to March"),
+            "input": coord("input", [i.name for i in plan.inputs], "uncertain input"),
         },
         attrs={
             "title": f"overspend simulation: {config.council.name}",
@@ -151,7 +172,7 @@ def gbp_m(x: float) -> str:
 # ------------------------------------------------------------------ writing
 
 
-class ResultsExistError(Exception):
+class ResultsExistError(UserError):
     """The results folder exists and ``force`` was not given."""
 
 

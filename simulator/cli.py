@@ -1,0 +1,145 @@
+"""The ``overspend`` command line (also ``python -m simulator``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from ._version import __version__
+from .errors import UserError
+
+#: Modules that add further commands; each has ``register(subparsers)``.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 2**63 - 1")
+    return value
+
+
+def _config_path(arg: str | None) -> Path:
+    from .config import bundled_config
+
+    return bundled_config() if arg is None else Path(arg)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by commands that simulate (config, draws, seed, threads)."""
+    parser.add_argument(
+        "config", nargs="?", help="TOML config (default: the bundled example county)"
+    )
+    parser.add_argument(
+        "--draws", type=_positive_int, help="Monte Carlo draws (default: the config's [run] draws)"
+    )
+    parser.add_argument("--seed", type=_seed, help="random seed (default: the config's [run] seed)")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        help="worker threads (default: the machine's cores); never changes the results",
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from . import run
+    from .config import load_config
+    from .console import print_summary, progress_bar
+    from .results import check_writable, write_run
+
+    path = _config_path(args.config)
+    config = load_config(path)
+    out_dir = Path(args.out) if args.out else Path("results") / path.stem
+    check_writable(out_dir, args.force)
+    draws = args.draws or config.run.draws
+    seed = config.run.seed if args.seed is None else args.seed
+    started = time.perf_counter()
+    with progress_bar(draws, f"Simulating {config.council.name}") as advance:
+        ds = run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
+    ds.attrs["config_file"] = str(path)
+    written = write_run(ds, out_dir, force=args.force)
+    print_summary(ds)
+    print(f"\n{draws:,} draws, seed {seed}, {time.perf_counter() - started:.1f} s. Written:")
+    for p in written:
+        print(f"  {p}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .describe import describe
+
+    path = _config_path(args.config)
+    config = load_config(path)
+    print(f"{path}: valid.\n")
+    print(describe(config))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command."""
+    parser = argparse.ArgumentParser(
+        prog="overspend",
+        description=(
+            "Monte Carlo risk simulator for council social care budgets: the probability "
+            "distribution of overspend for each service, per month and financial year."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"overspend {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="simulate a council and print the overspend summary",
+        description=(
+            "Simulate a council's budgets, print the summary by service and financial year "
+            "(£m), and write results/<config name>/simulation.nc and summary.csv."
+        ),
+    )
+    add_run_arguments(run)
+    run.add_argument("--out", help="results folder (default: results/<config name>)")
+    run.add_argument("--force", action="store_true", help="replace an existing results folder")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = sub.add_parser(
+        "validate",
+        help="check a config and describe the model it defines",
+        description="Check a config and print a plain-English description of its model.",
+    )
+    validate.add_argument("config", nargs="?", help="TOML config (default: the bundled example)")
+    validate.set_defaults(handler=_cmd_validate)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for input errors)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130

@@ -1,0 +1,80 @@
+"""What the command line prints: progress bars and the summary tables."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+import xarray as xr
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .results import gbp_m, summary_table
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error; yields ``advance(n)`` (thread-safe).
+
+    Shown only on a terminal, so logs and CI output stay clean.
+    """
+    console = Console(file=sys.stderr)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _pct(p: float) -> str:
+    return f"{p * 100:.0f}%" if 0.005 <= p <= 0.995 or p in (0.0, 1.0) else f"{p * 100:.1f}%"
+
+
+def summary_tables(ds: xr.Dataset) -> list[Table]:
+    """One table per financial year: services, department subtotals and the total, in £m."""
+    table = summary_table(ds)
+    tables = []
+    for year, rows in table.groupby("financial_year", sort=False):
+        t = Table(
+            title=f"{ds.attrs.get('council', '')} {year}: overspend (£m; negative is an underspend)",
+            title_justify="left",
+        )
+        for name in ("Service", "Budget", "Median outturn", "P(overspend)", "Mean overspend"):
+            if name == "Service":
+                t.add_column(name, justify="left", no_wrap=True)
+            else:
+                t.add_column(name, justify="right", no_wrap=True)
+        for name in ("P10", "P50", "P90"):
+            t.add_column(name, justify="right")
+        for _, r in rows.iterrows():
+            style = "bold" if r.service_type in ("department", "total") else None
+            t.add_row(
+                r.service_label,
+                gbp_m(r.budget_gbp),
+                gbp_m(r.median_outturn_gbp),
+                _pct(r.p_overspend),
+                gbp_m(r.mean_overspend_gbp),
+                gbp_m(r.p10_overspend_gbp),
+                gbp_m(r.p50_overspend_gbp),
+                gbp_m(r.p90_overspend_gbp),
+                style=style,
+                end_section=r.service_type in ("department", "total"),
+            )
+        tables.append(t)
+    return tables
+
+
+def print_summary(ds: xr.Dataset, console: Console | None = None) -> None:
+    """Print the summary tables to standard output."""
+    console = console or Console(width=max(Console().width, 130))
+    for t in summary_tables(ds):
+        console.print(t)

@@ -1,0 +1,133 @@
+"""A plain-English description of a config, for ``overspend validate``."""
+
+from __future__ import annotations
+
+from .config import Config, Service
+from .distributions import Param
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _gbp(x: float) -> str:
+    if abs(x) >= 1e6:
+        return f"£{x / 1e6:,.1f}m"
+    return f"£{x:,.0f}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.3g}"
+
+
+def _p(param: Param, fmt) -> str:
+    return param.describe(fmt)
+
+
+def _by_year(money, years: list[str]) -> str:
+    if money.every_year is not None:
+        return f"{_gbp(money.every_year)} a year"
+    return ", ".join(f"{_gbp(money.table[y])} in {y}" for y in years if y in money.table)
+
+
+def _length(svc: Service) -> str:
+    length = svc.length
+    scale = (
+        f"median {_p(length.median_weeks, _num)} weeks"
+        if length.median_weeks is not None
+        else f"mean {_p(length.mean_weeks, _num)} weeks"
+    )
+    shape = ""
+    if length.sigma is not None:
+        shape = f", sigma {_p(length.sigma, lambda x: f'{x:.2f}')}"
+    elif length.shape is not None:
+        shape = f", shape {_p(length.shape, lambda x: f'{x:.2f}')}"
+    return f"lengths {length.dist}, {scale}{shape}"
+
+
+def _placements(svc: Service) -> list[str]:
+    lines = []
+    load = svc.caseload
+    n = 0 if load is None else load.count
+    if n:
+        how = "steady state" if load.elapsed_weeks is None else "given elapsed times"
+        lines.append(f"{n:,} open at the start ({how})")
+    else:
+        lines.append("no placements open at the start")
+    arr = svc.arrivals
+    text = f"{_p(arr.per_year, _num)} new a year, growing {_p(arr.growth, _pct)} a year"
+    if arr.dispersion > 0:
+        text += f", monthly overdispersion {arr.dispersion:g}"
+    if arr.seasonality is not None:
+        text += ", seasonal"
+    lines.append(text)
+    lines.append(_length(svc))
+    cost = svc.unit_cost
+    text = f"{_p(cost.mean_gbp_per_week, _gbp)} a week on average (spread between clients cv {cost.cv:g})"
+    if cost.high_cost_mean_gbp_per_week is not None:
+        text += f"; {_p(cost.high_cost_share, _pct)} at {_p(cost.high_cost_mean_gbp_per_week, _gbp)} a week"
+    lines.append(text)
+    return lines
+
+
+def _common(svc: Service, years: list[str]) -> list[str]:
+    lines = []
+    infl = svc.inflation
+    parts = [f"{name} x{w:g}" for name, w in infl.factors.items()]
+    if infl.extra.is_uncertain or infl.extra.median() != 0:
+        parts.append(f"plus {_p(infl.extra, _pct)}")
+    if parts:
+        lines.append("prices rise each April with " + " ".join(parts))
+    share = svc.income.share
+    if share.is_uncertain or share.median() > 0:
+        lines.append(f"income recovers {_p(share, _pct)} of gross cost")
+    for sid, saving in svc.savings.items():
+        label = saving.label or sid.replace("_", " ")
+        lines.append(
+            f"saving '{label}': target {_by_year(saving.target_gbp, years)}, delivering "
+            f"{_p(saving.delivery, _pct)} of it"
+        )
+    lines.append(f"budget {_by_year(svc.budget_gbp, years)}")
+    return lines
+
+
+def describe(config: Config) -> str:
+    """Describe the model a config defines, in a screenful of plain English.
+
+    Parameters
+    ----------
+    config : Config
+
+    Returns
+    -------
+    str
+    """
+    years = config.fy_labels
+    out = [
+        f"{config.council.name}: {len(years)} financial year(s), {years[0]} to {years[-1]}, "
+        f"monthly steps; unit costs at {config.price_base} prices.",
+        f"Default run: {config.run.draws:,} draws, seed {config.run.seed}.",
+    ]
+    if config.inflation.factors:
+        out.append("Shared inflation factors (uplift each April after the price base):")
+        for name, factor in config.inflation.factors.items():
+            note = f" - {factor.description}" if factor.description else ""
+            special = f" (set separately for {', '.join(factor.by_year)})" if factor.by_year else ""
+            out.append(f"  {name}: {_p(factor.uplift, _pct)}{special}{note}")
+    departments = list(dict.fromkeys(s.department for s in config.services.values()))
+    for dept in departments:
+        out.append(f"{dept or 'Other services'}:")
+        for key, svc in config.services.items():
+            if svc.department != dept:
+                continue
+            out.append(f"  {config.service_label(key)} [{key}, {svc.kind}]")
+            if svc.kind == "placements":
+                body = _placements(svc)
+            else:
+                body = [
+                    f"{_p(svc.cost.annual_gbp, _gbp)} a year, growing {_p(svc.cost.growth, _pct)} "
+                    f"a year, month-to-month spread cv {svc.cost.monthly_cv:g}"
+                ]
+            out += [f"    - {line}" for line in body + _common(svc, years)]
+    out.append("Uncertain values show the median and the 10th to 90th percentile range.")
+    return "\n".join(out)
