@@ -350,14 +350,22 @@ class Service(_Model):
         return self
 
 
+class Scenario(_Model):
+    """A named what-if: changes laid over the base config (same layout as the config)."""
+
+    description: str = ""
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
 class Config(_Model):
-    """A whole council model: horizon, inflation factors and services."""
+    """A whole council model: horizon, inflation factors, services and scenarios."""
 
     council: Council
     horizon: Horizon
     run: RunSettings = Field(default_factory=RunSettings)
     inflation: Inflation = Field(default_factory=Inflation)
     services: dict[str, Service] = Field(min_length=1)
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
 
     @property
     def fy_labels(self) -> list[str]:
@@ -553,6 +561,54 @@ def _cross_check(config: Config) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- scenarios
+
+
+def _overlay(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` laid over it: tables merge key by key, values replace."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
+            out[key] = _overlay(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def scenario_config(config: Config, name: str, source: str = "<config>") -> Config:
+    """The config of scenario ``name``: the base with the scenario's changes laid over it.
+
+    Parameters
+    ----------
+    config : Config
+    name : str
+        A key of ``config.scenarios``.
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    Config
+        Without scenarios of its own.
+
+    Raises
+    ------
+    ConfigError
+        When the changed config is invalid; paths are given inside the scenario.
+    """
+    if name not in config.scenarios:
+        known = ", ".join(config.scenarios) or "none are defined"
+        raise ConfigError(source, [f"no scenario named {name!r} (defined: {known})"])
+    base = config.model_dump(mode="python", exclude_none=True)
+    base.pop("scenarios", None)
+    data = _overlay(base, config.scenarios[name].changes)
+    try:
+        return config_from_dict(data, source)
+    except ConfigError as exc:
+        prefix = f"scenarios.{name}.changes: "
+        raise ConfigError(source, [prefix + p for p in exc.problems]) from None
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -582,6 +638,12 @@ def config_from_dict(data: dict, source: str = "<config>") -> Config:
     problems = _cross_check(config)
     if problems:
         raise ConfigError(source, problems)
+    for name in config.scenarios:
+        if not _ID.match(name):
+            raise ConfigError(
+                source, [f"scenarios.{name}: a scenario name must be lower_case_with_underscores"]
+            )
+        scenario_config(config, name, source)  # every scenario must be a valid model too
     return config
 
 
