@@ -154,7 +154,9 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
                 "mean_overspend_gbp": float(np.mean(o)),
                 "mean_overspend_se_gbp": float(np.std(o, ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
                 "p10_overspend_gbp": float(q10),
+                "p10_overspend_se_gbp": float(_quantile_se(o, 0.1)),
                 "p50_overspend_gbp": float(q50),
+                "p50_overspend_se_gbp": float(_quantile_se(o, 0.5)),
                 "p90_overspend_gbp": float(q90),
                 "p90_overspend_se_gbp": float(_quantile_se(o, 0.9)),
             })  # fmt: skip
