@@ -23,9 +23,9 @@ from scipy import special
 
 # Uniforms are kept strictly inside (0, 1) so that unbounded inverse CDFs stay finite.
 _U_EPS = 1e-12
-# A normal on a bounded field is accepted without explicit bounds only when the
-# bound is this many standard deviations away (probability below 1e-9).
-_SAFE_SDS = 6.0
+# An unbounded tail is accepted on a bounded field when the field's bound is
+# beyond this quantile (the draws past it, rarer than 1 in a billion, are clipped).
+_TAIL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -280,36 +280,54 @@ def _check_family(dist: str, v: dict[str, float]) -> None:
             raise ValueError(f"needs low < high, got low = {v['low']:g}, high = {v['high']:g}")
 
 
+def _ends(param: Param) -> tuple[float, float, bool]:
+    """The distribution's lowest and highest values, and whether they are never taken.
+
+    Infinite ends are unbounded tails.
+    """
+    if isinstance(param, Normal):
+        low = -math.inf if param.low is None else param.low
+        high = math.inf if param.high is None else param.high
+        return low, high, False
+    if isinstance(param, LogNormal | Gamma):
+        return 0.0, math.inf, True
+    if isinstance(param, Beta):
+        return 0.0, 1.0, True
+    return float(param.low), float(param.high), False
+
+
 def _check_range(param: Param, field: Support) -> None:
-    """Check that every value the distribution can take is allowed by the field."""
-    lo, hi = (float(x) for x in param.ppf(np.array([0.0, 1.0])))
-    if isinstance(param, Normal) and param.sd > 0:
-        # An untruncated normal is unbounded; accept it on a bounded field only when
-        # the bound is far in the tail, and then clip (see Normal.ppf callers).
-        if param.low is None and math.isfinite(field.low):
-            if param.mean - _SAFE_SDS * param.sd <= field.low:
-                raise ValueError(
-                    f"a normal with mean {param.mean:g} and sd {param.sd:g} can go below "
-                    f"{field.low:g}: add low = ... (truncation) or use a narrower sd"
-                )
-            lo = field.low if not field.low_open else np.nextafter(field.low, np.inf)
-        if param.high is None and math.isfinite(field.high):
-            if param.mean + _SAFE_SDS * param.sd >= field.high:
-                raise ValueError(
-                    f"a normal with mean {param.mean:g} and sd {param.sd:g} can go above "
-                    f"{field.high:g}: add high = ... (truncation) or use a narrower sd"
-                )
-            hi = field.high if not field.high_open else np.nextafter(field.high, -np.inf)
-    # These families approach but never take their end values, so an open field
-    # bound equal to the family's end (e.g. lognormal on a field that must be > 0) is fine.
-    open_ends = {"beta": (0.0, 1.0), "lognormal": (0.0, math.inf), "gamma": (0.0, math.inf)}
-    if param.dist in open_ends:
-        lo, hi = open_ends[param.dist]
-        if lo < field.low or hi > field.high:
-            raise ValueError(f"a {param.dist} can take values outside {field.describe()}")
+    """Check that every value the distribution can take is allowed by the field.
+
+    An unbounded tail is accepted on a bounded field when the one-in-a-billion
+    quantile is inside it; the rare draws beyond are clipped (see :func:`clip_to`).
+    """
+    if getattr(param, "sd", None) == 0.0:
+        if not field.contains(param.mean):
+            raise ValueError(
+                f"its value {param.mean:g} is outside what is allowed: {field.describe()}"
+            )
         return
-    for end in (lo, hi):
-        if not field.contains(end):
+    low, high, open_ends = _ends(param)
+    for end, tail_u, side in ((low, _TAIL, "below"), (high, 1 - _TAIL, "above")):
+        if math.isinf(end):
+            far = float(param.ppf(np.array([tail_u]))[0])
+            if not field.contains(far):
+                bound = field.low if side == "below" else field.high
+                raise ValueError(
+                    f"a {param.dist} like this can go {side} {bound:g} with probability over "
+                    f"1 in a billion: narrow it, or for a normal add "
+                    f"{'low' if side == 'below' else 'high'} = ... (truncation); "
+                    f"allowed: {field.describe()}"
+                )
+            continue
+        inside = field.contains(end)
+        if not inside and open_ends:
+            # An end the family never takes may equal an open bound of the field.
+            inside = (end == field.low and side == "below") or (
+                end == field.high and side == "above"
+            )
+        if not inside:
             raise ValueError(
                 f"it can take the value {end:g}, outside what is allowed: {field.describe()}"
             )
