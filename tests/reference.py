@@ -66,90 +66,122 @@ def overlap_weeks(start: float, end: float, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.minimum(end, edges[1:]) - np.maximum(start, edges[:-1]), 0.0, None)
 
 
-def simulate_draw(config: Config, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """One draw: net spend (GBP) and month-end caseload by service and month."""
-    start = parse_fy(config.horizon.start)
-    grid = month_grid(start, config.horizon.years)
+def draw_cost(svc, values: dict, base: str, rng: np.random.Generator) -> float:
+    """Weekly cost of one placement: lognormal body or, with its share, the high-cost tail."""
+    mean, cv = values[f"{base}.unit_cost.mean_gbp_per_week"], svc.unit_cost.cv
+    tail_mean = values.get(f"{base}.unit_cost.high_cost_mean_gbp_per_week")
+    if tail_mean is not None and rng.random() < values[f"{base}.unit_cost.high_cost_share"]:
+        mean, cv = tail_mean, svc.unit_cost.high_cost_cv
+    s2 = math.log1p(cv**2)
+    return mean * math.exp(-s2 / 2 + math.sqrt(s2) * rng.standard_normal())
+
+
+def starting_placements(svc, dist, values, base, rng) -> list[tuple[float, float, float]]:
+    """(start, end, weekly cost) of each placement open at the start."""
+    load = svc.caseload
+    n_open = 0 if load is None else load.count
+    inverse = steady_state_inverse(dist) if n_open and load.elapsed_weeks is None else None
+    out = []
+    for i in range(n_open):
+        if inverse is not None:
+            remaining = float(inverse(rng.random()))
+        else:
+            a = load.elapsed_weeks if np.isscalar(load.elapsed_weeks) else load.elapsed_weeks[i]
+            # L | L > a by inverting the survival function: S(L) = u S(a)
+            remaining = float(dist.isf(rng.random() * dist.sf(a))) - a
+        cost = (
+            load.weekly_cost_gbp[i] if load.weekly_cost_gbp else draw_cost(svc, values, base, rng)
+        )
+        out.append((0.0, remaining, cost))
+    return out
+
+
+def new_placements(svc, dist, values, base, rng, grid) -> list[tuple[float, float, float]]:
+    """(start, end, weekly cost) of each placement starting within the horizon."""
     edges = grid.edges_weeks
     years_mid = 0.5 * (edges[:-1] + edges[1:]) * 7 / 365.25
+    arr = svc.arrivals
+    season = np.tile(
+        np.ones(12) if arr.seasonality is None else np.array(arr.seasonality), grid.years
+    )
+    out = []
+    for m in range(grid.n_months):
+        fy = grid.fy_index == grid.fy_index[m]
+        weight = season[m] * grid.days[fy].sum() / (season[fy] * grid.days[fy]).sum()
+        mean = (
+            values[f"{base}.arrivals.per_year"]
+            * grid.days[m] / 365.25 * weight
+            * (1 + values[f"{base}.arrivals.growth"]) ** years_mid[m]
+        )  # fmt: skip
+        if arr.dispersion > 0:
+            mean *= rng.gamma(1 / arr.dispersion, arr.dispersion)
+        for _ in range(rng.poisson(mean)):
+            s = edges[m] + rng.random() * (edges[m + 1] - edges[m])
+            out.append(
+                (s, s + float(dist.rvs(random_state=rng)), draw_cost(svc, values, base, rng))
+            )
+    return out
+
+
+def placement_gross(svc, values, base, rng, grid) -> tuple[np.ndarray, np.ndarray]:
+    """Gross spend at price-base prices and month-end caseload of a placements service."""
+    edges = grid.edges_weeks
+    dist = length_distribution(svc.length, values, base)
+    gross, open_at_end = np.zeros(grid.n_months), np.zeros(grid.n_months)
+    placements = starting_placements(svc, dist, values, base, rng)
+    placements += new_placements(svc, dist, values, base, rng, grid)
+    for s, e, c in placements:
+        gross += c * overlap_weeks(s, e, edges)
+        open_at_end += (s < edges[1:]) & (e > edges[1:])
+    return gross, open_at_end
+
+
+def cost_line_gross(svc, values, base, rng, grid) -> np.ndarray:
+    """Gross spend at price-base prices of a non-placement line."""
+    edges = grid.edges_weeks
+    years_mid = 0.5 * (edges[:-1] + edges[1:]) * 7 / 365.25
+    annual, g = values[f"{base}.cost.annual_gbp"], values[f"{base}.cost.growth"]
+    gross = annual * grid.days / 365.25 * (1 + g) ** years_mid
+    if svc.cost.monthly_cv > 0:
+        s2 = math.log1p(svc.cost.monthly_cv**2)
+        gross = gross * np.exp(-s2 / 2 + math.sqrt(s2) * rng.standard_normal(grid.n_months))
+    return gross
+
+
+def price_index(config: Config, svc, values, base) -> np.ndarray:
+    """Price index by horizon year: the product of (1 + uplift) over Aprils since the base."""
+    index = [1.0]
+    for year in config.uplift_years:
+        u = values[f"{base}.inflation.extra[{year}]"]
+        for f, w in svc.inflation.factors.items():
+            u += w * values[f"inflation.factors.{f}.uplift[{year}]"]
+        index.append(index[-1] * (1 + u))
+    start = parse_fy(config.horizon.start)
+    return np.array(index)[np.arange(config.horizon.years) + start - parse_fy(config.price_base)]
+
+
+def simulate_draw(config: Config, rng: np.random.Generator) -> dict[str, dict]:
+    """One draw: net spend (GBP) and month-end caseload by service and month."""
+    grid = month_grid(parse_fy(config.horizon.start), config.horizon.years)
     values = param_values(config, rng)
     spend, caseload = {}, {}
     for key, svc in config.services.items():
         base = f"services.{key}"
-        gross = np.zeros(grid.n_months)
-        open_at_end = np.zeros(grid.n_months)
         if svc.kind == "cost":
-            annual, g = values[f"{base}.cost.annual_gbp"], values[f"{base}.cost.growth"]
-            gross = annual * grid.days / 365.25 * (1 + g) ** years_mid
-            if svc.cost.monthly_cv > 0:
-                s2 = math.log1p(svc.cost.monthly_cv**2)
-                gross = gross * np.exp(-s2 / 2 + math.sqrt(s2) * rng.standard_normal(grid.n_months))
+            gross, open_at_end = (
+                cost_line_gross(svc, values, base, rng, grid),
+                np.zeros(grid.n_months),
+            )
         else:
-            dist = length_distribution(svc.length, values, base)
-
-            def draw_cost():
-                mean, cv = values[f"{base}.unit_cost.mean_gbp_per_week"], svc.unit_cost.cv
-                tail_mean = values.get(f"{base}.unit_cost.high_cost_mean_gbp_per_week")
-                if (
-                    tail_mean is not None
-                    and rng.random() < values[f"{base}.unit_cost.high_cost_share"]
-                ):
-                    mean, cv = tail_mean, svc.unit_cost.high_cost_cv
-                s2 = math.log1p(cv**2)
-                return mean * math.exp(-s2 / 2 + math.sqrt(s2) * rng.standard_normal())
-
-            placements = []  # (start week, end week, weekly cost)
-            load = svc.caseload
-            n_open = 0 if load is None else load.count
-            inverse = steady_state_inverse(dist) if n_open and load.elapsed_weeks is None else None
-            for i in range(n_open):
-                if inverse is not None:
-                    remaining = float(inverse(rng.random()))
-                else:
-                    a = (
-                        load.elapsed_weeks
-                        if np.isscalar(load.elapsed_weeks)
-                        else load.elapsed_weeks[i]
-                    )
-                    # L | L > a by inverting the survival function: S(L) = u S(a)
-                    remaining = float(dist.isf(rng.random() * dist.sf(a))) - a
-                cost = load.weekly_cost_gbp[i] if load.weekly_cost_gbp else draw_cost()
-                placements.append((0.0, remaining, cost))
-            arr = svc.arrivals
-            season = np.ones(12) if arr.seasonality is None else np.array(arr.seasonality)
-            season = np.tile(season, grid.years)
-            for m in range(grid.n_months):
-                fy = grid.fy_index == grid.fy_index[m]
-                weight = season[m] * grid.days[fy].sum() / (season[fy] * grid.days[fy]).sum()
-                mean = (
-                    values[f"{base}.arrivals.per_year"]
-                    * grid.days[m] / 365.25 * weight
-                    * (1 + values[f"{base}.arrivals.growth"]) ** years_mid[m]
-                )  # fmt: skip
-                if arr.dispersion > 0:
-                    mean *= rng.gamma(1 / arr.dispersion, arr.dispersion)
-                for _ in range(rng.poisson(mean)):
-                    s = edges[m] + rng.random() * (edges[m + 1] - edges[m])
-                    placements.append((s, s + float(dist.rvs(random_state=rng)), draw_cost()))
-            for s, e, c in placements:
-                gross += c * overlap_weeks(s, e, edges)
-                open_at_end += (s < edges[1:]) & (e > edges[1:])
-        # Inflation: each April after the price base
-        years = config.uplift_years
-        index = [1.0]
-        for year in years:
-            u = values[f"{base}.inflation.extra[{year}]"]
-            for f, w in svc.inflation.factors.items():
-                u += w * values[f"inflation.factors.{f}.uplift[{year}]"]
-            index.append(index[-1] * (1 + u))
-        in_force = np.arange(config.horizon.years) + start - parse_fy(config.price_base)
-        gross = gross * np.array(index)[in_force][grid.fy_index]
+            gross, open_at_end = placement_gross(svc, values, base, rng, grid)
+        gross = gross * price_index(config, svc, values, base)[grid.fy_index]
         net = gross * (1 - values[f"{base}.income.share"])
         for pid, saving in svc.savings.items():
             for y, label in enumerate(config.fy_labels):
-                target = saving.target_gbp.value(label) or 0.0
                 months = grid.fy_index == y
-                delivered = target * values[f"{base}.savings.{pid}.delivery"]
+                delivered = (saving.target_gbp.value(label) or 0.0) * values[
+                    f"{base}.savings.{pid}.delivery"
+                ]
                 net[months] -= delivered * grid.days[months] / grid.days[months].sum()
         spend[key], caseload[key] = net, open_at_end
     return {"spend": spend, "caseload": caseload}
