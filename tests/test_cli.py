@@ -1,0 +1,156 @@
+"""The command line: the two README commands' paths, errors without tracebacks, safe writing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+from simulator import cli
+from simulator.results import write_run
+
+SMALL = """
+[council]
+name = "Tiny Borough"
+[horizon]
+start = "2024/25"
+years = 1
+[services.homes]
+budget_gbp = 2_000_000
+caseload = { open = 5 }
+arrivals = { per_year = 4 }
+length = { dist = "lognormal", median_weeks = 40, sigma = 0.8 }
+unit_cost = { mean_gbp_per_week = 6_000, cv = 0.2 }
+"""
+
+
+@pytest.fixture()
+def small_toml(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def test_run_writes_results_and_prints_summary(small_toml, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        cli.main(["run", str(small_toml), "--draws", "300", "--seed", "4", "--out", str(out)]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "Tiny Borough 2024/25" in printed and "P(overspend)" in printed and "£" in printed
+    assert (out / "simulation.nc").is_file() and (out / "summary.csv").is_file()
+    with xr.open_dataset(out / "simulation.nc") as ds:
+        assert ds.attrs["draws"] == 300 and ds.attrs["seed"] == 4
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_run_refuses_to_overwrite_without_force(small_toml, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["run", str(small_toml), "--draws", "50", "--out", str(out)]
+    assert cli.main(args) == 0
+    before = (out / "simulation.nc").stat().st_mtime_ns
+    assert cli.main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "simulation.nc").stat().st_mtime_ns == before
+    assert cli.main([*args, "--force", "--seed", "9"]) == 0
+    with xr.open_dataset(out / "simulation.nc") as ds:
+        assert ds.attrs["seed"] == 9
+
+
+def test_default_results_folder_is_named_after_the_config(small_toml, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", str(small_toml), "--draws", "20"]) == 0
+    assert (tmp_path / "results" / "tiny" / "simulation.nc").is_file()
+
+
+def test_interrupted_write_leaves_no_finished_looking_folder(tmp_path, small_toml):
+    import simulator
+
+    ds = simulator.run(simulator.load_config(small_toml), draws=20, seed=1)
+    out = tmp_path / "run"
+
+    def fail(folder):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_run(ds, out, extra=fail)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.toml"]
+
+
+def test_failed_replacement_keeps_the_old_run(tmp_path, small_toml):
+    import simulator
+
+    ds = simulator.run(simulator.load_config(small_toml), draws=20, seed=1)
+    out = tmp_path / "run"
+    write_run(ds, out)
+
+    def fail(folder):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_run(ds, out, force=True, extra=fail)
+    assert (out / "simulation.nc").is_file()
+
+
+def test_validate_describes_the_model(small_toml, capsys):
+    assert cli.main(["validate", str(small_toml)]) == 0
+    text = capsys.readouterr().out
+    assert "valid" in text and "Tiny Borough" in text and "5 open at the start" in text
+    assert "lognormal, median 40 weeks" in text
+
+
+def test_validate_default_config(capsys):
+    assert cli.main(["validate"]) == 0
+    assert "Example County Council" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            SMALL.replace("median_weeks = 40", "median_weeks = -3"),
+            "services.homes.length.median_weeks = -3",
+        ),
+        (SMALL.replace("[horizon]", "[horizonn]"), "did you mean 'horizon'"),
+        (SMALL + "\nnonsense = = 3\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_a_clear_error_not_a_traceback(tmp_path, text, expected, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and expected in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_config_file(tmp_path, capsys):
+    assert cli.main(["validate", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml: no such file" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--draws", "0"])
+    assert exc.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_help_work(small_toml, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "--help"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0 and "run" in done.stdout and "validate" in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "run", str(small_toml), "--draws", "30",
+         "--out", str(tmp_path / "m")],
+        capture_output=True, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "m" / "summary.csv").is_file()
