@@ -405,8 +405,14 @@ class ConfigError(UserError):
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
-        self.problems = problems
-        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+        # One line per problem, even when a key or value holds a line break.
+        self.problems = [_one_line(p) for p in problems]
+        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters (line breaks, tabs) so a message stays on one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _format_loc(loc: tuple) -> str:

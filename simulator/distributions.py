@@ -357,7 +357,7 @@ def parse_param(raw: Any, field: Support) -> Param:
             raise ValueError(f"must be {field.describe()}")
         return Fixed(value)
     dist = raw.get("dist")
-    if dist not in _FAMILIES:
+    if not isinstance(dist, str) or dist not in _FAMILIES:
         raise ValueError(
             f"dist = {dist!r} is not a known distribution: use one of "
             f"{', '.join(repr(k) for k in _FAMILIES)}"
