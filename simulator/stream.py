@@ -1,0 +1,497 @@
+"""Streaming runs: simulate chunk by chunk into a chunked zarr store, in bounded memory.
+
+A run held in memory costs about 15 kB a draw for the example county (spend,
+caseload and arrivals for every service row and month), so a million draws
+would need about 15 GB. :func:`run_to_zarr` instead runs the engine's chunks
+in order, adds the department and total rows, wraps each block of chunks
+with :func:`simulator.results.build_dataset` (so names, units, coordinates and
+attributes are exactly those of an in-memory run) and writes it into its
+slice of a zarr store. At most a few chunks and one block are in memory at a
+time, whatever the number of draws.
+
+The chunk seeds and order are the engine's (:func:`simulator.engine.chunk_rng`,
+:func:`simulator.engine.chunk_bounds`), so a streamed run is identical, number
+for number, to ``simulator.run`` with the same seed and draws, and does not
+depend on the number of threads.
+
+:func:`open_results` opens either kind of run (``simulation.nc`` or
+``simulation.zarr``) lazily, and :func:`summary_table` computes the summary
+a few service rows at a time, so a million-draw run can be summarised in a
+few hundred megabytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import zarr
+
+from . import kernels
+from .config import Config, load_config
+from .engine import CHUNK_DRAWS, Simulation, chunk_bounds, chunk_rng
+from .errors import UserError
+from .model import ChunkResult, Plan, build_plan, simulate_chunk
+from .results import build_dataset, check_writable
+from .results import summary_table as _summary_table
+
+#: Engine chunks per block written to the store (and per zarr chunk along ``draw``).
+#: 10 x 500 draws of the example county is about 75 MB in memory and a 30 MB
+#: spend chunk on disk: large enough that per-write overheads do not matter,
+#: small enough that peak memory stays low.
+CHUNKS_PER_BLOCK = 10
+
+#: Runs whose in-memory Dataset would exceed this many bytes should stream.
+STREAM_THRESHOLD_BYTES = 2 * 1024**3
+
+#: Memory the bounded summary may use for one batch of service rows, bytes.
+SUMMARY_BATCH_BYTES = 256 * 1024**2
+
+STORE_NAME = "simulation.zarr"
+NETCDF_NAME = "simulation.nc"
+
+# Variables with a ``draw`` dimension: written block by block.
+_PER_DRAW = (
+    "spend",
+    "caseload",
+    "arrivals",
+    "outturn",
+    "overspend",
+    "gross_outturn",
+    "income",
+    "savings",
+    "input_value",
+)
+
+
+class ResultsNotFoundError(UserError):
+    """A path that holds no simulation results."""
+
+
+# ------------------------------------------------------------------ sizes
+
+
+def bytes_per_draw(plan: Plan) -> int:
+    """Bytes one draw takes in the results Dataset (all variables with a draw dimension).
+
+    Parameters
+    ----------
+    plan : Plan
+
+    Returns
+    -------
+    int
+        Bytes per draw: float64 spend plus int32 caseload and arrivals per
+        row and month, five float64 yearly variables per row, float64 inputs.
+    """
+    rows, months, years = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
+    return rows * months * (8 + 4 + 4) + rows * years * 8 * 5 + len(plan.inputs) * 8
+
+
+def needs_streaming(
+    config: Config, draws: int, threshold_bytes: int = STREAM_THRESHOLD_BYTES
+) -> bool:
+    """Whether a run of ``draws`` draws should stream to zarr rather than stay in memory.
+
+    Parameters
+    ----------
+    config : Config
+    draws : int
+    threshold_bytes : int
+        In-memory size above which to stream (default 2 GiB).
+
+    Returns
+    -------
+    bool
+    """
+    return bytes_per_draw(build_plan(config)) * draws > threshold_bytes
+
+
+# ------------------------------------------------------------------ running chunks in order
+
+
+def _chunk_results(
+    plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int
+) -> Iterator[ChunkResult]:
+    """The engine's chunks, in order, with at most ``2 * threads`` in flight.
+
+    The window bounds memory: finished chunks wait only for the writer, never
+    for the whole run.
+    """
+
+    def work(index: int) -> ChunkResult:
+        first, stop = bounds[index]
+        return simulate_chunk(plan, chunk_rng(seed, index), stop - first)
+
+    if threads == 1:
+        for index in range(len(bounds)):
+            yield work(index)
+        return
+    pool = ThreadPoolExecutor(max_workers=threads)
+    pending: deque[Future[ChunkResult]] = deque()
+    submitted = 0
+    try:
+        while submitted < min(2 * threads, len(bounds)):
+            pending.append(pool.submit(work, submitted))
+            submitted += 1
+        while pending:
+            result = pending.popleft().result()
+            if submitted < len(bounds):
+                pending.append(pool.submit(work, submitted))
+                submitted += 1
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _allocate_block(plan: Plan, draws: int) -> Simulation:
+    """Arrays for ``draws`` draws of every result row (services, departments, total)."""
+    g, m, y = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
+    return Simulation(
+        spend=np.empty((draws, g, m)),
+        caseload=np.empty((draws, g, m), dtype=np.int32),
+        arrivals=np.empty((draws, g, m), dtype=np.int32),
+        gross=np.empty((draws, g, y)),
+        income=np.empty((draws, g, y)),
+        savings=np.empty((draws, g, y)),
+        inputs=np.empty((draws, len(plan.inputs))),
+        counts=np.zeros(kernels.N_COUNTERS, dtype=np.int64),
+    )
+
+
+def store_group_rows(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -> None:
+    """Copy a chunk's service arrays into ``out[rows]``, adding department and total rows.
+
+    The same sums, in the same order, as the engine uses for an in-memory
+    run, so streamed and in-memory results are identical.
+
+    Parameters
+    ----------
+    plan : Plan
+    out : Simulation
+        Arrays with one row per :attr:`Plan.groups` entry.
+    rows : slice
+        Draw positions in ``out`` for this chunk.
+    result : ChunkResult
+    """
+    for name in ("spend", "caseload", "arrivals", "gross", "income", "savings"):
+        source, target = getattr(result, name), getattr(out, name)
+        for g, group in enumerate(plan.groups):
+            members = list(group.members)
+            target[rows, g] = (
+                source[:, members].sum(axis=1) if len(members) > 1 else source[:, members[0]]
+            )
+    out.inputs[rows] = result.inputs
+
+
+def _trim(block: Simulation, n: int) -> Simulation:
+    """The first ``n`` draws of a block (the last block of a run may be short)."""
+    per_draw = {
+        f.name: getattr(block, f.name)[:n] for f in fields(Simulation) if f.name != "counts"
+    }
+    return Simulation(**per_draw, counts=block.counts)
+
+
+# ------------------------------------------------------------------ writing the store
+
+
+def _block_dataset(plan: Plan, block: Simulation, seed: int, first: int, draws: int):
+    """One block as a results Dataset, with draw numbers and attributes of the whole run."""
+    n = block.spend.shape[0]
+    ds = build_dataset(plan, block, seed, n)
+    ds = ds.assign_coords(draw=ds["draw"].copy(data=np.arange(first, first + n)))
+    ds.attrs["draws"] = int(draws)
+    return ds
+
+
+def _create_store(path: Path, ds: xr.Dataset, draws: int, block_draws: int) -> zarr.Group:
+    """Write the first block with xarray (names, attributes, coordinates), then grow to ``draws``.
+
+    Zarr format 2 because its fixed-width string coordinates and consolidated
+    metadata are part of its specification (format 3 warns about both).
+    """
+    encoding = {name: {"chunks": (block_draws, *ds[name].shape[1:])} for name in _PER_DRAW}
+    encoding["draw"] = {"chunks": (block_draws,)}
+    ds.to_zarr(path, mode="w", zarr_format=2, encoding=encoding, consolidated=False)
+    group = zarr.open_group(path, mode="r+", zarr_format=2)
+    for name in (*_PER_DRAW, "draw"):
+        array = group[name]
+        array.resize((draws, *array.shape[1:]))
+    group["draw"][:] = np.arange(draws)
+    return group
+
+
+def _write_block(group: zarr.Group, ds: xr.Dataset, first: int) -> None:
+    """Write one block's per-draw variables into their slice of the store."""
+    stop = first + ds.sizes["draw"]
+    for name in _PER_DRAW:
+        group[name][first:stop] = ds[name].values
+
+
+def _resolve(config: Config | str | Path, draws: int | None, seed: int | None):
+    if not isinstance(config, Config):
+        config = load_config(config)
+    draws = config.run.draws if draws is None else int(draws)
+    seed = config.run.seed if seed is None else int(seed)
+    if draws < 1:
+        raise ValueError(f"draws = {draws}: must be at least 1")
+    return config, draws, seed
+
+
+def _write_store(
+    plan: Plan,
+    path: Path,
+    draws: int,
+    seed: int,
+    threads: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Run every chunk, in order, and write the store at ``path``."""
+    bounds = chunk_bounds(draws)
+    block_draws = min(CHUNKS_PER_BLOCK * CHUNK_DRAWS, draws)
+    block = _allocate_block(plan, block_draws)
+    group = None
+    block_first = 0  # first draw of the block being filled
+    for (first, stop), result in zip(
+        bounds, _chunk_results(plan, seed, bounds, threads), strict=True
+    ):
+        store_group_rows(plan, block, slice(first - block_first, stop - block_first), result)
+        if progress is not None:
+            progress(stop - first)
+        if stop - block_first < block_draws and stop < draws:
+            continue
+        ds = _block_dataset(plan, _trim(block, stop - block_first), seed, block_first, draws)
+        if group is None:
+            group = _create_store(path, ds, draws, block_draws)
+        else:
+            _write_block(group, ds, block_first)
+        block_first = stop
+    zarr.consolidate_metadata(path, zarr_format=2)
+
+
+def run_to_zarr(
+    config: Config | str | Path,
+    store_path: str | Path,
+    draws: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Simulate a council and stream the results into a chunked zarr store.
+
+    The store holds the same Dataset as ``simulator.run(config, draws, seed)``
+    (identical numbers), chunked along ``draw`` in blocks of
+    ``CHUNKS_PER_BLOCK * CHUNK_DRAWS`` draws. Peak memory does not grow with
+    ``draws``. The store is written under a temporary name beside
+    ``store_path`` and renamed into place only when complete.
+
+    Parameters
+    ----------
+    config : Config or path
+        A validated config, or the path of a TOML file.
+    store_path : str or pathlib.Path
+        Where the store goes, e.g. ``results/example/simulation.zarr``.
+    draws : int, optional
+        Monte Carlo draws (default: the config's ``[run] draws``).
+    seed : int, optional
+        Seed (default: the config's ``[run] seed``).
+    threads : int, optional
+        Worker threads (default: the machine's cores); never changes the results.
+    progress : callable, optional
+        Called with the number of draws just finished, once per chunk.
+    overwrite : bool
+        Replace an existing store at ``store_path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``store_path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``store_path`` exists and ``overwrite`` is false.
+    """
+    config, draws, seed = _resolve(config, draws, seed)
+    store_path = Path(store_path)
+    if store_path.exists() and not overwrite:
+        raise FileExistsError(f"{store_path} exists: pass overwrite=True to replace it")
+    threads = max(1, threads or os.cpu_count() or 1)
+    plan = build_plan(config)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
+    try:
+        _write_store(plan, tmp, draws, seed, threads, progress)
+        _replace(tmp, store_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return store_path
+
+
+def _replace(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``, replacing what is there with two renames."""
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, old / "previous")
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
+def write_streamed_run(
+    config: Config | str | Path,
+    out_dir: str | Path,
+    draws: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    force: bool = False,
+    extra: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Write a run folder (``simulation.zarr`` and ``summary.csv``) by streaming, atomically.
+
+    The streaming counterpart of :func:`simulator.results.write_run`: the
+    folder is built under a temporary name and renamed into place when
+    complete; an existing run is replaced only with ``force``.
+
+    Parameters
+    ----------
+    config : Config or path
+    out_dir : str or pathlib.Path
+        The run folder, e.g. ``results/example_county``.
+    draws, seed, threads, progress
+        As for :func:`run_to_zarr`.
+    force : bool
+        Replace an existing run.
+    extra : callable, optional
+        ``extra(tmp_dir)`` writes further files (charts) before the rename;
+        ``open_results(tmp_dir)`` gives it the Dataset.
+
+    Returns
+    -------
+    list of pathlib.Path
+        What was written, at the final paths.
+    """
+    config, draws, seed = _resolve(config, draws, seed)
+    out_dir = Path(out_dir)
+    check_writable(out_dir, force)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress)
+        with open_results(tmp) as ds:
+            summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+        if extra is not None:
+            extra(tmp)
+        names = sorted(p.name for p in tmp.iterdir())
+        _replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out_dir / n for n in names]
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _dask_chunks() -> dict | None:
+    """``{}`` (one dask chunk per stored chunk) when dask is installed, else ``None`` (no dask)."""
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        return None
+    return {}
+
+
+def results_path(path: str | Path) -> Path:
+    """The results file or store in a run folder (or ``path`` itself if it is one).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A run folder, a ``.zarr`` store or a ``.nc`` file.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ResultsNotFoundError
+        When there are no results at ``path``.
+    """
+    path = Path(path)
+    if path.suffix in (".zarr", ".nc") and path.exists():
+        return path
+    for name in (STORE_NAME, NETCDF_NAME):
+        if (path / name).exists():
+            return path / name
+    raise ResultsNotFoundError(
+        f"{path}: no simulation results here (expected a run folder holding "
+        f"{NETCDF_NAME} or {STORE_NAME}, a .nc file or a .zarr store)"
+    )
+
+
+def open_results(path: str | Path) -> xr.Dataset:
+    """Open a run's results lazily: nothing is read until a variable's values are used.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A run folder holding ``simulation.nc`` or ``simulation.zarr``, or
+        either file itself.
+
+    Returns
+    -------
+    xarray.Dataset
+        The results Dataset (see :mod:`simulator.results`). Backed by dask
+        when dask is installed, otherwise by lazily indexed arrays: selecting
+        a service or a year reads only what is needed. Close it (or use it in
+        a ``with`` block) when done.
+    """
+    found = results_path(path)
+    chunks = _dask_chunks()
+    if found.suffix == ".zarr":
+        return xr.open_zarr(found, chunks=chunks, consolidated=True, zarr_format=2)
+    return xr.open_dataset(found, chunks=chunks)
+
+
+def summary_table(ds: xr.Dataset, batch_bytes: int = SUMMARY_BATCH_BYTES) -> pd.DataFrame:
+    """:func:`simulator.results.summary_table` computed a few service rows at a time.
+
+    Gives the same table, but reads only ``overspend`` and ``outturn`` and
+    holds at most about ``batch_bytes`` of them at once, so it works on a
+    lazily opened run of any size.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A results Dataset, in memory or from :func:`open_results`.
+    batch_bytes : int
+        Memory for one batch of rows (default 256 MiB).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    draws, years = ds.sizes["draw"], ds.sizes["financial_year"]
+    per_row = 2 * draws * years * 8  # overspend and outturn, float64
+    batch = max(1, batch_bytes // per_row)
+    needed = ds[["overspend", "outturn", "budget"]]
+    parts = [
+        _summary_table(needed.isel(service=slice(g, g + batch)).load())
+        for g in range(0, ds.sizes["service"], batch)
+    ]
+    return pd.concat(parts, ignore_index=True)
