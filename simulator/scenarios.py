@@ -1,0 +1,331 @@
+"""Scenario comparison with common random numbers (``overspend compare``).
+
+The base case and every scenario are run on the same draws: chunk ``i`` of
+each uses the base run's input uniforms and the base run's case-level
+generator state (``engine.chunk_rng(seed, i)`` after the uniforms are drawn),
+so the base here is exactly ``overspend run`` with the same seed and draws,
+and a scenario's difference from it is measured draw by draw.
+
+Inputs are matched by name: a scenario input that the base also has reuses
+the base's uniform (so ``childrens_homes.arrivals.growth`` at mean 8% instead
+of 5% moves every draw up by the same quantile), an input the scenario fixes
+is simply absent, and an input only the scenario has gets uniforms from its
+own stream, seeded by the run seed, the chunk and the input's name.
+
+Case-level draws (which child arrives, for how long, at what weekly cost)
+stay identical when a scenario changes only what happens after them
+(savings, income, inflation, budgets). A scenario that changes arrival counts
+shifts the shared generator after the first changed count, so from there the
+cases differ and only the inputs stay common: the standard errors reported
+are those of the paired differences actually observed, so they are honest
+either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from ._version import __version__
+from .config import Config, dumps_config, scenario_config
+from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
+from .errors import UserError
+from .model import Plan, build_plan, simulate_chunk
+from .sensitivity import overspend_rows, row_weights, run_tasks
+
+BASE = "base"
+_NEW_INPUT_KEY = 0x5EED_0010
+
+
+def _column_map(base: Plan, plan: Plan) -> tuple[np.ndarray, list[str]]:
+    """For each of ``plan``'s inputs, the base column it reuses (-1 if new), and new names."""
+    index = {inp.name: k for k, inp in enumerate(base.inputs)}
+    cols = np.array([index.get(inp.name, -1) for inp in plan.inputs], dtype=np.int64)
+    return cols, [inp.name for inp in plan.inputs if inp.name not in index]
+
+
+def _new_uniforms(seed: int, chunk: int, name: str, n: int) -> np.ndarray:
+    """Uniforms for an input only a scenario has: deterministic in (seed, chunk, name)."""
+    key = zlib.crc32(name.encode("utf-8"))  # stable across processes, unlike hash()
+    seq = np.random.SeedSequence(seed, spawn_key=(_NEW_INPUT_KEY, chunk, key))
+    return np.random.Generator(np.random.PCG64(seq)).random(n)
+
+
+def scenario_uniforms(
+    base: Plan, plan: Plan, u_base: np.ndarray, seed: int, chunk: int
+) -> np.ndarray:
+    """Input uniforms of a scenario for one chunk, aligned with the base by input name.
+
+    Parameters
+    ----------
+    base, plan : Plan
+        The base case and the scenario.
+    u_base : numpy.ndarray
+        The base chunk's uniforms, shape ``(n, len(base.inputs))``.
+    seed, chunk : int
+        Seed the uniforms of inputs the base does not have.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, len(plan.inputs))``.
+    """
+    cols, _ = _column_map(base, plan)
+    n = u_base.shape[0]
+    u = np.empty((n, cols.size))
+    for k, (c, inp) in enumerate(zip(cols, plan.inputs, strict=True)):
+        u[:, k] = u_base[:, c] if c >= 0 else _new_uniforms(seed, chunk, inp.name, n)
+    return u
+
+
+def _twin(state: dict) -> np.random.Generator:
+    """A generator continuing from ``state`` (the base chunk's, after its uniforms)."""
+    rng = np.random.Generator(np.random.PCG64())
+    rng.bit_generator.state = state
+    return rng
+
+
+def _plans(config: Config, names: Sequence[str]) -> list[Plan]:
+    """Base plan then one per scenario, checked to have the same result rows."""
+    if BASE in names:
+        raise UserError(f"a scenario is named {BASE!r}, which compare uses for the base case")
+    plans = [build_plan(config)] + [build_plan(scenario_config(config, n)) for n in names]
+    rows = [g.key for g in plans[0].groups]
+    for name, plan in zip(names, plans[1:], strict=True):
+        if [g.key for g in plan.groups] != rows:
+            raise UserError(
+                f"scenarios.{name} adds, removes or regroups services; compare needs the "
+                "same services and departments as the base case"
+            )
+    return plans
+
+
+def simulate_scenarios(
+    plans: Sequence[Plan],
+    draws: int,
+    seed: int,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Overspend of the base (``plans[0]``) and each scenario on common random numbers.
+
+    Parameters
+    ----------
+    plans : sequence of Plan
+        The base case first.
+    draws, seed : int
+    threads : int, optional
+        Never changes the results.
+    progress : callable, optional
+        Called with the number of draws finished (per scenario), once per chunk.
+
+    Returns
+    -------
+    numpy.ndarray
+        GBP, shape ``(draws, scenarios, rows, years)``.
+    """
+    base = plans[0]
+    weights = row_weights(base)
+    out = np.empty((draws, len(plans), len(base.groups), base.config.horizon.years))
+
+    def task(i: int, first: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            n = stop - first
+            rng = chunk_rng(seed, i)
+            u = rng.random((n, len(base.inputs)))  # as simulate_chunk would draw them
+            state = rng.bit_generator.state
+            for s, plan in enumerate(plans):
+                u_s = u if s == 0 else scenario_uniforms(base, plan, u, seed, i)
+                result = simulate_chunk(plan, _twin(state), n, u_s)
+                out[first:stop, s] = overspend_rows(plan, result, weights)
+                if progress is not None:
+                    progress(n)
+
+        return run
+
+    run_tasks([task(i, a, b) for i, (a, b) in enumerate(chunk_bounds(draws))], threads)
+    return out
+
+
+def _paired(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over draws (axis 0) of ``x - x[:, base]`` and its standard error."""
+    diff = x - x[:, :1]
+    n = x.shape[0]
+    se = diff.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(diff.shape[1:], np.nan)
+    return diff.mean(axis=0), se
+
+
+def _var(dims, data, units: str, long_name: str):
+    return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
+
+
+def scenario_summary_vars(overspend: np.ndarray) -> dict:
+    """Means, probabilities, paired differences and standard errors by scenario.
+
+    Parameters
+    ----------
+    overspend : numpy.ndarray
+        GBP, shape ``(draws, scenarios, rows, years)``, the base scenario first.
+
+    Returns
+    -------
+    dict
+        xarray data variables with dimensions (``scenario``, ``service``, ``financial_year``).
+    """
+    n = overspend.shape[0]
+    over = overspend > 0
+    dims = ("scenario", "service", "financial_year")
+    mean = overspend.mean(axis=0)
+    mean_se = overspend.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(mean.shape, np.nan)
+    p = over.mean(axis=0)
+    p_se = np.sqrt(p * (1 - p) / n)
+    mean_diff, mean_diff_se = _paired(overspend)
+    p_diff, p_diff_se = _paired(over.astype(float))
+    not_base = (np.arange(mean.shape[0]) > 0)[:, None, None]
+    return {
+        "mean_overspend": _var(dims, mean, "GBP", "mean overspend (negative is an underspend)"),
+        "mean_overspend_se": _var(dims, mean_se, "GBP", "Monte Carlo standard error of the mean overspend"),
+        "p_overspend": _var(dims, p, "1", "probability of overspend"),
+        "p_overspend_se": _var(dims, p_se, "1", "Monte Carlo standard error of the probability of overspend"),
+        "mean_overspend_diff": _var(dims, mean_diff, "GBP", "change in mean overspend from the base case"),
+        "mean_overspend_diff_se": _var(
+            dims, mean_diff_se, "GBP",
+            "Monte Carlo standard error of the change in mean overspend (paired, common random numbers)",
+        ),
+        "p_overspend_diff": _var(dims, p_diff, "1", "change in the probability of overspend from the base case"),
+        "p_overspend_diff_se": _var(
+            dims, p_diff_se, "1",
+            "Monte Carlo standard error of the change in probability of overspend (paired, common random numbers)",
+        ),
+        "mean_overspend_diff_se_independent": _var(
+            dims, np.hypot(mean_se, mean_se[:1]) * not_base, "GBP",
+            "standard error the change in mean overspend would have from independent runs of this size",
+        ),
+        "p_overspend_diff_se_independent": _var(
+            dims, np.hypot(p_se, p_se[:1]) * not_base, "1",
+            "standard error the change in probability of overspend would have from independent runs",
+        ),
+    }  # fmt: skip
+
+
+def compare_scenarios(
+    config: Config,
+    draws: int | None = None,
+    seed: int | None = None,
+    names: Sequence[str] | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    keep_draws: bool = True,
+) -> xr.Dataset:
+    """Run the base case and scenarios on common random numbers and compare them.
+
+    Parameters
+    ----------
+    config : Config
+        With ``[scenarios.<name>]`` tables.
+    draws : int, optional
+        Draws per scenario (default: the config's ``[run] draws``).
+    seed : int, optional
+        Default: the config's ``[run] seed``.
+    names : sequence of str, optional
+        Scenarios to run (default: all, in config order).
+    threads : int, optional
+    progress : callable, optional
+        Called with draws finished; the total is ``draws * (1 + len(names))``.
+    keep_draws : bool
+        Keep every draw's overspend as the variable ``overspend``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimension ``scenario`` (``base`` first), ``service``, ``financial_year``
+        (and ``draw`` when ``keep_draws``); see ``docs/sensitivity.md``.
+    """
+    names = list(config.scenarios) if names is None else list(names)
+    if not names:
+        raise UserError(
+            "the config declares no scenarios: add [scenarios.<name>] tables with "
+            "a description and changes (see docs/sensitivity.md)"
+        )
+    draws = config.run.draws if draws is None else int(draws)
+    seed = config.run.seed if seed is None else int(seed)
+    if draws < 2:
+        raise UserError(f"draws = {draws}: compare needs at least 2 draws for standard errors")
+    plans = _plans(config, names)
+    overspend = simulate_scenarios(plans, draws, seed, threads, progress)
+    return scenario_dataset(plans, [BASE, *names], overspend, seed, keep_draws)
+
+
+def scenario_dataset(
+    plans: Sequence[Plan],
+    names: Sequence[str],
+    overspend: np.ndarray,
+    seed: int,
+    keep_draws: bool = True,
+) -> xr.Dataset:
+    """Wrap compared scenarios as the ``scenarios.nc`` Dataset.
+
+    Parameters
+    ----------
+    plans : sequence of Plan
+        Base first, then the scenarios.
+    names : sequence of str
+        ``base`` then the scenario names.
+    overspend : numpy.ndarray
+        GBP, ``(draws, scenarios, rows, years)``.
+    seed : int
+    keep_draws : bool
+        Include the per-draw ``overspend`` variable.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    base = plans[0]
+    config = base.config
+    data = scenario_summary_vars(overspend)
+    weights = row_weights(base)
+    data["budget"] = _var(
+        ("scenario", "service", "financial_year"),
+        np.array([weights @ p.budget for p in plans]),
+        "GBP",
+        "budget",
+    )
+    if keep_draws:
+        data["overspend"] = _var(
+            ("draw", "scenario", "service", "financial_year"), overspend, "GBP",
+            "overspend (outturn minus budget; negative is an underspend)",
+        )  # fmt: skip
+    descriptions = ["the config as written"] + [config.scenarios[n].description for n in names[1:]]
+    coords = {
+        "scenario": ("scenario", list(names), {"long_name": "scenario (base case first)"}),
+        "scenario_description": ("scenario", descriptions, {"long_name": "what the scenario changes"}),
+        "service": ("service", [g.key for g in base.groups], {"long_name": "service, department or total"}),
+        "service_label": ("service", [g.label for g in base.groups], {"long_name": "display name"}),
+        "service_type": (
+            "service", [g.kind for g in base.groups], {"long_name": "placements, cost, department or total"}
+        ),
+        "financial_year": (
+            "financial_year", base.grid.fy_labels, {"long_name": "financial year, April to March"}
+        ),
+    }  # fmt: skip
+    if keep_draws:
+        coords["draw"] = ("draw", np.arange(overspend.shape[0]), {"long_name": "Monte Carlo draw"})
+    attrs = {
+        "title": f"overspend scenario comparison: {config.council.name}",
+        "council": config.council.name,
+        "seed": int(seed),
+        "draws": int(overspend.shape[0]),
+        "chunk_draws": CHUNK_DRAWS,
+        "common_random_numbers": "same input uniforms (matched by name) and case-level "
+        "generator state per chunk in every scenario",
+        "config": dumps_config(config),
+        "simulator_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "price_base": config.price_base,
+    }
+    return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)

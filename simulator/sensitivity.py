@@ -1,0 +1,763 @@
+"""Sensitivity analysis: which inputs drive the overspend, and by how much.
+
+Two views, both per service row (services, department subtotals, total) and
+per financial year:
+
+* **Tornado (one at a time).** Each input group is fixed at its 10th and then
+  its 90th percentile while every other input stays uncertain; the change in
+  mean overspend and in the probability of overspend is measured against the
+  base with common random numbers (the same input uniforms and the same
+  case-level stream in every run), and reported with Monte Carlo standard
+  errors of the paired differences.
+* **Sobol indices (variance-based).** First-order and total indices of
+  overspend from a Saltelli design on a scrambled Sobol sequence, estimated by
+  :func:`scipy.stats.sobol_indices`, with percentile bootstrap intervals, and
+  the share of variance left to case-level randomness (which child arrives,
+  how long each placement lasts, what each costs).
+
+How case-level randomness is handled (see ``docs/sensitivity.md``): every
+model evaluation gets its own independent case-level stream. The model draws
+case-level variates sequentially from one generator, and the number it draws
+depends on the inputs (a higher growth rate means more arrivals), so the same
+seed cannot hold the cases fixed while one input changes. With independent
+streams the Saltelli first-order estimator is unbiased for
+``S_i = Var(E[Y | X_i]) / Var(Y)``. The Jansen total estimator on a pair of
+rows that differ in ``X_i`` *and* in the case-level draws estimates the total
+index of the group ``{X_i, cases}``. One extra design matrix, ``A`` re-run with
+fresh case-level draws, gives the total index of the cases alone,
+``E[Var(Y | X)] / Var(Y)``: the case-level share. The reported total index is
+the difference, which is the total effect of ``X_i`` through the expected
+overspend given the inputs (all its interactions with other inputs, none with
+the cases). Then ``sum(S_i) + (interactions between inputs) + case share = 1``
+and ``S_i <= T_i``, so the indices and the share read together.
+
+Sections: input groups; model outputs; Sobol indices; tornado; the Dataset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+from scipy.stats import qmc
+
+from ._version import __version__
+from .config import dumps_config
+from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
+from .errors import UserError
+from .model import ChunkResult, Plan, simulate_chunk
+
+#: Ways of grouping inputs: each named input alone; the per-year inputs of one
+#: parameter together (the default); or everything in one config section
+#: (an inflation factor, or one service) together.
+GROUPINGS = ("parameter", "input", "section")
+
+# Keys that keep the streams of a sensitivity analysis apart from each other
+# and from an ordinary run's chunk streams (which use a one-element spawn key).
+_DESIGN_KEY, _EVAL_KEY, _BOOT_KEY = 0x5EED_0001, 0x5EED_0002, 0x5EED_0003
+
+Evaluator = Callable[[np.ndarray], np.ndarray]
+
+
+# ------------------------------------------------------------------ input groups
+
+
+@dataclass(frozen=True)
+class InputGroup:
+    """Inputs that a sensitivity analysis moves together.
+
+    Attributes
+    ----------
+    name : str
+        The group's name, e.g. ``inflation.factors.nlw.uplift``.
+    members : tuple of int
+        Columns of the input design (indices into ``plan.inputs``).
+    member_names : tuple of str
+        Names of those inputs.
+    """
+
+    name: str
+    members: tuple[int, ...]
+    member_names: tuple[str, ...]
+
+
+_YEAR_SUFFIX = re.compile(r"\[[^\]]*\]$")
+
+
+def _group_key(name: str, by: str) -> str:
+    if by == "input":
+        return name
+    if by == "parameter":
+        return _YEAR_SUFFIX.sub("", name)
+    parts = name.split(".")
+    return ".".join(parts[:3] if parts[0] == "inflation" else parts[:2])
+
+
+def group_inputs(names: Sequence[str], by: str = "parameter") -> list[InputGroup]:
+    """Group named inputs for a sensitivity analysis.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Input names in design-column order (``[i.name for i in plan.inputs]``).
+    by : {"parameter", "input", "section"}
+        ``"parameter"`` joins the per-year inputs of one parameter (for example
+        ``inflation.factors.nlw.uplift[2025/26]`` ... ``[2027/28]`` become
+        ``inflation.factors.nlw.uplift``); ``"input"`` keeps every input alone;
+        ``"section"`` joins everything of one inflation factor or one service.
+
+    Returns
+    -------
+    list of InputGroup
+        In order of first appearance.
+    """
+    if by not in GROUPINGS:
+        raise UserError(f"grouping {by!r} is not known: use one of {', '.join(GROUPINGS)}")
+    found: dict[str, list[int]] = {}
+    for k, name in enumerate(names):
+        found.setdefault(_group_key(name, by), []).append(k)
+    return [
+        InputGroup(key, tuple(cols), tuple(names[c] for c in cols)) for key, cols in found.items()
+    ]
+
+
+# ------------------------------------------------------------------ model outputs
+
+
+def row_weights(plan: Plan) -> np.ndarray:
+    """0/1 matrix adding services into result rows, shape ``(rows, services)``."""
+    weights = np.zeros((len(plan.groups), len(plan.keys)))
+    for g, group in enumerate(plan.groups):
+        weights[g, list(group.members)] = 1.0
+    return weights
+
+
+def overspend_rows(
+    plan: Plan, result: ChunkResult, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Overspend of every result row in every financial year.
+
+    Parameters
+    ----------
+    plan : Plan
+    result : ChunkResult
+        From :func:`simulator.model.simulate_chunk`.
+    weights : numpy.ndarray, optional
+        :func:`row_weights` of the plan (computed when not given).
+
+    Returns
+    -------
+    numpy.ndarray
+        GBP, shape ``(n_draws, rows, years)``: outturn minus budget, in the row
+        order of ``plan.groups`` (services, department subtotals, total).
+    """
+    weights = row_weights(plan) if weights is None else weights
+    n, n_services, n_months = result.spend.shape
+    outturn = result.spend.reshape(n, n_services, n_months // 12, 12).sum(axis=3)
+    return np.einsum("gs,nsy->ngy", weights, outturn) - (weights @ plan.budget)[None]
+
+
+def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
+    """Run independent tasks on a thread pool (results are placed by each task)."""
+    threads = max(1, threads or os.cpu_count() or 1)
+    if threads == 1:
+        for task in tasks:
+            task()
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(task) for task in tasks]:
+            future.result()
+
+
+class ModelEvaluator:
+    """Evaluate the model on a stack of input designs.
+
+    Design matrix ``j``, rows ``a:b`` is run as one chunk with its own
+    case-level generator seeded by ``(seed, j, chunk)``, so every matrix and
+    every chunk has independent case-level randomness and the results depend
+    only on the seed and the design, never on the number of threads.
+
+    Parameters
+    ----------
+    plan : Plan
+    seed : int
+    threads : int, optional
+        Worker threads (default: the machine's cores).
+    progress : callable, optional
+        Called with the number of model draws just finished.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        seed: int,
+        threads: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ):
+        self.plan, self.seed, self.threads, self.progress = plan, seed, threads, progress
+        self.weights = row_weights(plan)
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        """(rows, financial years) of one evaluation."""
+        return len(self.plan.groups), self.plan.config.horizon.years
+
+    def stream(self, matrix: int, chunk: int) -> np.random.Generator:
+        """Case-level generator of one chunk of one design matrix."""
+        seq = np.random.SeedSequence(self.seed, spawn_key=(_EVAL_KEY, matrix, chunk))
+        return np.random.Generator(np.random.PCG64(seq))
+
+    def __call__(self, design: np.ndarray) -> np.ndarray:
+        """Overspend for each design row.
+
+        Parameters
+        ----------
+        design : numpy.ndarray
+            Uniforms, shape ``(matrices, n, len(plan.inputs))``.
+
+        Returns
+        -------
+        numpy.ndarray
+            GBP, shape ``(matrices, n, rows, years)``.
+        """
+        n_mat, n = design.shape[:2]
+        out = np.empty((n_mat, n, *self.output_shape))
+
+        def task(j: int, c: int, first: int, stop: int) -> Callable[[], None]:
+            def run() -> None:
+                result = simulate_chunk(
+                    self.plan, self.stream(j, c), stop - first, design[j, first:stop]
+                )
+                out[j, first:stop] = overspend_rows(self.plan, result, self.weights)
+                if self.progress is not None:
+                    self.progress(stop - first)
+
+            return run
+
+        tasks = [task(j, c, a, b) for j in range(n_mat) for c, (a, b) in enumerate(chunk_bounds(n))]
+        run_tasks(tasks, self.threads)
+        return out
+
+
+# ------------------------------------------------------------------ Sobol indices
+
+
+@dataclass
+class SobolEstimate:
+    """Sobol indices of P outputs for G input groups, with bootstrap intervals.
+
+    Every index is a fraction of the output's total variance (case-level
+    randomness included). Arrays are shaped ``(P, G)`` except the case-level
+    share and the variance, ``(P,)``. Outputs with no variance have NaN indices.
+    """
+
+    first_order: np.ndarray
+    total_order: np.ndarray
+    first_order_low: np.ndarray
+    first_order_high: np.ndarray
+    total_order_low: np.ndarray
+    total_order_high: np.ndarray
+    case_level_share: np.ndarray
+    case_level_share_low: np.ndarray
+    case_level_share_high: np.ndarray
+    variance: np.ndarray
+    n: int
+    evaluations: int
+    confidence_level: float
+    n_resamples: int
+
+
+def sobol_design(n: int, n_inputs: int, groups: Sequence[InputGroup], seed: int) -> np.ndarray:
+    """The Saltelli design on a scrambled Sobol sequence, as uniforms.
+
+    Parameters
+    ----------
+    n : int
+        Base samples (a power of two, for the balance of Sobol points).
+    n_inputs : int
+        Columns K.
+    groups : sequence of InputGroup
+        Columns moved together.
+    seed : int
+        Seeds the scrambling.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(G + 3, n, K)``: ``A``, ``B``, then ``AB_g`` (``A`` with group
+        ``g``'s columns from ``B``) for each group, then ``A`` again, which the
+        evaluator runs with fresh case-level randomness. ``A`` and ``B`` are the
+        two halves of one 2K-dimensional Sobol sequence, as in
+        :func:`scipy.stats.sobol_indices`.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
+    points = qmc.Sobol(d=2 * n_inputs, scramble=True, rng=rng).random(n)
+    a, b = points[:, :n_inputs], points[:, n_inputs:]
+    design = np.empty((len(groups) + 3, n, n_inputs))
+    design[0], design[1], design[-1] = a, b, a
+    for g, group in enumerate(groups):
+        design[2 + g] = a
+        design[2 + g][:, list(group.members)] = b[:, list(group.members)]
+    return design
+
+
+def _scipy_indices(
+    f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First-order, corrected total and case-level share from scipy's estimator.
+
+    ``f_ab`` holds the G group pages then the fresh-cases page of ``A``; scipy
+    treats the last page as one more input, whose total index is the
+    case-level share (see the module docstring).
+    """
+    n_out, n = f_a.shape
+    pages = f_ab.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
+    first = np.reshape(res.first_order, (n_out, pages))
+    total = np.reshape(res.total_order, (n_out, pages))
+    case = total[:, -1]
+    return first[:, :-1], total[:, :-1] - case[:, None], case
+
+
+def sobol_analysis(
+    evaluate: Evaluator,
+    n_inputs: int,
+    groups: Sequence[InputGroup],
+    n: int,
+    seed: int,
+    confidence_level: float = 0.95,
+    n_resamples: int = 500,
+    threads: int | None = None,
+) -> SobolEstimate:
+    """Sobol indices of any function of uniform inputs (the model, or a test function).
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(design)`` with uniforms of shape ``(matrices, n, K)`` returns
+        outputs of shape ``(matrices, n, ...)``; rows must use case-level
+        randomness independent of every other row and matrix (a deterministic
+        function qualifies, with a case-level share of zero).
+    n_inputs : int
+        K, the columns of the design.
+    groups : sequence of InputGroup
+    n : int
+        Base samples: a power of two. The function is evaluated ``n * (G + 3)`` times.
+    seed : int
+        Seeds the design and the bootstrap.
+    confidence_level : float
+        Of the percentile bootstrap intervals.
+    n_resamples : int
+        Bootstrap resamples of the n base rows (each one call of scipy's estimator).
+    threads : int, optional
+        Worker threads for the bootstrap; never changes the results.
+
+    Returns
+    -------
+    SobolEstimate
+    """
+    if n < 2 or n & (n - 1):
+        raise UserError(f"Sobol samples = {n}: must be a power of two (e.g. 512, 1024, 2048)")
+    if not groups:
+        raise UserError("the config has no uncertain inputs: nothing to analyse")
+    outputs = evaluate(sobol_design(n, n_inputs, groups, seed))
+    outputs = outputs.reshape(outputs.shape[0], n, -1)
+    f_a, f_b = outputs[0].T.copy(), outputs[1].T.copy()
+    f_ab = np.ascontiguousarray(outputs[2:].transpose(0, 2, 1))
+    first, total, case = _scipy_indices(f_a, f_b, f_ab)
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_BOOT_KEY,)))
+    resamples = rng.integers(0, n, (n_resamples, n))
+    boot = [np.empty((n_resamples, *first.shape)) for _ in range(2)]
+    boot.append(np.empty((n_resamples, case.size)))
+
+    def task(r: int) -> Callable[[], None]:
+        def run() -> None:
+            idx = resamples[r]
+            values = _scipy_indices(f_a[:, idx], f_b[:, idx], f_ab[..., idx])
+            for store, value in zip(boot, values, strict=True):
+                store[r] = value
+
+        return run
+
+    run_tasks([task(r) for r in range(n_resamples)], threads)
+    tail = (1.0 - confidence_level) / 2.0
+    lows, highs = zip(*(np.quantile(b, [tail, 1.0 - tail], axis=0) for b in boot), strict=True)
+
+    variance = np.var(np.concatenate([f_a, f_b], axis=1), axis=1)
+    flat = variance <= (1e-12 * (1.0 + np.abs(f_a).mean(axis=1))) ** 2
+    parts = [first, total, lows[0], highs[0], lows[1], highs[1], case, lows[2], highs[2]]
+    for part in parts:
+        part[flat] = np.nan
+    return SobolEstimate(
+        *parts,
+        variance=variance,
+        n=n,
+        evaluations=int(np.prod(outputs.shape[:2])),
+        confidence_level=confidence_level,
+        n_resamples=n_resamples,
+    )
+
+
+def sobol_model(
+    plan: Plan,
+    groups: Sequence[InputGroup],
+    n: int,
+    seed: int,
+    confidence_level: float = 0.95,
+    n_resamples: int = 500,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SobolEstimate:
+    """Sobol indices of overspend for every result row and financial year.
+
+    Parameters
+    ----------
+    plan : Plan
+    groups : sequence of InputGroup
+        From :func:`group_inputs`.
+    n : int
+        Base samples (power of two); the model runs ``n * (len(groups) + 3)`` draws.
+    seed : int
+    confidence_level, n_resamples
+        Of the bootstrap intervals.
+    threads : int, optional
+    progress : callable, optional
+        Called with the number of draws just finished.
+
+    Returns
+    -------
+    SobolEstimate
+        Outputs flattened from ``(rows, years)`` in C order.
+    """
+    evaluate = ModelEvaluator(plan, seed, threads, progress)
+    return sobol_analysis(
+        evaluate, len(plan.inputs), groups, n, seed, confidence_level, n_resamples, threads
+    )
+
+
+# ------------------------------------------------------------------ tornado
+
+
+@dataclass
+class TornadoEstimate:
+    """One-at-a-time effects, shaped ``(groups, rows, years)``, GBP or probability.
+
+    ``mean_low`` is the change in mean overspend with the group at its low
+    percentile (``p_low`` the change in the probability of overspend), and so
+    on; ``*_se`` are Monte Carlo standard errors of the paired differences.
+    """
+
+    mean_low: np.ndarray
+    mean_high: np.ndarray
+    p_low: np.ndarray
+    p_high: np.ndarray
+    mean_low_se: np.ndarray
+    mean_high_se: np.ndarray
+    p_low_se: np.ndarray
+    p_high_se: np.ndarray
+    base_mean: np.ndarray  # (rows, years)
+    base_p: np.ndarray  # (rows, years)
+    percentiles: tuple[float, float]
+    draws: int
+
+
+def _moments(x: np.ndarray) -> np.ndarray:
+    """[mean, sum of squared deviations] over axis 1 of ``x``, stacked on a new axis 1."""
+    mean = x.mean(axis=1)
+    return np.stack([mean, ((x - mean[:, None]) ** 2).sum(axis=1)], axis=1)
+
+
+def _pool(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error of the mean from per-chunk moments.
+
+    ``parts[i]`` holds ``[mean, M2]`` on axis ``-3`` (as :func:`_moments` makes
+    them); pooling centred moments (Chan, Golub and LeVeque) avoids the
+    cancellation of raw sums of squares when a difference is large but steady.
+    """
+    mean, m2, n = parts[0][..., 0, :, :], parts[0][..., 1, :, :], sizes[0]
+    for part, k in zip(parts[1:], sizes[1:], strict=True):
+        delta = part[..., 0, :, :] - mean
+        total = n + k
+        mean = mean + delta * k / total
+        m2 = m2 + part[..., 1, :, :] + delta**2 * n * k / total
+        n = total
+    return mean, np.sqrt(m2 / max(n - 1, 1) / n)
+
+
+def _tornado_chunk(
+    plan: Plan,
+    groups: Sequence[InputGroup],
+    percentiles: tuple[float, float],
+    seed: int,
+    index: int,
+    n: int,
+    weights: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Moments over one chunk of the base run and of the paired differences.
+
+    Returns base moments ``(2 stats, 2 moments, rows, years)`` for (overspend,
+    overspend > 0) and difference moments ``(groups, 2 percentiles, 2 stats,
+    2 moments, rows, years)``.
+    """
+    rng = chunk_rng(seed, index)
+    u = rng.random((n, len(plan.inputs)))  # as an ordinary run draws them: same base draws
+    state = rng.bit_generator.state
+    base = overspend_rows(plan, simulate_chunk(plan, rng, n, u), weights)
+    base_stats = np.stack([base, (base > 0).astype(float)])
+    diffs = np.empty((len(groups), 2, 2, 2, *base.shape[1:]))
+    for g, group in enumerate(groups):
+        for p, q in enumerate(percentiles):
+            moved = u.copy()
+            moved[:, list(group.members)] = q
+            twin = np.random.Generator(np.random.PCG64())
+            twin.bit_generator.state = state  # common random numbers for the cases
+            out = overspend_rows(plan, simulate_chunk(plan, twin, n, moved), weights)
+            diffs[g, p] = _moments(np.stack([out, (out > 0).astype(float)]) - base_stats)
+    return _moments(base_stats), diffs
+
+
+def tornado(
+    plan: Plan,
+    groups: Sequence[InputGroup],
+    draws: int,
+    seed: int,
+    percentiles: tuple[float, float] = (0.1, 0.9),
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TornadoEstimate:
+    """Move each input group to its low and high percentile in turn.
+
+    The base run is exactly ``overspend run`` with the same seed and draws.
+    Each variant reuses the base run's input uniforms (with the group's
+    columns set to the percentile) and its case-level generator state, so the
+    differences carry little Monte Carlo noise. Case-level draws stay identical
+    when the group does not change how many variates the model draws (inflation,
+    income, savings, unit costs); when it changes arrival counts, the cases
+    decouple after the first changed count and only the inputs stay common.
+
+    Parameters
+    ----------
+    plan : Plan
+    groups : sequence of InputGroup
+        All inputs of a group are moved to the same percentile together.
+    draws : int
+        Draws per run; the model runs ``draws * (1 + 2 * len(groups))`` draws.
+    seed : int
+    percentiles : (float, float)
+        Low and high, as fractions.
+    threads : int, optional
+    progress : callable, optional
+        Called with the number of base draws finished, once per chunk.
+
+    Returns
+    -------
+    TornadoEstimate
+    """
+    if not groups:
+        raise UserError("the config has no uncertain inputs: nothing to analyse")
+    if not all(0.0 < q < 1.0 for q in percentiles):
+        raise UserError(f"tornado percentiles {percentiles}: each must be between 0 and 1")
+    weights = row_weights(plan)
+    bounds = chunk_bounds(draws)
+    parts: list = [None] * len(bounds)
+
+    def task(i: int, first: int, stop: int) -> Callable[[], None]:
+        def run() -> None:
+            parts[i] = _tornado_chunk(plan, groups, percentiles, seed, i, stop - first, weights)
+            if progress is not None:
+                progress(stop - first)
+
+        return run
+
+    run_tasks([task(i, a, b) for i, (a, b) in enumerate(bounds)], threads)
+    sizes = [b - a for a, b in bounds]
+    (base_mean, base_p), _ = _pool([p[0] for p in parts], sizes)
+    mean, se = _pool([p[1] for p in parts], sizes)  # (groups, 2 percentiles, 2 stats, rows, years)
+    return TornadoEstimate(
+        mean_low=mean[:, 0, 0],
+        mean_high=mean[:, 1, 0],
+        p_low=mean[:, 0, 1],
+        p_high=mean[:, 1, 1],
+        mean_low_se=se[:, 0, 0],
+        mean_high_se=se[:, 1, 0],
+        p_low_se=se[:, 0, 1],
+        p_high_se=se[:, 1, 1],
+        base_mean=base_mean,
+        base_p=base_p,
+        percentiles=tuple(percentiles),
+        draws=draws,
+    )
+
+
+# ------------------------------------------------------------------ the Dataset
+
+
+def _values_at(plan: Plan, group: InputGroup, q: float) -> str:
+    """The group's input values at percentile q, for labels (e.g. ``0.0408``)."""
+    inputs = plan.inputs
+    return ", ".join(f"{float(inputs[c].param.ppf(np.array([q]))[0]):.4g}" for c in group.members)
+
+
+def _var(dims, data, units: str, long_name: str):
+    return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
+
+
+def _sobol_vars(sobol: SobolEstimate, rows: int, years: int) -> dict:
+    dims = ("input", "service", "financial_year")
+
+    def by_input(a: np.ndarray) -> np.ndarray:
+        return np.moveaxis(a.reshape(rows, years, -1), 2, 0)
+
+    level = f"{sobol.confidence_level:.0%}"
+    out = {}
+    for name, text in (
+        ("first_order", "first-order Sobol index of overspend (share of its variance)"),
+        ("total_order", "total Sobol index of overspend, excluding interactions with case-level randomness"),
+    ):  # fmt: skip
+        out[name] = _var(dims, by_input(getattr(sobol, name)), "1", text)
+        for end in ("low", "high"):
+            out[f"{name}_{end}"] = _var(
+                dims, by_input(getattr(sobol, f"{name}_{end}")), "1",
+                f"{text}: {end} end of the {level} bootstrap interval",
+            )  # fmt: skip
+    text = "share of overspend variance left to case-level randomness, E[Var(Y|inputs)]/Var(Y)"
+    out["case_level_share"] = _var(
+        ("service", "financial_year"), sobol.case_level_share.reshape(rows, years), "1", text
+    )
+    for end in ("low", "high"):
+        out[f"case_level_share_{end}"] = _var(
+            ("service", "financial_year"),
+            getattr(sobol, f"case_level_share_{end}").reshape(rows, years),
+            "1",
+            f"{text}: {end} end of the {level} bootstrap interval",
+        )
+    out["sobol_variance"] = _var(
+        ("service", "financial_year"), sobol.variance.reshape(rows, years), "GBP2",
+        "variance of overspend over the Sobol design (inputs and cases uncertain)",
+    )  # fmt: skip
+    return out
+
+
+def _tornado_vars(t: TornadoEstimate) -> dict:
+    dims = ("input", "service", "financial_year")
+    lo, hi = (f"{q:.0%}" for q in t.percentiles)
+    out = {}
+    for end, pct in (("low", lo), ("high", hi)):
+        mean_text = f"change in mean overspend with the input at its {pct} percentile"
+        p_text = f"change in the probability of overspend with the input at its {pct} percentile"
+        out[f"tornado_mean_{end}"] = _var(dims, getattr(t, f"mean_{end}"), "GBP", mean_text)
+        out[f"tornado_mean_{end}_se"] = _var(
+            dims,
+            getattr(t, f"mean_{end}_se"),
+            "GBP",
+            f"Monte Carlo standard error of the {mean_text}",
+        )
+        out[f"tornado_p_{end}"] = _var(dims, getattr(t, f"p_{end}"), "1", p_text)
+        out[f"tornado_p_{end}_se"] = _var(
+            dims, getattr(t, f"p_{end}_se"), "1", f"Monte Carlo standard error of the {p_text}"
+        )
+    out["tornado_base_mean_overspend"] = _var(
+        ("service", "financial_year"),
+        t.base_mean,
+        "GBP",
+        "mean overspend of the tornado's base run",
+    )
+    out["tornado_base_p_overspend"] = _var(
+        ("service", "financial_year"),
+        t.base_p,
+        "1",
+        "probability of overspend in the tornado's base run",
+    )
+    return out
+
+
+def sensitivity_dataset(
+    plan: Plan,
+    groups: Sequence[InputGroup],
+    seed: int,
+    grouping: str,
+    sobol: SobolEstimate | None = None,
+    tornado_result: TornadoEstimate | None = None,
+) -> xr.Dataset:
+    """Wrap sensitivity results as the ``sensitivity.nc`` Dataset.
+
+    Parameters
+    ----------
+    plan : Plan
+    groups : sequence of InputGroup
+        The ``input`` dimension.
+    seed : int
+    grouping : str
+        How inputs were grouped (recorded).
+    sobol : SobolEstimate, optional
+    tornado_result : TornadoEstimate, optional
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``input``, ``service``, ``financial_year``; see ``docs/sensitivity.md``.
+    """
+    config = plan.config
+    rows, years = len(plan.groups), config.horizon.years
+    data: dict = {}
+    attrs = {
+        "title": f"overspend sensitivity analysis: {config.council.name}",
+        "council": config.council.name,
+        "seed": int(seed),
+        "grouping": grouping,
+        "config": dumps_config(config),
+        "simulator_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "price_base": config.price_base,
+        "chunk_draws": CHUNK_DRAWS,
+    }
+    if sobol is not None:
+        data |= _sobol_vars(sobol, rows, years)
+        attrs |= {
+            "sobol_samples": sobol.n,
+            "sobol_evaluations": sobol.evaluations,
+            "sobol_estimator": "scipy.stats.sobol_indices (Saltelli 2010 first order, Jansen total)",
+            "sobol_case_level": "independent case-level draws per evaluation; total_order = "
+            "T(input and cases) - T(cases); case_level_share = T(cases)",
+            "bootstrap_resamples": sobol.n_resamples,
+            "confidence_level": sobol.confidence_level,
+        }
+    if tornado_result is not None:
+        data |= _tornado_vars(tornado_result)
+        attrs |= {
+            "tornado_draws": tornado_result.draws,
+            "tornado_percentiles": list(tornado_result.percentiles),
+        }
+    lo, hi = tornado_result.percentiles if tornado_result is not None else (0.1, 0.9)
+    coords = {
+        "input": ("input", [g.name for g in groups], {"long_name": "uncertain input or group"}),
+        "input_members": (
+            "input", [", ".join(g.member_names) for g in groups], {"long_name": "inputs in the group"}
+        ),
+        "input_value_low": (
+            "input", [_values_at(plan, g, lo) for g in groups],
+            {"long_name": f"value of each member at its {lo:.0%} percentile"},
+        ),
+        "input_value_high": (
+            "input", [_values_at(plan, g, hi) for g in groups],
+            {"long_name": f"value of each member at its {hi:.0%} percentile"},
+        ),
+        "service": ("service", [g.key for g in plan.groups], {"long_name": "service, department or total"}),
+        "service_label": ("service", [g.label for g in plan.groups], {"long_name": "display name"}),
+        "service_type": (
+            "service", [g.kind for g in plan.groups], {"long_name": "placements, cost, department or total"}
+        ),
+        "financial_year": (
+            "financial_year", plan.grid.fy_labels, {"long_name": "financial year, April to March"}
+        ),
+    }  # fmt: skip
+    return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)
