@@ -61,12 +61,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from . import run
-    from .config import load_config
+    from .config import load_config, with_actuals
     from .console import print_summary, progress_bar
     from .results import check_writable, write_run
 
     path = _config_path(args.config)
     config = load_config(path)
+    if (args.as_of is None) != (args.actuals is None):
+        raise UserError("--as-of and --actuals go together: give both, or neither")
+    if args.as_of is not None:
+        config = with_actuals(config, args.as_of, args.actuals)
     out_dir = Path(args.out) if args.out else Path("results") / path.stem
     check_writable(out_dir, args.force)
     draws = args.draws or config.run.draws
@@ -117,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_arguments(run)
     run.add_argument("--out", help="results folder (default: results/<config name>)")
     run.add_argument("--force", action="store_true", help="replace an existing results folder")
+    run.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="last day of the months of actual spend given by --actuals (in-year monitoring)",
+    )
+    run.add_argument(
+        "--actuals",
+        metavar="CSV",
+        help="actual net spend to date: columns service, month (YYYY-MM), net_spend_gbp[, caseload]",
+    )
     run.set_defaults(handler=_cmd_run)
 
     validate = sub.add_parser(

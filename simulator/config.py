@@ -10,6 +10,7 @@ The field-by-field reference, with units, is ``docs/config.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import re
@@ -350,6 +351,44 @@ class Service(_Model):
         return self
 
 
+class SnapshotPlacement(_Model):
+    """One placement open on the snapshot date."""
+
+    service: str
+    start_date: dt.date
+    weekly_cost_gbp: float | None = Field(None, gt=0, le=1_000_000)
+    planned_end_date: dt.date | None = None
+
+
+class Snapshot(_Model):
+    """Today's caseload, placement by placement (replaces the services' [caseload])."""
+
+    as_of: dt.date
+    file: str | None = None
+    source: str = ""
+    extension_probability: Uncertain(FRACTION) = Fixed(0.0)
+    placements: list[SnapshotPlacement] = Field(default_factory=list)
+
+
+class ActualMonth(_Model):
+    """Actual net spend of one service in one month."""
+
+    service: str
+    month: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
+    net_spend_gbp: float = Field(ge=-1e11, le=1e11)
+    caseload: int | None = Field(None, ge=0, le=MAX_OPEN)
+
+
+class Actuals(_Model):
+    """Actual spend to date: those months are fixed and the rest of the year is simulated."""
+
+    as_of: dt.date
+    file: str | None = None
+    source: str = ""
+    months: list[ActualMonth] = Field(default_factory=list)
+    forecast_overspend_gbp: dict[str, float] = Field(default_factory=dict)
+
+
 class Scenario(_Model):
     """A named what-if: changes laid over the base config (same layout as the config)."""
 
@@ -365,6 +404,8 @@ class Config(_Model):
     run: RunSettings = Field(default_factory=RunSettings)
     inflation: Inflation = Field(default_factory=Inflation)
     services: dict[str, Service] = Field(min_length=1)
+    snapshot: Snapshot | None = None
+    actuals: Actuals | None = None
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
 
     @property
@@ -383,6 +424,22 @@ class Config(_Model):
         """Financial years in which an April uplift takes effect, in order."""
         base, last = parse_fy(self.price_base), parse_fy(self.fy_labels[-1])
         return [fy_label(y) for y in range(base + 1, last + 1)]
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The date the simulation starts from, when actuals or a snapshot give one."""
+        for part in (self.actuals, self.snapshot):
+            if part is not None:
+                return part.as_of
+        return None
+
+    @property
+    def actual_months(self) -> int:
+        """Months from the horizon start fixed at actuals (0 without an as-of date)."""
+        if self.as_of is None:
+            return 0
+        start = parse_fy(self.horizon.start)
+        return (self.as_of.year - start) * 12 + self.as_of.month - 4 + 1
 
     def service_label(self, key: str) -> str:
         """The display name of service ``key``."""
@@ -510,9 +567,109 @@ def _check_by_year(path: str, money: ByYear, horizon: list[str], complete: bool)
     return problems
 
 
-def _cross_check(config: Config) -> list[str]:
-    """Checks that span sections: years, factor names, identifiers."""
+def _month_end(day: dt.date) -> bool:
+    return (day + dt.timedelta(days=1)).day == 1
+
+
+def _check_as_of(config: Config) -> list[str]:
+    """The as-of date: a month end from the eve of the horizon to its second-last month."""
+    snap, act = config.snapshot, config.actuals
+    if snap is not None and act is not None and snap.as_of != act.as_of:
+        return [
+            f"snapshot.as_of = {snap.as_of} and actuals.as_of = {act.as_of} must be the same date"
+        ]
+    where = "actuals.as_of" if act is not None else "snapshot.as_of"
+    day = config.as_of
+    k, last = config.actual_months, 12 * config.horizon.years - 1
+    if not _month_end(day) or not 0 <= k <= last:
+        start = parse_fy(config.horizon.start)
+        return [
+            f"{where} = {day}: must be the last day of a month from {start}-03-31 (the eve of "
+            f"the horizon) to the last-but-one month of the horizon"
+        ]
+    if k > 0 and act is None:
+        return [
+            f"snapshot.as_of = {day} is after the horizon start: give [actuals] for the months "
+            "before it (or start the horizon later)"
+        ]
+    return []
+
+
+def _check_snapshot(config: Config) -> list[str]:
+    snap = config.snapshot
     problems = []
+    with_caseload = [k for k, s in config.services.items() if s.caseload is not None]
+    if with_caseload:
+        problems.append(
+            f"services.{with_caseload[0]}.caseload: the snapshot gives the caseload, so remove "
+            "[caseload] from every service"
+        )
+    placements = [k for k, s in config.services.items() if s.kind == "placements"]
+    for i, row in enumerate(snap.placements):
+        where = f"snapshot.placements[{i}]" + (
+            f" ({snap.source} row {i + 2})" if snap.source else ""
+        )
+        if row.service not in placements:
+            problems.append(
+                f"{where}: service {row.service!r} is not a placements service of this config "
+                f"(placements services: {', '.join(placements)})"
+            )
+        if row.start_date > snap.as_of:
+            problems.append(
+                f"{where}: start_date {row.start_date} is after the snapshot date {snap.as_of}"
+            )
+        if row.planned_end_date is not None and row.planned_end_date <= snap.as_of:
+            problems.append(
+                f"{where}: planned_end_date {row.planned_end_date} is not after the snapshot date "
+                f"{snap.as_of}: the placement is still open, so leave it blank or give a later date"
+            )
+    return problems
+
+
+def _check_actuals(config: Config) -> list[str]:
+    act = config.actuals
+    problems, seen = [], set()
+    start = parse_fy(config.horizon.start)
+    months = [
+        f"{start + (4 + m - 1) // 12}-{(4 + m - 1) % 12 + 1:02d}"
+        for m in range(config.actual_months)
+    ]
+    for i, row in enumerate(act.months):
+        where = f"actuals.months[{i}]" + (f" ({act.source} row {i + 2})" if act.source else "")
+        if row.service not in config.services:
+            problems.append(f"{where}: service {row.service!r} is not in this config")
+        elif row.month not in months:
+            allowed = f"{months[0]} to {months[-1]}" if months else "none"
+            problems.append(
+                f"{where}: month {row.month} is not before the as-of date (allowed: {allowed})"
+            )
+        elif (row.service, row.month) in seen:
+            problems.append(f"{where}: a second row for {row.service} in {row.month}")
+        seen.add((row.service, row.month))
+    missing = [(s, m) for s in config.services for m in months if (s, m) not in seen]
+    if missing:
+        problems.append(
+            f"actuals: no actual spend for {missing[0][0]} in {missing[0][1]} "
+            f"({len(missing)} service-months missing): give every service for every month to the as-of date"
+        )
+    rows = set(config.services) | {s.department for s in config.services.values() if s.department}
+    for key in act.forecast_overspend_gbp:
+        if key not in rows | {"total"}:
+            problems.append(
+                f"actuals.forecast_overspend_gbp.{key}: not a service, department or 'total'"
+            )
+    return problems
+
+
+def _cross_check(config: Config) -> list[str]:
+    """Checks that span sections: years, factor names, identifiers, as-of data."""
+    problems = []
+    if config.as_of is not None:
+        problems += _check_as_of(config)
+        if not problems and config.snapshot is not None:
+            problems += _check_snapshot(config)
+        if not problems and config.actuals is not None:
+            problems += _check_actuals(config)
     horizon = config.fy_labels
     base, start = parse_fy(config.price_base), parse_fy(config.horizon.start)
     if not start - 5 <= base <= start:
@@ -653,12 +810,51 @@ def config_from_dict(data: dict, source: str = "<config>") -> Config:
     return config
 
 
-def loads_config(text: str, source: str = "<config>") -> Config:
-    """Parse and validate config TOML text (see :func:`config_from_dict`)."""
+_READERS = {"snapshot": ("placements", "read_snapshot"), "actuals": ("months", "read_actuals")}
+
+
+def read_named_files(data: dict, base_dir: Path) -> dict:
+    """Replace ``snapshot.file`` and ``actuals.file`` by the rows they hold.
+
+    Paths are relative to ``base_dir`` (the config's folder). The rows go into the
+    config itself, so the resolved config reproduces the run without the files.
+
+    Raises
+    ------
+    ConfigError
+        Naming the CSV file, row, column and value of each problem.
+    """
+    from . import casefiles
+
+    for section, (key, reader) in _READERS.items():
+        part = data.get(section)
+        if not isinstance(part, dict) or part.get("file") is None:
+            continue
+        name = part["file"]
+        if not isinstance(name, str):
+            raise ConfigError("config", [f"{section}.file = {name!r}: must be a file name"])
+        if part.get(key):
+            raise ConfigError(name, [f"{section}: give either file or {key}, not both"])
+        path = base_dir / name
+        rows, problems = getattr(casefiles, reader)(path)
+        if problems:
+            raise ConfigError(str(path), problems)
+        part = {k: v for k, v in part.items() if k != "file"}
+        data = {**data, section: {**part, key: rows, "source": name}}
+    return data
+
+
+def loads_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Parse and validate config TOML text (see :func:`config_from_dict`).
+
+    ``base_dir`` is where files named in the config are looked for (default: the
+    current folder).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    data = read_named_files(data, Path(".") if base_dir is None else base_dir)
     return config_from_dict(data, source)
 
 
@@ -688,7 +884,41 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(str(path), ["is a folder, not a config file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), [f"cannot be read: {exc}"]) from None
-    return loads_config(text, path.name)
+    return loads_config(text, path.name, path.parent)
+
+
+def with_actuals(config: Config, as_of: str, actuals_file: str | Path) -> Config:
+    """The config with actuals to date from a CSV file (``overspend run --as-of --actuals``).
+
+    Parameters
+    ----------
+    config : Config
+    as_of : str
+        The last day of the last actual month, ``YYYY-MM-DD``.
+    actuals_file : str or pathlib.Path
+        CSV with columns service, month, net_spend_gbp and optionally caseload.
+
+    Returns
+    -------
+    Config
+    """
+    from .casefiles import parse_date
+
+    try:
+        day = parse_date(as_of)
+    except ValueError as exc:
+        raise ConfigError("--as-of", [str(exc)]) from None
+    data = config.model_dump(mode="python", exclude_none=True)
+    data["actuals"] = {
+        **data.get("actuals", {}),
+        "as_of": day,
+        "months": [],
+        "file": str(actuals_file),
+    }
+    if data.get("snapshot"):
+        data["snapshot"]["as_of"] = day
+    data = read_named_files(data, Path("."))
+    return config_from_dict(data, "--actuals")
 
 
 def dumps_config(config: Config) -> str:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .results import gbp_m, summary_table
+from .results import forecast_comparison, gbp_m, summary_table
 
 
 @contextlib.contextmanager
@@ -76,5 +76,9 @@ def summary_tables(ds: xr.Dataset) -> list[Table]:
 def print_summary(ds: xr.Dataset, console: Console | None = None) -> None:
     """Print the summary tables to standard output."""
     console = console or Console(width=max(Console().width, 130))
+    if ds.attrs.get("as_of"):
+        console.print(f"Actual spend to {ds.attrs['as_of']}; the rest of the year is simulated.")
     for t in summary_tables(ds):
         console.print(t)
+    for line in forecast_comparison(ds):
+        console.print(line)

@@ -206,6 +206,7 @@ def simulate_placements(
     rng,
     edges,
     month_of_day,
+    start_month,
     family,
     len_p1,
     len_p2,
@@ -213,6 +214,8 @@ def simulate_placements(
     init_offsets,
     init_elapsed,
     init_cost,
+    init_planned,
+    extend_prob,
     cost_mu,
     cost_sigma,
     tail_share,
@@ -233,6 +236,10 @@ def simulate_placements(
     month_of_day : int64[n_days + 1]
         Month index of each whole day since the horizon start; M for the day
         after the horizon (month boundaries fall on whole days).
+    start_month : int
+        The simulation starts at the beginning of this month (0 normally; after
+        the months fixed at actuals otherwise). Starting placements are open from
+        then; ``arrivals`` must be zero before it.
     family : int64[P]
         Length family code of each placement service.
     len_p1, len_p2 : float64[D, P]
@@ -246,6 +253,12 @@ def simulate_placements(
         steady state".
     init_cost : float64[N0]
         Known weekly cost at price-base prices (GBP); 0 means "draw one".
+    init_planned : float64[N0]
+        Weeks from the start to a planned end date; negative means none. With
+        probability ``extend_prob`` the placement carries on past it, for a length
+        drawn conditioned on lasting that long; otherwise it ends then.
+    extend_prob : float64[D, P]
+        Chance that a placement with a planned end is extended.
     cost_mu, tail_share, tail_mu : float64[D, P]
         Log-mean of the body's weekly cost, share in the high-cost tail, log-mean of the tail.
     cost_sigma, tail_sigma : float64[P]
@@ -259,6 +272,7 @@ def simulate_placements(
     """
     n_draws, n_services = len_p1.shape
     n_months = edges.size - 1
+    t0 = edges[start_month]
     direct = np.zeros(n_months + 1)
     rate = np.zeros(n_months + 1)
     opened = np.zeros(n_months + 1, dtype=np.int64)
@@ -271,14 +285,22 @@ def simulate_placements(
             mu, sigma = cost_mu[d, p], cost_sigma[p]
             share, t_mu, t_sigma = tail_share[d, p], tail_mu[d, p], tail_sigma[p]
             for i in range(init_offsets[p], init_offsets[p + 1]):
-                if init_elapsed[i] < 0.0:
+                elapsed, planned = init_elapsed[i], init_planned[i]
+                if planned >= 0.0:
+                    remaining = planned
+                    if _uniform(rng, counts) < extend_prob[d, p]:
+                        at_end = elapsed + planned
+                        remaining += sample_remaining(rng, fam, p1, p2, at_end, counts)
+                elif elapsed < 0.0:
                     remaining = sample_steady_state_remaining(rng, fam, p1, p2, counts)
                 else:
-                    remaining = sample_remaining(rng, fam, p1, p2, init_elapsed[i], counts)
+                    remaining = sample_remaining(rng, fam, p1, p2, elapsed, counts)
                 cost = init_cost[i]
                 if cost <= 0.0:
                     cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
-                _charge(0.0, remaining, cost, 0, edges, month_of_day, direct, rate, opened)
+                _charge(
+                    t0, t0 + remaining, cost, start_month, edges, month_of_day, direct, rate, opened
+                )
             for m in range(n_months):
                 width = edges[m + 1] - edges[m]
                 for _ in range(arrivals[d, p, m]):

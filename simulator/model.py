@@ -45,6 +45,7 @@ supply their own uniforms.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -115,6 +116,10 @@ class Plan:
     init_offsets: np.ndarray
     init_elapsed: np.ndarray
     init_cost: np.ndarray
+    init_planned: np.ndarray  # weeks from the start month to a planned end; -1 for none
+    start_month: int  # months before it are fixed at actuals
+    actual_spend: np.ndarray  # float64[S, start_month], GBP
+    actual_caseload: np.ndarray  # int32[S, start_month]
     budget: np.ndarray  # float64[S, Y], GBP
     uplifts_in_force: np.ndarray  # int64[Y]: Aprils since the price base by each year
     groups: list[Group] = field(default_factory=list)
@@ -167,6 +172,10 @@ def _all_params(config: Config) -> dict[str, Input]:
             found.append(Input(f"inflation.factors.{name}.uplift[{year}]", param, UPLIFT))
     for key, svc in config.services.items():
         found += _service_params(key, svc, config)
+    if config.snapshot is not None:
+        found.append(
+            Input("snapshot.extension_probability", config.snapshot.extension_probability, FRACTION)
+        )
     return {p.name: p for p in found}
 
 
@@ -180,17 +189,44 @@ def _season(svc: Service, grid: MonthGrid) -> np.ndarray:
     return by_month * grid.fy_days[grid.fy_index] / per_year[grid.fy_index]
 
 
-def _starting_caseload(svc: Service) -> tuple[np.ndarray, np.ndarray]:
-    load = svc.caseload
+def _starting_caseload(key: str, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Elapsed weeks (-1: steady state), weekly cost (0: draw) and weeks to a planned end (-1: none)."""
+    if config.snapshot is not None:
+        snap = config.snapshot
+        start = snap.as_of + dt.timedelta(days=1)  # the simulation starts the next day
+        rows = [r for r in snap.placements if r.service == key]
+        elapsed = np.array([(start - r.start_date).days / 7.0 for r in rows])
+        cost = np.array([r.weekly_cost_gbp or 0.0 for r in rows])
+        planned = np.array(
+            [
+                -1.0 if r.planned_end_date is None else (r.planned_end_date - start).days / 7.0
+                for r in rows
+            ]
+        )
+        return elapsed.reshape(-1), cost.reshape(-1), planned.reshape(-1)
+    load = config.services[key].caseload
     if load is None or load.count == 0:
-        return np.empty(0), np.empty(0)
+        return np.empty(0), np.empty(0), np.empty(0)
     n = load.count
     if load.elapsed_weeks is None:
         elapsed = np.full(n, -1.0)  # steady state
     else:
         elapsed = np.broadcast_to(np.asarray(load.elapsed_weeks, dtype=np.float64), (n,)).copy()
     cost = np.zeros(n) if load.weekly_cost_gbp is None else np.asarray(load.weekly_cost_gbp, float)
-    return elapsed, cost
+    return elapsed, cost, np.full(n, -1.0)
+
+
+def _actuals(config: Config, keys: list[str], grid: MonthGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Actual net spend and month-end caseload (0 where not given) for the fixed months."""
+    k = config.actual_months
+    spend, caseload = np.zeros((len(keys), k)), np.zeros((len(keys), k), dtype=np.int32)
+    if config.actuals is not None:
+        months = [str(m)[:7] for m in grid.month_start[:k]]
+        for row in config.actuals.months:
+            s, m = keys.index(row.service), months.index(row.month)
+            spend[s, m] = row.net_spend_gbp
+            caseload[s, m] = row.caseload or 0
+    return spend, caseload
 
 
 def _groups(config: Config) -> list[Group]:
@@ -230,8 +266,9 @@ def build_plan(config: Config) -> Plan:
     placement = np.array([i for i, k in enumerate(kinds) if k == "placements"], dtype=np.int64)
     cost_lines = np.array([i for i, k in enumerate(kinds) if k == "cost"], dtype=np.int64)
     placement_svcs = [config.services[keys[i]] for i in placement]
-    starts = [_starting_caseload(s) for s in placement_svcs]
-    sizes = [len(e) for e, _ in starts]
+    starts = [_starting_caseload(keys[i], config) for i in placement]
+    sizes = [len(e) for e, _, _ in starts]
+    actual_spend, actual_caseload = _actuals(config, keys, grid)
     budget = np.array(
         [[config.services[k].budget_gbp.value(y) for y in config.fy_labels] for k in keys]
     )
@@ -246,8 +283,12 @@ def build_plan(config: Config) -> Plan:
         family=np.array([kernels.FAMILY_CODES[s.length.dist] for s in placement_svcs], np.int64),
         season=np.array([_season(s, grid) for s in placement_svcs]).reshape(-1, grid.n_months),
         init_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        init_elapsed=np.concatenate([e for e, _ in starts] + [np.empty(0)]),
-        init_cost=np.concatenate([c for _, c in starts] + [np.empty(0)]),
+        init_elapsed=np.concatenate([e for e, _, _ in starts] + [np.empty(0)]),
+        init_cost=np.concatenate([c for _, c, _ in starts] + [np.empty(0)]),
+        init_planned=np.concatenate([p for _, _, p in starts] + [np.empty(0)]),
+        start_month=config.actual_months,
+        actual_spend=actual_spend,
+        actual_caseload=actual_caseload,
         budget=budget.astype(np.float64),
         uplifts_in_force=np.arange(config.horizon.years) + start - base,
         groups=_groups(config),
@@ -358,6 +399,7 @@ def expected_arrivals(plan: Plan, x: Draws) -> np.ndarray:
 def draw_arrivals(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:
     """Equation 2: new placements per month, negative binomial via gamma shocks."""
     mean = expected_arrivals(plan, x)
+    mean[:, :, : plan.start_month] = 0.0  # months fixed at actuals are not simulated
     for j, i in enumerate(plan.placement):
         phi = plan.config.services[plan.keys[i]].arrivals.dispersion
         if phi > 0:
@@ -394,9 +436,12 @@ def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.G
     spend = np.empty((n, n_place, n_months))
     caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
     counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
+    ext = x.get("snapshot.extension_probability")
+    extend = np.repeat((np.zeros(n) if ext is None else ext)[:, None], n_place, axis=1)
     kernels.simulate_placements(
-        rng, plan.grid.edges_weeks, plan.grid.month_of_day(), plan.family, p1, p2, arrivals,
-        plan.init_offsets, plan.init_elapsed, plan.init_cost,
+        rng, plan.grid.edges_weeks, plan.grid.month_of_day(), plan.start_month,
+        plan.family, p1, p2, arrivals,
+        plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
         spend, caseload, counts,
     )  # fmt: skip
@@ -447,6 +492,20 @@ def savings_delivered(plan: Plan, x: Draws) -> np.ndarray:
     return out
 
 
+def fix_actual_months(plan: Plan, spend, gross, income, caseload) -> None:
+    """Months before the as-of date are the actuals: the same in every draw.
+
+    The actual net spend stands for the month's gross spend too (income and savings
+    are inside it), and the caseload is the actuals file's where it gives one.
+    """
+    k = plan.start_month
+    if k:
+        spend[:, :, :k] = plan.actual_spend
+        gross[:, :, :k] = plan.actual_spend
+        income[:, :, :k] = 0.0
+        caseload[:, :, :k] = plan.actual_caseload
+
+
 def simulate_chunk(
     plan: Plan, rng: np.random.Generator, n_draws: int, u: np.ndarray | None = None
 ) -> ChunkResult:
@@ -480,14 +539,18 @@ def simulate_chunk(
 
     share = x.matrix([f"services.{k}.income.share" for k in plan.keys])
     income = gross * share[:, :, None]
-    savings = savings_delivered(plan, x)
+    # Savings are spread over the year's months by days; months already fixed at
+    # actuals have their savings in the actuals.
     month_share = grid.days / grid.fy_days[grid.fy_index]
-    spend = gross - income - savings[:, :, grid.fy_index] * month_share
+    month_share[: plan.start_month] = 0.0
+    saved = savings_delivered(plan, x)[:, :, grid.fy_index] * month_share
+    spend = gross - income - saved
 
     caseload = np.zeros((n_draws, n_services, grid.n_months), dtype=np.int32)
     caseload[:, plan.placement] = placed_caseload
     all_arrivals = np.zeros_like(caseload)
     all_arrivals[:, plan.placement] = arrivals
+    fix_actual_months(plan, spend, gross, income, caseload)
 
     def by_year(a: np.ndarray) -> np.ndarray:
         return np.add.reduceat(a, np.arange(0, grid.n_months, 12), axis=2)
@@ -498,7 +561,7 @@ def simulate_chunk(
         arrivals=all_arrivals,
         gross=by_year(gross),
         income=by_year(income),
-        savings=savings,
+        savings=by_year(saved),
         inputs=x.matrix([inp.name for inp in plan.inputs]),
         counts=counts,
     )

@@ -90,6 +90,9 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
                 "month", [fy[i] for i in grid.fy_index], "financial year of the month"
             ),
             "days_in_month": coord("month", grid.days, "days in the month", units="days"),
+            "month_is_actual": coord(
+                "month", np.arange(grid.n_months) < plan.start_month, "month fixed at actual spend"
+            ),
             "financial_year": coord("financial_year", fy, "financial year, April to March"),
             "input": coord("input", [i.name for i in plan.inputs], "uncertain input"),
         },
@@ -103,9 +106,53 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
             "simulator_version": __version__,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "price_base": config.price_base,
+            "as_of": "" if config.as_of is None else config.as_of.isoformat(),
         },
     )  # fmt: skip
+    forecast = _officer_forecast(plan)
+    if forecast is not None:
+        ds["forecast_overspend"] = var(
+            ("service", "financial_year"), forecast, GBP,
+            "the officer's own point forecast of overspend, for comparison",
+        )  # fmt: skip
     return ds
+
+
+def _officer_forecast(plan: Plan) -> np.ndarray | None:
+    """Officer's point forecasts by result row for the as-of year (NaN elsewhere)."""
+    config = plan.config
+    if config.actuals is None or not config.actuals.forecast_overspend_gbp:
+        return None
+    out = np.full((len(plan.groups), config.horizon.years), np.nan)
+    year = min(plan.start_month, plan.grid.n_months - 1) // 12
+    keys = [g.key for g in plan.groups]
+    for key, value in config.actuals.forecast_overspend_gbp.items():
+        out[keys.index(key), year] = value
+    return out
+
+
+def forecast_comparison(ds: xr.Dataset) -> list[str]:
+    """Sentences comparing the officer's forecast with the simulation, e.g.
+
+    "Total 2024/25: forecast overspend £9.6m; the simulation puts a 38% chance on a
+    worse outturn."
+    """
+    if "forecast_overspend" not in ds:
+        return []
+    lines = []
+    forecast = ds["forecast_overspend"]
+    for g in range(ds.sizes["service"]):
+        for y, year in enumerate(ds["financial_year"].values):
+            value = float(forecast.values[g, y])
+            if np.isnan(value):
+                continue
+            worse = float((ds["overspend"].values[:, g, y] > value).mean())
+            label = ds["service_label"].values[g]
+            lines.append(
+                f"{label} {year}: forecast overspend {gbp_m(value)}; the simulation puts a "
+                f"{worse * 100:.0f}% chance on a worse outturn."
+            )
+    return lines
 
 
 # ------------------------------------------------------------------ summaries

@@ -1,0 +1,208 @@
+"""In-year monitoring: today's caseload from a snapshot file, and actual spend to date."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator import cli
+from simulator.config import ConfigError, dumps_config, load_config, loads_config
+
+CONFIG = """
+[council]
+name = "Monitoring Borough"
+[horizon]
+start = "2024/25"
+years = 1
+[snapshot]
+file = "caseload.csv"
+as_of = 2024-06-30
+extension_probability = {extension}
+[actuals]
+file = "actuals.csv"
+as_of = 2024-06-30
+forecast_overspend_gbp = {{ total = 300_000 }}
+[services.homes]
+budget_gbp = 3_000_000
+arrivals = {{ per_year = {arrivals} }}
+length = {{ dist = "lognormal", median_weeks = 100_000, sigma = 0.0 }}
+unit_cost = {{ mean_gbp_per_week = 5_000 }}
+[services.staff]
+kind = "cost"
+budget_gbp = 1_200_000
+cost = {{ annual_gbp = 1_200_000, monthly_cv = 0.1 }}
+"""
+
+SNAPSHOT = """service,start_date,weekly_cost_gbp,planned_end_date
+homes,2023-01-15,7000,2024-09-30
+homes,14/03/2024,6000,
+homes,2024-06-01,,
+"""
+
+ACTUALS = """service,month,net_spend_gbp,caseload
+homes,2024-04,250000,3
+homes,2024-05,260000,3
+homes,2024-06,255000,3
+staff,2024-04,100000,
+staff,2024-05,98000,
+staff,2024-06,101000,
+"""
+
+
+def _write(folder: Path, extension=0.0, arrivals=0, snapshot=SNAPSHOT, actuals=ACTUALS) -> Path:
+    (folder / "caseload.csv").write_text(snapshot)
+    (folder / "actuals.csv").write_text(actuals)
+    path = folder / "monitor.toml"
+    path.write_text(CONFIG.format(extension=extension, arrivals=arrivals))
+    return path
+
+
+def test_actual_months_are_reproduced_exactly(tmp_path):
+    ds = simulator.run(load_config(_write(tmp_path, arrivals=20)), draws=300, seed=1)
+    assert ds["month_is_actual"].values.tolist() == [True] * 3 + [False] * 9
+    assert ds.attrs["as_of"] == "2024-06-30"
+    homes = ds["spend"].sel(service="homes").values
+    assert np.all(homes[:, :3] == [250000, 260000, 255000])
+    assert np.all(ds["spend"].sel(service="staff").values[:, :3] == [100000, 98000, 101000])
+    assert np.all(ds["caseload"].sel(service="homes").values[:, :3] == 3)
+    assert np.all(ds["arrivals"].sel(service="homes").values[:, :3] == 0)
+    assert ds["arrivals"].sel(service="homes").values[:, 3:].sum() > 0
+    outturn = ds["outturn"].sel(service="total").values[:, 0]
+    np.testing.assert_allclose(outturn, ds["spend"].sel(service="total").values.sum(axis=1))
+
+
+def test_snapshot_placements_follow_their_elapsed_time_and_planned_end(tmp_path):
+    """No extension, no arrivals, lengths far beyond the horizon: the rest of the year is exact."""
+    ds = simulator.run(load_config(_write(tmp_path)), draws=5, seed=2)
+    spend = ds["spend"].sel(service="homes").values
+    # Row 1 ends on 30 September (not charged that day): 1 July to 29 September.
+    first = 7000 * 91 / 7
+    # Row 2 carries on past the year end: 1 July to 31 March, known cost.
+    second = 6000 * 274 / 7
+    third = spend[:, 3:].sum(axis=1) - first - second  # drawn cost, whole rest of year
+    np.testing.assert_allclose(third, 5000 * 274 / 7, rtol=1e-12)  # cv 0: the mean cost
+    caseload = ds["caseload"].sel(service="homes").values
+    assert np.all(caseload[:, 3:5] == 3) and np.all(caseload[:, 5:] == 2)
+
+
+def test_extension_probability_is_the_share_of_planned_ends_extended(tmp_path):
+    many = "service,start_date,weekly_cost_gbp,planned_end_date\n" + "".join(
+        "homes,2024-01-01,1000,2024-08-31\n" for _ in range(200)
+    )
+    path = _write(tmp_path, extension=0.3, snapshot=many)
+    ds = simulator.run(load_config(path), draws=100, seed=3)
+    # Lengths are 100,000 weeks, so an extended placement stays open to the year end.
+    share = ds["caseload"].sel(service="homes").values[:, -1] / 200
+    se = math.sqrt(0.3 * 0.7 / (200 * 100))
+    assert abs(share.mean() - 0.3) < 4 * se
+    assert np.all(ds["caseload"].sel(service="homes").values[:, 3] == 200)  # July: all open
+
+
+def test_resolved_config_embeds_the_files(tmp_path):
+    config = load_config(_write(tmp_path))
+    text = dumps_config(config)
+    assert "caseload.csv" in text and "placements" in text and "months" in text
+    for name in ("caseload.csv", "actuals.csv"):
+        (tmp_path / name).unlink()
+    assert loads_config(text) == config
+
+
+def test_officer_forecast_comparison(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        cli.main(["run", str(_write(tmp_path, arrivals=20)), "--draws", "400", "--out", str(out)])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "Actual spend to 2024-06-30" in printed
+    ds = simulator.run(load_config(tmp_path / "monitor.toml"), draws=400, seed=1)
+    worse = (ds["overspend"].sel(service="total", financial_year="2024/25").values > 300_000).mean()
+    assert (
+        f"Total 2024/25: forecast overspend £0.3m; the simulation puts a {worse * 100:.0f}% chance"
+        in printed
+    )
+
+
+def test_as_of_and_actuals_on_the_command_line(tmp_path):
+    _write(tmp_path)
+    base = tmp_path / "plain.toml"
+    text = (tmp_path / "monitor.toml").read_text()
+    base.write_text(
+        text.split("[services.homes]")[0].split("[snapshot]")[0]
+        + "[services.homes]"
+        + text.split("[services.homes]")[1]
+    )
+    base.write_text(
+        base.read_text().replace(
+            "arrivals = { per_year = 0 }", "arrivals = { per_year = 5 }\ncaseload = { open = 3 }"
+        )
+    )
+    out = tmp_path / "o"
+    argv = ["run", str(base), "--draws", "50", "--out", str(out), "--as-of", "2024-06-30",
+            "--actuals", str(tmp_path / "actuals.csv")]  # fmt: skip
+    assert cli.main(argv) == 0
+    import xarray as xr
+
+    with xr.open_dataset(out / "simulation.nc") as ds:
+        assert ds["spend"].sel(service="homes").values[0, 0] == 250000
+    assert cli.main(["run", str(base), "--as-of", "2024-06-30", "--out", str(tmp_path / "p")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "actuals", "expected"),
+    [
+        (
+            SNAPSHOT.replace("14/03/2024", "31/02/2024"),
+            ACTUALS,
+            "caseload.csv: row 3, column start_date: '31/02/2024' is not a date",
+        ),
+        (
+            SNAPSHOT.replace("2024-06-01", "2024-07-01"),
+            ACTUALS,
+            "(caseload.csv row 4): start_date 2024-07-01 is after the snapshot date 2024-06-30",
+        ),
+        (
+            SNAPSHOT.replace("homes,2024-06-01", "hommes,2024-06-01"),
+            ACTUALS,
+            "service 'hommes' is not a placements service",
+        ),
+        (
+            SNAPSHOT.replace("2024-09-30", "2024-05-31"),
+            ACTUALS,
+            "planned_end_date 2024-05-31 is not after the snapshot date",
+        ),
+        (
+            SNAPSHOT.replace("7000", "-5"),
+            ACTUALS,
+            "caseload.csv: row 2, column weekly_cost_gbp: '-5' must be a non-negative amount in GBP",
+        ),
+        (
+            SNAPSHOT,
+            ACTUALS.replace("staff,2024-06,101000,\n", ""),
+            "no actual spend for staff in 2024-06",
+        ),
+        (
+            SNAPSHOT,
+            ACTUALS.replace("2024-05,98000", "2024-07,98000"),
+            "month 2024-07 is not before the as-of date",
+        ),
+        (SNAPSHOT, ACTUALS.replace("260000", "lots"), "actuals.csv: row 3, column net_spend_gbp"),
+        (SNAPSHOT.replace("planned_end_date", "end"), ACTUALS, "unknown column 'end'"),
+    ],
+)
+def test_bad_rows_name_the_file_row_and_column(tmp_path, snapshot, actuals, expected):
+    path = _write(tmp_path, snapshot=snapshot, actuals=actuals)
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert expected in str(exc.value), str(exc.value)
+
+
+def test_as_of_must_be_a_month_end(tmp_path):
+    path = _write(tmp_path)
+    path.write_text(path.read_text().replace("2024-06-30", "2024-06-15"))
+    with pytest.raises(ConfigError, match="must be the last day of a month"):
+        load_config(path)
