@@ -1,0 +1,385 @@
+"""From cleaned records to fitted figures for every service.
+
+For each service the calibration fits, from the records up to the as-of date:
+
+- arrivals per year, growth and dispersion (:mod:`.arrivals`), from placements
+  starting while the records are complete;
+- the length distribution (:mod:`.lengths`), from every placement the records
+  follow, open ones as censored and earlier ones as left-truncated;
+- the unit-cost distribution (:mod:`.costs`), from the most recent starts with
+  a cost;
+- the starting caseload: every placement open on the as-of date, with the
+  weeks it will have lasted by the horizon start and its weekly cost.
+
+The horizon starts on the first 1 April after the as-of date, which is best
+the 31 March before it: placements starting or ending between the two dates
+are not in the starting caseload.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ..calendar import fy_label
+from .arrivals import ArrivalFit, fit_arrivals, monthly_counts
+from .costs import MIN_COSTS_FOR_TAIL, CostFit, fit_costs
+from .lengths import LengthFit, fit_lengths, length_data
+from .records import DataError, ProblemLog, Records, ServiceInfo, day_numbers, from_day, to_day
+from .snapshot import open_on
+
+#: A gap between the as-of date and the horizon start longer than this gets a warning (days).
+MAX_GAP_DAYS = 31
+#: Growth estimates larger than this (either way) get a warning (fraction per year).
+STEEP_GROWTH = 0.25
+#: Calendar months with no recorded end that mark a gap before complete records.
+GAP_MONTHS = 6
+#: Cost look-back periods tried in turn until enough costs are found (years).
+COST_PERIODS = (1, 2, 3, 5)
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass
+class ServiceCalibration:
+    """Everything fitted for one service.
+
+    Attributes
+    ----------
+    info : ServiceInfo
+    observed_from : int
+        First day (days since 1970-01-01) of complete records for this service's file.
+    arrivals : ArrivalFit
+    lengths : LengthFit
+    costs : CostFit or None
+        ``None`` when the records give fewer than two costs.
+    cost_from : int or None
+        First start day of the placements whose costs were fitted.
+    caseload_start : numpy.ndarray
+        Start days of the placements open on the as-of date.
+    caseload_elapsed : numpy.ndarray
+        Weeks each will have lasted by the horizon start.
+    caseload_cost : numpy.ndarray
+        Their weekly costs, GBP per week (NaN when unknown).
+    caseload_age : numpy.ndarray or None
+        Age of the child in years at the horizon start (NaN when unknown), when
+        dates of birth were given.
+    warnings : list of str
+    """
+
+    info: ServiceInfo
+    observed_from: int
+    arrivals: ArrivalFit
+    lengths: LengthFit
+    costs: CostFit | None
+    cost_from: int | None
+    caseload_start: np.ndarray
+    caseload_elapsed: np.ndarray
+    caseload_cost: np.ndarray
+    caseload_age: np.ndarray | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """Config service name."""
+        return self.info.key
+
+
+@dataclass
+class Calibration:
+    """A whole calibration: settings, per-service fits and what cleaning did.
+
+    Attributes
+    ----------
+    council : str
+    as_of : int
+        Day (since 1970-01-01) the records are taken to describe.
+    start_year : int
+        Calendar year of the horizon's first April.
+    years : int
+        Financial years in the horizon.
+    services : list of ServiceCalibration
+    skipped : dict of str to str
+        Services left out, with the reason.
+    log : ProblemLog
+    sources : list of str
+    observed_from : dict of str to int
+        First day of complete records, by file.
+    inferred_from : set of str
+        Files whose ``observed_from`` was inferred from the data.
+    ignored_after : int
+        Placements starting after the as-of date (left out).
+    parameter_uncertainty : bool
+        Whether the config carries the estimation uncertainty of each figure.
+    warnings : list of str
+    """
+
+    council: str
+    as_of: int
+    start_year: int
+    years: int
+    services: list[ServiceCalibration]
+    skipped: dict[str, str]
+    log: ProblemLog
+    sources: list[str]
+    observed_from: dict[str, int]
+    inferred_from: set[str]
+    ignored_after: int
+    parameter_uncertainty: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def horizon_start(self) -> str:
+        """The first financial year, e.g. ``'2024/25'``."""
+        return fy_label(self.start_year)
+
+    @property
+    def origin(self) -> int:
+        """Day of the horizon start (1 April of ``start_year``)."""
+        return to_day(date(self.start_year, 4, 1))
+
+
+def _as_of(placements: pd.DataFrame, as_of) -> int:
+    if as_of is not None:
+        return to_day(as_of)
+    dates = pd.concat([placements["start"], placements["end"]]).dropna()
+    if dates.empty:
+        raise DataError("no placements left after cleaning: nothing to calibrate")
+    return to_day(dates.max())
+
+
+def infer_observed_from(start: np.ndarray, end: np.ndarray, as_of: int) -> int:
+    """First day from which a file's records look complete.
+
+    An extract covering a period holds every placement that started in it and,
+    from before it, only those still open when it began, so its earliest end
+    date marks its start. A stray early end date (a typing mistake) would push
+    that back and make the early months look empty, so the period is taken to
+    start at the first month after the last run of :data:`GAP_MONTHS` or more
+    calendar months with no recorded end. Starting later than the true period
+    is always safe (earlier placements are treated as left-truncated), only
+    less efficient.
+
+    Parameters
+    ----------
+    start, end : numpy.ndarray
+        Days since 1970-01-01; ``end`` NaN while open.
+    as_of : int
+
+    Returns
+    -------
+    int
+        The first day of a month, or the earliest start when nothing has ended.
+    """
+    ends = end[np.isfinite(end) & (end <= as_of)]
+    if ends.size == 0:
+        return int(np.min(start))
+    months = np.unique(ends.astype(np.int64).astype("datetime64[D]").astype("datetime64[M]"))
+    steps = np.diff(months.astype(np.int64))
+    gaps = np.flatnonzero(steps > GAP_MONTHS)
+    first = months[gaps[-1] + 1] if gaps.size else months[0]
+    return int(first.astype("datetime64[D]").astype(np.int64))
+
+
+def _cost_sample(
+    rows: pd.DataFrame, start: np.ndarray, as_of: int
+) -> tuple[np.ndarray, int | None]:
+    """Costs of the most recent starts: the last year, widened until there are enough."""
+    cost = rows["weekly_cost"].to_numpy(dtype=float)
+    known = np.isfinite(cost)
+    if known.sum() < 2:
+        return np.empty(0), None
+    for years in COST_PERIODS:
+        since = as_of - round(years * DAYS_PER_YEAR)
+        chosen = known & (start > since)
+        if chosen.sum() >= MIN_COSTS_FOR_TAIL:
+            return cost[chosen], since + 1
+    return cost[known], int(start[known].min())
+
+
+def _ages(records: Records, rows: pd.DataFrame, origin: int) -> np.ndarray | None:
+    if records.ages is None:
+        return None
+    dob = rows[["client"]].merge(records.ages, on="client", how="left")["dob"]
+    return (origin - day_numbers(dob)) / DAYS_PER_YEAR
+
+
+def calibrate_service(
+    records: Records,
+    info: ServiceInfo,
+    as_of: int,
+    observed_from: int,
+    origin: int,
+) -> ServiceCalibration | str:
+    """Fit one service.
+
+    Parameters
+    ----------
+    records : Records
+    info : ServiceInfo
+    as_of, observed_from, origin : int
+        Days since 1970-01-01: the as-of date, the first day of complete
+        records, and the horizon start.
+
+    Returns
+    -------
+    ServiceCalibration or str
+        The fits, or why the service cannot be fitted.
+    """
+    rows = records.placements[records.placements["service"] == info.key]
+    start, end = day_numbers(rows["start"]), day_numbers(rows["end"])
+    keep = start <= as_of
+    rows, start, end = rows[keep], start[keep], end[keep]
+    lengths = fit_lengths(length_data(start, end, as_of, observed_from))
+    if lengths is None:
+        return f"none of its {len(rows):,} placements has ended, so no length can be fitted"
+    arrivals = fit_arrivals(monthly_counts(start, observed_from, as_of, origin))
+    sample, cost_from = _cost_sample(rows, start, as_of)
+    costs = fit_costs(sample)
+    if costs is None and info.default_cost is None:
+        return "the records give no weekly costs and the mapping gives no unit_cost"
+    open_rows = open_on(rows, from_day(as_of))
+    open_start = day_numbers(open_rows["start"])
+    warnings = []
+    if arrivals.trend and abs(arrivals.growth) > STEEP_GROWTH:
+        warnings.append(
+            f"arrivals trend {arrivals.growth:+.0%} a year: trends this steep rarely last; "
+            "consider --since to fit a more recent period, or edit the growth"
+        )
+    return ServiceCalibration(
+        info=info,
+        observed_from=observed_from,
+        arrivals=arrivals,
+        lengths=lengths,
+        costs=costs,
+        cost_from=cost_from,
+        caseload_start=open_start,
+        caseload_elapsed=(origin - open_start) / 7.0,
+        caseload_cost=open_rows["weekly_cost"].to_numpy(dtype=float),
+        caseload_age=_ages(records, open_rows, origin),
+        warnings=warnings,
+    )
+
+
+def calibrate(
+    records: Records,
+    as_of: date | str | None = None,
+    since: date | str | None = None,
+    years: int = 1,
+    council: str | None = None,
+    parameter_uncertainty: bool = True,
+) -> Calibration:
+    """Fit every service in the records.
+
+    Parameters
+    ----------
+    records : Records
+        From :func:`~.ssda903.load_ssda903` and/or :func:`~.packages.load_packages`
+        (add two with ``+``).
+    as_of : date or str, optional
+        Date the records describe (default: the latest date in them). Later
+        starts are ignored and later ends treated as still open, so an earlier
+        date replays what was known then.
+    since : date or str, optional
+        First day of complete records, for every file (default: inferred per
+        file by :func:`infer_observed_from`). A later date fits a more recent period.
+    years : int
+        Financial years in the horizon (1 to 5).
+    council : str, optional
+        Council name for the config.
+    parameter_uncertainty : bool
+        Write each fitted figure as a distribution with its standard error
+        (default) rather than as a fixed number.
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    DataError
+        When no service can be fitted.
+    """
+    if not 1 <= years <= 5:
+        raise DataError(f"--years {years}: must be between 1 and 5")
+    placements = records.placements
+    as_of_day = _as_of(placements, as_of)
+    after = int((day_numbers(placements["start"]) > as_of_day).sum())
+    as_of_date = from_day(as_of_day).astype(object)
+    start_year = as_of_date.year + (1 if as_of_date >= date(as_of_date.year, 3, 31) else 0)
+    origin = to_day(date(start_year, 4, 1))
+    observed, inferred = {}, set()
+    for source in dict.fromkeys(placements["source"]):
+        if since is not None:
+            observed[source] = to_day(since)
+        elif source in records.observed_from:
+            observed[source] = to_day(records.observed_from[source])
+        else:
+            rows = placements[placements["source"] == source]
+            ends = records.recorded_ends.get(source, day_numbers(rows["end"]))
+            observed[source] = infer_observed_from(day_numbers(rows["start"]), ends, as_of_day)
+            inferred.add(source)
+    for source, day in observed.items():
+        if day > as_of_day:
+            raise DataError(
+                f"{source}: records complete from {from_day(day)}, after the as-of date "
+                f"{from_day(as_of_day)}: nothing to fit (check --since and --as-of)"
+            )
+    fitted, skipped = [], {}
+    for info in records.services.values():
+        result = calibrate_service(records, info, as_of_day, observed[info.source], origin)
+        if isinstance(result, str):
+            skipped[info.key] = result
+        else:
+            fitted.append(result)
+    if not fitted:
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no services"
+        raise DataError(f"no service could be calibrated ({reasons})")
+    warnings = []
+    gap = origin - as_of_day - 1
+    if gap > MAX_GAP_DAYS:
+        warnings.append(
+            f"the as-of date {as_of_date} is {gap} days before the horizon starts on "
+            f"{date(start_year, 4, 1)}: placements starting or ending in between are not in the "
+            "starting caseload (an as-of date of 31 March avoids this)"
+        )
+    for source in observed:
+        if observed[source] > as_of_day - 365:
+            warnings.append(
+                f"{source}: less than a year of complete records (from "
+                f"{from_day(observed[source])}): the fits are rough"
+            )
+    return Calibration(
+        council=council or _council_name(records),
+        as_of=as_of_day,
+        start_year=start_year,
+        years=years,
+        services=fitted,
+        skipped=skipped,
+        log=records.log,
+        sources=records.sources,
+        observed_from=observed,
+        inferred_from=inferred,
+        ignored_after=after,
+        parameter_uncertainty=parameter_uncertainty,
+        warnings=warnings,
+    )
+
+
+def _council_name(records: Records) -> str:
+    clients = records.placements["client"]
+    prefixes = {c.split("/")[0] for c in clients if "/" in c}
+    if len(prefixes) == 1:
+        return f"{prefixes.pop()} (calibrated)"
+    return "Calibrated council"
+
+
+def lognormal_param(median: float, log_sd: float) -> dict | float:
+    """A config lognormal with this median and log-scale sd (its mean and sd as the config wants)."""
+    if not (math.isfinite(log_sd) and log_sd > 0):
+        return median
+    mean = median * math.exp(0.5 * log_sd**2)
+    return {"dist": "lognormal", "mean": mean, "sd": mean * math.sqrt(math.expm1(log_sd**2))}
