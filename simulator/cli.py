@@ -13,7 +13,11 @@ from ._version import __version__
 from .errors import UserError
 
 #: Modules that add further commands; each has ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("simulator.sensitivity_cli", "simulator.bench_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "simulator.sensitivity_cli",
+    "simulator.bench_cli",
+    "simulator.calibrate_cli",
+)
 
 
 def _positive_int(text: str) -> int:

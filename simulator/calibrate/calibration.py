@@ -58,6 +58,8 @@ class ServiceCalibration:
         ``None`` when the records give fewer than two costs.
     cost_from : int or None
         First start day of the placements whose costs were fitted.
+    cost_sample : numpy.ndarray
+        The weekly costs fitted, GBP per week.
     caseload_start : numpy.ndarray
         Start days of the placements open on the as-of date.
     caseload_elapsed : numpy.ndarray
@@ -76,6 +78,7 @@ class ServiceCalibration:
     lengths: LengthFit
     costs: CostFit | None
     cost_from: int | None
+    cost_sample: np.ndarray
     caseload_start: np.ndarray
     caseload_elapsed: np.ndarray
     caseload_cost: np.ndarray
@@ -115,6 +118,8 @@ class Calibration:
     parameter_uncertainty : bool
         Whether the config carries the estimation uncertainty of each figure.
     warnings : list of str
+    records : Records or None
+        The records it was fitted to (for the caseload snapshot).
     """
 
     council: str
@@ -130,6 +135,7 @@ class Calibration:
     ignored_after: int
     parameter_uncertainty: bool = True
     warnings: list[str] = field(default_factory=list)
+    records: Records | None = None
 
     @property
     def horizon_start(self) -> str:
@@ -256,6 +262,7 @@ def calibrate_service(
         lengths=lengths,
         costs=costs,
         cost_from=cost_from,
+        cost_sample=sample,
         caseload_start=open_start,
         caseload_elapsed=(origin - open_start) / 7.0,
         caseload_cost=open_rows["weekly_cost"].to_numpy(dtype=float),
@@ -366,6 +373,7 @@ def calibrate(
         ignored_after=after,
         parameter_uncertainty=parameter_uncertainty,
         warnings=warnings,
+        records=records,
     )
 
 

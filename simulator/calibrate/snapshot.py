@@ -1,13 +1,15 @@
 """The caseload on a date: every placement open then, with how long it has lasted.
 
-``write_caseload_snapshot`` writes the file that a config's caseload snapshot
-reads (issue 6, "start from today's caseload"): one row per open placement::
+``write_caseload_snapshot`` writes the file that a config's ``[snapshot]``
+reads (``simulator.casefiles.read_snapshot``, docs/config.md): one row per
+open placement::
 
-    service,start_date,weekly_cost,planned_end_date
+    service,start_date,weekly_cost_gbp,planned_end_date
     ifa_fostering,2021-07-14,845.00,
     childrens_homes,2023-01-02,,
 
-``weekly_cost`` is blank where the records give none; ``planned_end_date`` is
+``weekly_cost_gbp`` is blank where the records give none (the engine then draws
+one from the service's unit cost); ``planned_end_date`` is
 always blank, because an end date in the records after the as-of date is what
 happened next, not what was planned then.
 """
@@ -24,7 +26,7 @@ import pandas as pd
 
 from .records import Records
 
-SNAPSHOT_COLUMNS = ("service", "start_date", "weekly_cost", "planned_end_date")
+SNAPSHOT_COLUMNS = ("service", "start_date", "weekly_cost_gbp", "planned_end_date")
 
 
 def open_on(placements: pd.DataFrame, as_of: date | str | np.datetime64) -> pd.DataFrame:
@@ -61,7 +63,7 @@ def caseload_snapshot(
     -------
     pandas.DataFrame
         One row per open placement, sorted by service then start date;
-        ``start_date`` as ISO text, ``weekly_cost`` in GBP per week (NaN when
+        ``start_date`` as ISO text, ``weekly_cost_gbp`` in GBP per week (NaN when
         unknown), ``planned_end_date`` empty.
     """
     placements = records.placements if isinstance(records, Records) else records
@@ -70,7 +72,7 @@ def caseload_snapshot(
         {
             "service": open_now["service"].to_numpy(),
             "start_date": open_now["start"].dt.strftime("%Y-%m-%d").to_numpy(),
-            "weekly_cost": open_now["weekly_cost"].to_numpy(dtype=float),
+            "weekly_cost_gbp": open_now["weekly_cost"].to_numpy(dtype=float),
             "planned_end_date": "",
         }
     )

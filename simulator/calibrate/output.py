@@ -1,0 +1,144 @@
+"""Writing a calibration to a folder: config, plots, fit table, problems, caseload.
+
+Everything goes into a temporary folder beside the target and is renamed into
+place only when complete, so an interrupted calibration never leaves a folder
+that looks finished::
+
+    calibration/
+      calibrated.toml   the config (overspend run calibration/calibrated.toml)
+      fits.csv          every fitted figure with its SE and fit statistics
+      problems.csv      every row cleaning dropped or changed, and why
+      caseload.csv      the placements open on the as-of date (a caseload snapshot)
+      plots/<service>.png
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .calibration import Calibration, ServiceCalibration
+from .records import DataError, from_day
+from .snapshot import write_caseload_snapshot
+from .writer import to_toml
+
+CONFIG_NAME = "calibrated.toml"
+
+
+class OutputExistsError(DataError):
+    """The output folder exists and ``--force`` was not given."""
+
+
+def check_writable(out_dir: Path, force: bool) -> None:
+    """Refuse early, before fitting, if the output folder is already there."""
+    if out_dir.exists() and not force:
+        raise OutputExistsError(
+            f"{out_dir} already exists: use --force to replace it, or --out to write elsewhere"
+        )
+
+
+def _rows(svc: ServiceCalibration) -> list[dict]:
+    """The fit table rows of one service."""
+    a = svc.arrivals
+    arrivals_aic = a.aic_nb if a.dispersion > 0 else a.aic_poisson
+    rows = [
+        ("arrivals", a.model, "per_year", a.per_year, a.per_year_se, arrivals_aic, True),
+        ("arrivals", a.model, "growth", a.growth, a.growth_se, arrivals_aic, True),
+        ("arrivals", a.model, "dispersion", a.dispersion, a.dispersion_se, arrivals_aic, True),
+    ]
+    for fit in svc.lengths.fits.values():
+        chosen = fit is svc.lengths.chosen
+        for what in ("mean", "median", "shape"):
+            if what == "shape" and fit.family.shape_key is None:
+                continue
+            name = f"{what}_weeks" if what != "shape" else fit.family.shape_key
+            rows.append(("length", fit.name, name, fit.value(what), fit.se(what), fit.aic, chosen))
+    if svc.costs is not None:
+        c = svc.costs
+        model = "lognormal + tail" if c.tail else "lognormal"
+        aic = c.chosen.aic
+        rows += [
+            ("unit_cost", model, "mean_gbp_per_week", c.mean, c.mean_se, aic, True),
+            ("unit_cost", model, "cv", c.cv, math.nan, aic, True),
+        ]
+        if c.tail:
+            rows += [
+                ("unit_cost", model, "high_cost_share", c.share, c.share_se, aic, True),
+                (
+                    "unit_cost",
+                    model,
+                    "high_cost_mean_gbp_per_week",
+                    c.tail_mean,
+                    c.tail_mean_se,
+                    aic,
+                    True,
+                ),
+                ("unit_cost", model, "high_cost_cv", c.tail_cv, math.nan, aic, True),
+            ]
+    keys = ("part", "model", "parameter", "estimate", "se", "aic", "chosen")
+    return [{"service": svc.key, **dict(zip(keys, row, strict=True))} for row in rows]
+
+
+def fit_table(cal: Calibration) -> pd.DataFrame:
+    """Every fitted figure of every service with its standard error and AIC."""
+    return pd.DataFrame([row for svc in cal.services for row in _rows(svc)])
+
+
+def write_calibration(
+    cal: Calibration,
+    out_dir: str | Path,
+    force: bool = False,
+    plots: bool = True,
+    config_text: str | None = None,
+) -> list[Path]:
+    """Write the calibrated config and everything that explains it.
+
+    Parameters
+    ----------
+    cal : Calibration
+    out_dir : str or pathlib.Path
+        Folder to create (see the module docstring for its contents).
+    force : bool
+        Replace an existing folder.
+    plots : bool
+        Write the goodness-of-fit plots.
+    config_text : str, optional
+        The config text, when already made by :func:`~.writer.to_toml`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, at their final paths.
+    """
+    out_dir = Path(out_dir)
+    check_writable(out_dir, force)
+    text = config_text if config_text is not None else to_toml(cal)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        (tmp / CONFIG_NAME).write_text(text, encoding="utf-8")
+        fit_table(cal).to_csv(tmp / "fits.csv", index=False, float_format="%.6g")
+        cal.log.to_frame().to_csv(tmp / "problems.csv", index=False)
+        if cal.records is not None:
+            write_caseload_snapshot(cal.records, from_day(cal.as_of), tmp / "caseload.csv")
+        if plots:
+            from .plots import write_plots
+
+            write_plots(cal, tmp / "plots")
+        written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.replace(out_dir, old / "previous")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out_dir / p for p in written]

@@ -1,0 +1,200 @@
+"""``overspend calibrate``: write a config from a council's own placement records."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+from pathlib import Path
+
+from .errors import UserError
+
+# Lines of the cleaning summary printed before pointing at problems.csv.
+_SUMMARY_LINES = 12
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        day, month, year = (int(p) for p in text.split("/"))
+        return date(year, month, day)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: write YYYY-MM-DD or DD/MM/YYYY"
+        ) from None
+
+
+def _years(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"{value}: the horizon is 1 to 5 financial years")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add the ``calibrate`` command."""
+    p = subparsers.add_parser(
+        "calibrate",
+        help="fit a config to a council's placement records (SSDA903 or a packages list)",
+        description=(
+            "Read a council's records, clean them, fit arrivals with trend, placement lengths "
+            "(censored maximum likelihood, compared with Kaplan-Meier) and unit costs per "
+            "service, and write a commented config that `overspend run` accepts, with "
+            "goodness-of-fit plots, a table of every fitted figure, a list of every row "
+            "cleaning dropped or changed, and the caseload open on the as-of date. "
+            "See docs/calibrate.md."
+        ),
+    )
+    data = p.add_argument_group("records")
+    data.add_argument("--episodes", type=Path, help="SSDA903 episodes table (CSV)")
+    data.add_argument("--header", type=Path, help="SSDA903 header table (CSV), for ages")
+    data.add_argument(
+        "--mapping",
+        type=Path,
+        help="TOML mapping PLACE x PLACE_PROVIDER to services (default: built in; "
+        "see --write-mapping)",
+    )
+    data.add_argument("--la", help="keep only this council's rows (the episodes' LA column)")
+    data.add_argument(
+        "--packages",
+        type=Path,
+        action="append",
+        default=[],
+        help="packages list: client_id, service, start_date, end_date, weekly_cost (repeatable)",
+    )
+    data.add_argument(
+        "--department",
+        default="Adults' services",
+        help="department of package services without a department column (default: %(default)s)",
+    )
+    fit = p.add_argument_group("fitting")
+    fit.add_argument(
+        "--as-of",
+        type=_date,
+        help="date the records describe; later starts are ignored and later ends treated as "
+        "open (default: the latest date in the records; 31 March is best)",
+    )
+    fit.add_argument(
+        "--since",
+        type=_date,
+        help="first day of complete records (default: inferred per file); a later date fits "
+        "a more recent period",
+    )
+    fit.add_argument(
+        "--years", type=_years, default=1, help="financial years to simulate (default: 1)"
+    )
+    fit.add_argument("--council", help="council name for the config")
+    fit.add_argument(
+        "--no-parameter-uncertainty",
+        dest="parameter_uncertainty",
+        action="store_false",
+        help="write point estimates only, not distributions with the fits' standard errors",
+    )
+    fit.add_argument("--strict", action="store_true", help="stop at the first file with a bad row")
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "--out",
+        type=Path,
+        default=Path("calibration"),
+        help="folder to write (default: %(default)s)",
+    )
+    out.add_argument("--force", action="store_true", help="replace an existing output folder")
+    out.add_argument("--no-plots", dest="plots", action="store_false", help="skip the plots")
+    out.add_argument(
+        "--write-mapping",
+        type=Path,
+        metavar="FILE",
+        help="write the default SSDA903 mapping to FILE to edit, and stop",
+    )
+    p.set_defaults(handler=cmd_calibrate)
+
+
+def _load(args: argparse.Namespace):
+    from .calibrate import load_packages, load_ssda903
+
+    records = None
+    if args.episodes is not None:
+        records = load_ssda903(args.episodes, args.header, args.mapping, args.la, args.strict)
+    elif args.header is not None or args.mapping is not None or args.la is not None:
+        raise UserError("--header, --mapping and --la go with --episodes")
+    for path in args.packages:
+        more = load_packages(path, args.department, args.strict)
+        records = more if records is None else records + more
+    if records is None:
+        raise UserError(
+            "give the records to calibrate from: --episodes FILE and/or --packages FILE"
+        )
+    return records
+
+
+def _service_line(svc) -> str:
+    a, best = svc.arrivals, svc.lengths.chosen
+    cost = (
+        f"£{svc.costs.overall_mean:,.0f}/wk fitted"
+        if svc.costs is not None
+        else f"£{svc.info.default_cost['mean_gbp_per_week']:,.0f}/wk from mapping"
+    )
+    return (
+        f"  {svc.key:<28} {svc.lengths.data.n:>7,} {len(svc.caseload_elapsed):>6,} "
+        f"{a.per_year:>8.1f} {a.growth:>+7.1%}  {best.name:<11} {best.value('median'):>7.1f}  {cost}"
+    )
+
+
+def _print_report(cal, written: list[Path], seconds: float) -> None:
+    from .calibrate.records import from_day
+
+    lines = cal.log.summary()
+    print(f"Records: {', '.join(cal.sources)}; as of {from_day(cal.as_of)}.")
+    print("Cleaning:" if lines else "Cleaning: nothing dropped or changed.")
+    for line in lines[:_SUMMARY_LINES]:
+        print(f"  {line}")
+    if len(lines) > _SUMMARY_LINES:
+        print(f"  ... and {len(lines) - _SUMMARY_LINES} more lines")
+    print(
+        f"\n  {'service':<28} {'placed':>7} {'open':>6} {'per year':>8} {'growth':>7}  "
+        f"{'length':<11} {'median':>7}  unit cost"
+    )
+    for svc in cal.services:
+        print(_service_line(svc))
+        for warning in svc.warnings:
+            print(f"    warning: {warning}")
+    for key, why in cal.skipped.items():
+        print(f"  {key}: left out: {why}")
+    for warning in cal.warnings:
+        print(f"warning: {warning}")
+    print(f"\nBudgets in the config are placeholders: replace them. {seconds:.1f} s. Written:")
+    for path in written:
+        print(f"  {path}")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Run ``overspend calibrate``; returns the exit status."""
+    from .calibrate import DEFAULT_MAPPING_TOML, calibrate, to_toml
+    from .calibrate.output import check_writable, write_calibration
+
+    if args.write_mapping is not None:
+        if args.write_mapping.exists() and not args.force:
+            raise UserError(f"{args.write_mapping} already exists: use --force to replace it")
+        args.write_mapping.write_text(DEFAULT_MAPPING_TOML, encoding="utf-8")
+        print(f"Wrote the default mapping to {args.write_mapping}: edit it, then pass --mapping.")
+        return 0
+    started = time.perf_counter()
+    check_writable(args.out, args.force)
+    records = _load(args)
+    cal = calibrate(
+        records,
+        as_of=args.as_of,
+        since=args.since,
+        years=args.years,
+        council=args.council,
+        parameter_uncertainty=args.parameter_uncertainty,
+    )
+    written = write_calibration(cal, args.out, args.force, args.plots, config_text=to_toml(cal))
+    _print_report(cal, written, time.perf_counter() - started)
+    return 0
