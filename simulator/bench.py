@@ -666,8 +666,19 @@ def measure_memory(config_path: Path, settings: Settings, threads: int) -> dict:
 
 
 def _peak_rss_bytes() -> int:
-    """This process's peak resident memory so far, bytes (Linux reports kB)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+    """This process's peak resident memory so far, bytes.
+
+    Read from ``VmHWM`` in ``/proc/self/status``: ``getrusage``'s ``ru_maxrss``
+    survives ``execve``, so in a child started from a big parent it reports
+    at least the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # kB on Linux
 
 
 def _child(mode: str, config_path: str, draws: int, threads: int) -> dict:
@@ -755,6 +766,7 @@ def run_suite(
     quick: bool = False,
     threads: int | None = None,
     log: Callable[[str], None] = print,
+    settings: Settings | None = None,
 ) -> dict:
     """Run every measurement and return the results (what is written as JSON).
 
@@ -768,12 +780,14 @@ def run_suite(
         Threads for the "N threads" runs (default: the machine's cores, at least 2).
     log : callable
         Progress messages.
+    settings : Settings, optional
+        Sizes of each measurement; overrides ``quick``.
 
     Returns
     -------
     dict
     """
-    settings = QUICK if quick else FULL
+    settings = settings or (QUICK if quick else FULL)
     config_path = Path(config_path) if config_path else bundled_config()
     config = load_config(config_path)
     plan = build_plan(config)

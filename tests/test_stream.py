@@ -1,0 +1,180 @@
+"""Streaming runs to zarr: identical to in-memory runs, atomic, bounded in memory, readable."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulator
+from simulator import results, stream
+from simulator.engine import CHUNK_DRAWS
+from simulator.model import build_plan
+
+from .helpers import make_config, placement_service
+
+PER_DRAW = stream._PER_DRAW
+
+
+@pytest.fixture(scope="module")
+def council():
+    """Two departments, a cost line, savings, income and inflation: every kind of row."""
+    return make_config(
+        {
+            "fostering": placement_service(
+                department="Children",
+                caseload={"open": 30},
+                arrivals={"per_year": 20.0, "dispersion": 0.1},
+                savings={"recruit": {"target_gbp": 50_000, "delivery": {"dist": "uniform", "low": 0, "high": 1}}},
+            ),
+            "homes": placement_service(
+                department="Children",
+                caseload={"open": 5, "elapsed_weeks": [10, 50, 100, 150, 200]},
+                length={"dist": "gamma", "mean_weeks": 60.0, "shape": 1.5},
+                unit_cost={"mean_gbp_per_week": 5000.0, "cv": 0.3},
+            ),
+            "transport": {
+                "kind": "cost",
+                "department": "Children",
+                "budget_gbp": 500_000,
+                "cost": {"annual_gbp": {"dist": "normal", "mean": 480_000, "sd": 40_000}, "monthly_cv": 0.05},
+            },
+            "home_care": placement_service(
+                department="Adults",
+                caseload={"open": 40},
+                length={"dist": "weibull", "mean_weeks": 80.0, "shape": 0.9},
+                income={"share": {"dist": "beta", "mean": 0.2, "sd": 0.05}},
+            ),
+            "other": placement_service(length={"dist": "exponential", "mean_weeks": 30.0}),
+        },
+        years=2,
+        inflation={"factors": {"cpi": {"uplift": {"dist": "normal", "mean": 0.03, "sd": 0.01}}}},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of two engine chunks, so a small run crosses several block boundaries."""
+    monkeypatch.setattr(stream, "CHUNKS_PER_BLOCK", 2)
+    return 2 * CHUNK_DRAWS
+
+
+def assert_same_results(a, b):
+    """Every variable and coordinate equal, number for number, with the same dtype."""
+    assert set(a.variables) == set(b.variables)
+    for name in a.variables:
+        x, y = a[name].values, b[name].values
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+        assert a[name].attrs == b[name].attrs, name
+    for key in ("seed", "draws", "chunk_draws", "config", "council", "price_base"):
+        assert a.attrs[key] == b.attrs[key], key
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_streamed_run_equals_in_memory_run(council, small_blocks, tmp_path, threads):
+    draws = 2 * small_blocks + 345  # two full blocks, a short one, and a short last chunk
+    expected = simulator.run(council, draws=draws, seed=42, threads=1)
+    path = stream.run_to_zarr(council, tmp_path / "sim.zarr", draws, seed=42, threads=threads)
+    with stream.open_results(path) as ds:
+        assert ds.sizes["draw"] == draws
+        assert ds["spend"].encoding["chunks"][0] == small_blocks
+        assert_same_results(expected, ds)
+
+
+def test_progress_counts_every_draw(council, tmp_path):
+    seen = []
+    stream.run_to_zarr(council, tmp_path / "s.zarr", 1_234, seed=1, threads=2, progress=seen.append)
+    assert sum(seen) == 1_234
+    assert len(seen) == len(range(0, 1_234, CHUNK_DRAWS))
+
+
+def test_interrupted_run_leaves_nothing(council, small_blocks, tmp_path):
+    calls = []
+
+    def stop_after_two_blocks(n):
+        calls.append(n)
+        if sum(calls) >= 2 * small_blocks:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stream.run_to_zarr(council, tmp_path / "s.zarr", 5_000, 1, 2, stop_after_two_blocks)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_store_is_replaced_only_when_asked(council, tmp_path):
+    path = stream.run_to_zarr(council, tmp_path / "s.zarr", 100, seed=1)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        stream.run_to_zarr(council, path, 100, seed=2)
+    stream.run_to_zarr(council, path, 200, seed=2, overwrite=True)
+    with stream.open_results(path) as ds:
+        assert ds.sizes["draw"] == 200 and ds.attrs["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
+
+
+def test_memory_stays_bounded(council, monkeypatch, tmp_path):
+    """numpy reports its allocations to tracemalloc: the peak must not grow with draws."""
+    monkeypatch.setattr(stream, "CHUNKS_PER_BLOCK", 1)
+    draws = 40 * CHUNK_DRAWS
+    in_memory = stream.bytes_per_draw(build_plan(council)) * draws
+    stream.run_to_zarr(council, tmp_path / "warm.zarr", CHUNK_DRAWS, seed=1)  # compile first
+    tracemalloc.start()
+    try:
+        stream.run_to_zarr(council, tmp_path / "s.zarr", draws, seed=1, threads=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < in_memory / 5, (peak, in_memory)
+
+
+def test_bytes_per_draw_matches_the_dataset(council):
+    ds = simulator.run(council, draws=50, seed=1)
+    per_draw = sum(ds[name].nbytes for name in PER_DRAW) / 50
+    assert stream.bytes_per_draw(build_plan(council)) == per_draw
+    county = simulator.load_config(simulator.config.bundled_config())
+    assert stream.needs_streaming(county, 1_000_000)
+    assert not stream.needs_streaming(county, 10_000)
+
+
+def test_open_results_reads_both_formats_lazily(council, tmp_path):
+    ds = simulator.run(council, draws=700, seed=5)
+    results.write_run(ds, tmp_path / "nc_run")
+    stream.write_streamed_run(council, tmp_path / "zarr_run", draws=700, seed=5)
+    for run in ("nc_run", "zarr_run"):
+        with stream.open_results(tmp_path / run) as opened:
+            assert not opened["spend"].variable._in_memory  # nothing read yet
+            total = opened["overspend"].sel(service="total", financial_year="2024/25")
+            np.testing.assert_array_equal(
+                total.values, ds["overspend"].sel(service="total", financial_year="2024/25").values
+            )
+            np.testing.assert_array_equal(opened["caseload"].values, ds["caseload"].values)
+    assert stream.results_path(tmp_path / "nc_run").name == "simulation.nc"
+    assert stream.results_path(tmp_path / "zarr_run" / "simulation.zarr").suffix == ".zarr"
+
+
+def test_open_results_says_what_it_expected(tmp_path):
+    with pytest.raises(stream.ResultsNotFoundError, match=r"simulation\.nc or simulation\.zarr"):
+        stream.open_results(tmp_path)
+
+
+def test_streamed_run_folder_has_the_summary(council, tmp_path):
+    out = tmp_path / "run"
+    written = stream.write_streamed_run(council, out, draws=600, seed=3)
+    assert [p.name for p in written] == ["simulation.zarr", "summary.csv"]
+    expected = results.summary_table(simulator.run(council, draws=600, seed=3))
+    table = pd.read_csv(out / "summary.csv")
+    np.testing.assert_allclose(table["p90_overspend_gbp"], expected["p90_overspend_gbp"], rtol=1e-5)
+    with pytest.raises(results.ResultsExistError):
+        stream.write_streamed_run(council, out, draws=600, seed=3)
+    stream.write_streamed_run(council, out, draws=100, seed=3, force=True)
+    with stream.open_results(out) as ds:
+        assert ds.sizes["draw"] == 100
+
+
+def test_bounded_summary_equals_the_in_memory_summary(council):
+    ds = simulator.run(council, draws=900, seed=8)
+    expected = results.summary_table(ds)
+    for batch_bytes in (1, 10**9):  # one row at a time, and all at once
+        pd.testing.assert_frame_equal(stream.summary_table(ds, batch_bytes), expected)
