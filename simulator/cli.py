@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulator.sensitivity_cli",
     "simulator.bench_cli",
     "simulator.calibrate_cli",
+    "simulator.report_cli",
 )
 
 
