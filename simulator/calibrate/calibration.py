@@ -316,7 +316,7 @@ def calibrate(
     as_of_day = _as_of(placements, as_of)
     after = int((day_numbers(placements["start"]) > as_of_day).sum())
     as_of_date = from_day(as_of_day).astype(object)
-    start_year = as_of_date.year + (1 if as_of_date >= date(as_of_date.year, 3, 31) else 0)
+    start_year = as_of_date.year + (1 if as_of_date >= date(as_of_date.year, 4, 1) else 0)
     origin = to_day(date(start_year, 4, 1))
     observed, inferred = {}, set()
     for source in dict.fromkeys(placements["source"]):
