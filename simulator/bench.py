@@ -281,26 +281,32 @@ def _median_draws(plan: Plan) -> Draws:
 def kernel_gamma_shapes(plan: Plan) -> dict[float, float]:
     """Shapes of the gamma variates the kernel draws, with their expected numbers per draw.
 
-    Gamma lengths draw shape k for each new placement and k + 1 for each
-    steady-state starting one; Weibull and exponential services draw gamma
-    variates (1 + 1/k, and 2) only for steady-state starting placements.
-    Shapes are at the inputs' medians.
+    Gamma lengths draw shape k for each new placement and each starting one
+    with a known elapsed time (at least once: the residual is drawn by
+    rejection) and k + 1 for each steady-state starting one; Weibull and
+    exponential services draw gamma variates (1 + 1/k, and 2) only for
+    steady-state starting placements. Shapes are at the inputs' medians.
     """
     x = _median_draws(plan)
     arrivals = expected_arrivals(plan, x)[0].sum(axis=1)
     weights: dict[float, float] = {}
+
+    def add(shape: float, n: float) -> None:
+        weights[shape] = weights.get(shape, 0.0) + n
+
     for j, i in enumerate(plan.placement):
         svc = plan.config.services[plan.keys[i]]
         k = float(length_parameters(svc.length, x, f"services.{plan.keys[i]}")[0][0])
-        starting = plan.init_offsets[j + 1] - plan.init_offsets[j]
+        elapsed = plan.init_elapsed[plan.init_offsets[j] : plan.init_offsets[j + 1]]
+        steady, known = float(np.sum(elapsed < 0)), float(np.sum(elapsed >= 0))
         family = int(plan.family[j])
         if family == kernels.GAMMA:
-            weights[k] = weights.get(k, 0.0) + float(arrivals[j])
-            weights[k + 1.0] = weights.get(k + 1.0, 0.0) + float(starting)
+            add(k, float(arrivals[j]) + known)
+            add(k + 1.0, steady)
         elif family == kernels.WEIBULL:
-            weights[1.0 + 1.0 / k] = weights.get(1.0 + 1.0 / k, 0.0) + float(starting)
+            add(1.0 + 1.0 / k, steady)
         elif family == kernels.EXPONENTIAL:
-            weights[2.0] = weights.get(2.0, 0.0) + float(starting)
+            add(2.0, steady)
     return {s: w for s, w in weights.items() if w > 0}
 
 
