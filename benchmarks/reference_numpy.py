@@ -362,9 +362,21 @@ def simulate(config: Config, draws: int, seed: int, charging: str = "overlap") -
     Returns
     -------
     ReferenceResult
+
+    Raises
+    ------
+    NotImplementedError
+        For a config with a caseload snapshot or actuals (in-year monitoring).
     """
     if charging not in CHARGING:
         raise ValueError(f"charging = {charging!r}: must be one of {CHARGING}")
+    if config.snapshot is not None or config.actuals is not None:
+        # In-year monitoring (a caseload snapshot with planned end dates, months
+        # fixed at actuals) is outside this yardstick: it models a plan made at
+        # the start of the horizon.
+        raise NotImplementedError(
+            "the numpy reference does not model [snapshot] or [actuals] (in-year monitoring)"
+        )
     rng = np.random.default_rng(seed)
     grid = month_grid(parse_fy(config.horizon.start), config.horizon.years)
     keys = list(config.services)

@@ -745,6 +745,7 @@ def _headline(config: Config, parts: dict) -> dict:
     default = config.run.draws
     warm = in_memory.get(default) or streamed.get(default)
     million = streamed.get(1_000_000)
+    both = sorted(set(streamed) & set(in_memory))
     return {
         "draws_per_second": 1.0 / per_draw_n,
         "draws_per_second_1_thread": 1.0 / per_draw_1,
@@ -764,6 +765,10 @@ def _headline(config: Config, parts: dict) -> dict:
         "memory_target_met": (million["peak_rss_bytes"] < MEMORY_TARGET_BYTES) if million else None,
         "thread_speedup": tp["thread_speedup"],
         "threads_identical": tp["threads_identical"],
+        # Streamed over in-memory run time at the largest size run both ways.
+        "streaming_time_ratio": (
+            streamed[both[-1]]["run_seconds"] / in_memory[both[-1]]["run_seconds"] if both else None
+        ),
     }
 
 

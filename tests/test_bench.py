@@ -373,3 +373,11 @@ def test_cold_start_uses_one_fresh_numba_cache_for_both_runs(monkeypatch, tmp_pa
     assert result["cold"]["warm"] is False and result["warm_cache"]["warm"] is True
     assert result["cold"]["argv"] == [str(tmp_path / "c.toml"), "50"]
     assert result["cold_start_seconds"] > 0
+
+
+def test_reference_refuses_in_year_configs(reference, tmp_path):
+    from .test_stream import monitoring_config
+
+    config = monitoring_config(tmp_path)
+    with pytest.raises(NotImplementedError, match="snapshot"):
+        reference.simulate(config, 5, seed=1)

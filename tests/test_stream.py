@@ -178,3 +178,56 @@ def test_bounded_summary_equals_the_in_memory_summary(council):
     expected = results.summary_table(ds)
     for batch_bytes in (1, 10**9):  # one row at a time, and all at once
         pd.testing.assert_frame_equal(stream.summary_table(ds, batch_bytes), expected)
+
+
+MONITORING = """
+[council]
+name = "Monitoring Borough"
+[horizon]
+start = "2024/25"
+years = 1
+[snapshot]
+file = "caseload.csv"
+as_of = 2024-06-30
+extension_probability = 0.3
+[actuals]
+file = "actuals.csv"
+as_of = 2024-06-30
+forecast_overspend_gbp = { total = 300_000 }
+[services.homes]
+budget_gbp = 3_000_000
+arrivals = { per_year = 6 }
+length = { dist = "lognormal", median_weeks = 40, sigma = 0.8 }
+unit_cost = { mean_gbp_per_week = 5_000, cv = 0.2 }
+[services.staff]
+kind = "cost"
+budget_gbp = 1_200_000
+cost = { annual_gbp = 1_200_000, monthly_cv = 0.1 }
+"""
+SNAPSHOT = """service,start_date,weekly_cost_gbp,planned_end_date
+homes,2023-01-15,7000,2024-09-30
+homes,2024-03-14,6000,
+homes,2024-06-01,,
+"""
+ACTUALS = "service,month,net_spend_gbp,caseload\n" + "".join(
+    f"homes,2024-0{m},250000,3\nstaff,2024-0{m},100000,\n" for m in (4, 5, 6)
+)
+
+
+def monitoring_config(folder):
+    """An in-year config: a caseload snapshot and three months of actuals, in ``folder``."""
+    (folder / "caseload.csv").write_text(SNAPSHOT)
+    (folder / "actuals.csv").write_text(ACTUALS)
+    (folder / "monitor.toml").write_text(MONITORING)
+    return simulator.load_config(folder / "monitor.toml")
+
+
+def test_streamed_in_year_run_keeps_actuals_and_forecast(small_blocks, tmp_path):
+    """Variables without a draw dimension (the officer's forecast) are written once."""
+    config = monitoring_config(tmp_path)
+    expected = simulator.run(config, draws=2_100, seed=6)
+    assert "forecast_overspend" in expected and expected["month_is_actual"].values[:3].all()
+    path = stream.run_to_zarr(config, tmp_path / "s.zarr", 2_100, seed=6, threads=2)
+    with stream.open_results(path) as ds:
+        assert_same_results(expected, ds)
+        assert ds.attrs["as_of"] == "2024-06-30"
