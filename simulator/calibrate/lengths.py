@@ -240,13 +240,15 @@ def log_likelihood(family: Family, theta: np.ndarray, data: LengthData, weight=N
     float
     """
     w = np.ones(data.n) if weight is None else weight
+    ended = data.ended
+    truncated = data.entry > 0
     with np.errstate(all="ignore"):
-        log_low = family.log_sf(data.low, theta)
-        ended = data.ended
-        ll = np.where(ended, 0.0, log_low)
-        log_high = family.log_sf(np.where(ended, data.high, data.low), theta)
-        ll = np.where(ended, _log_diff(log_low, log_high), ll)
-        ll = ll - np.where(data.entry > 0, family.log_sf(data.entry, theta), 0.0)
+        # S is evaluated only where each term needs it: the survival functions
+        # (the gamma's especially) are the cost of a fit.
+        ll = family.log_sf(data.low, theta)
+        log_high = family.log_sf(data.high[ended], theta)
+        ll[ended] = _log_diff(ll[ended], log_high)
+        ll[truncated] -= family.log_sf(data.entry[truncated], theta)
         total = float(np.sum(w * ll))
     return total if math.isfinite(total) else -math.inf
 
