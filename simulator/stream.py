@@ -204,11 +204,14 @@ def _trim(block: Simulation, n: int) -> Simulation:
 # ------------------------------------------------------------------ writing the store
 
 
-def _block_dataset(plan: Plan, block: Simulation, seed: int, first: int, draws: int):
+def _block_dataset(
+    plan: Plan, block: Simulation, seed: int, first: int, draws: int, attrs: dict
+) -> xr.Dataset:
     """One block as a results Dataset, with draw numbers and attributes of the whole run."""
     n = block.spend.shape[0]
     ds = build_dataset(plan, block, seed, n)
     ds = ds.assign_coords(draw=ds["draw"].copy(data=np.arange(first, first + n)))
+    ds.attrs.update(attrs)
     ds.attrs["draws"] = int(draws)
     return ds
 
@@ -254,6 +257,7 @@ def _write_store(
     seed: int,
     threads: int,
     progress: Callable[[int], None] | None,
+    attrs: dict,
 ) -> None:
     """Run every chunk, in order, and write the store at ``path``."""
     bounds = chunk_bounds(draws)
@@ -269,7 +273,7 @@ def _write_store(
             progress(stop - first)
         if stop - block_first < block_draws and stop < draws:
             continue
-        ds = _block_dataset(plan, _trim(block, stop - block_first), seed, block_first, draws)
+        ds = _block_dataset(plan, _trim(block, stop - block_first), seed, block_first, draws, attrs)
         if group is None:
             group = _create_store(path, ds, draws, block_draws)
         else:
@@ -286,6 +290,7 @@ def run_to_zarr(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     overwrite: bool = False,
+    attrs: dict | None = None,
 ) -> Path:
     """Simulate a council and stream the results into a chunked zarr store.
 
@@ -311,6 +316,8 @@ def run_to_zarr(
         Called with the number of draws just finished, once per chunk.
     overwrite : bool
         Replace an existing store at ``store_path``.
+    attrs : dict, optional
+        Further dataset attributes, e.g. ``{"config_file": "configs/x.toml"}``.
 
     Returns
     -------
@@ -331,7 +338,7 @@ def run_to_zarr(
     store_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
     try:
-        _write_store(plan, tmp, draws, seed, threads, progress)
+        _write_store(plan, tmp, draws, seed, threads, progress, attrs or {})
         _replace(tmp, store_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -359,6 +366,7 @@ def write_streamed_run(
     progress: Callable[[int], None] | None = None,
     force: bool = False,
     extra: Callable[[Path], None] | None = None,
+    attrs: dict | None = None,
 ) -> list[Path]:
     """Write a run folder (``simulation.zarr`` and ``summary.csv``) by streaming, atomically.
 
@@ -378,6 +386,8 @@ def write_streamed_run(
     extra : callable, optional
         ``extra(tmp_dir)`` writes further files (charts) before the rename;
         ``open_results(tmp_dir)`` gives it the Dataset.
+    attrs : dict, optional
+        Further dataset attributes, as for :func:`run_to_zarr`.
 
     Returns
     -------
@@ -390,7 +400,7 @@ def write_streamed_run(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
-        run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress)
+        run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress, attrs=attrs)
         with open_results(tmp) as ds:
             summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         if extra is not None:

@@ -161,8 +161,12 @@ def test_open_results_says_what_it_expected(tmp_path):
 
 def test_streamed_run_folder_has_the_summary(council, tmp_path):
     out = tmp_path / "run"
-    written = stream.write_streamed_run(council, out, draws=600, seed=3)
+    written = stream.write_streamed_run(
+        council, out, draws=600, seed=3, attrs={"config_file": "council.toml"}
+    )
     assert [p.name for p in written] == ["simulation.zarr", "summary.csv"]
+    with stream.open_results(out) as ds:
+        assert ds.attrs["config_file"] == "council.toml" and ds.attrs["draws"] == 600
     expected = results.summary_table(simulator.run(council, draws=600, seed=3))
     table = pd.read_csv(out / "summary.csv")
     np.testing.assert_allclose(table["p90_overspend_gbp"], expected["p90_overspend_gbp"], rtol=1e-5)
