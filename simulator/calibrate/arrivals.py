@@ -231,6 +231,11 @@ def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
     -------
     ArrivalFit
     """
+    if data.total == 0:
+        # No starts at all: a rate of zero, known only to be small (the SE is not defined).
+        zero = np.zeros((2, 2))
+        return ArrivalFit(data, False, "poisson", np.array([-np.inf, 0.0]), zero, 0.0, 0.0,
+                          math.nan, math.nan, math.nan)  # fmt: skip
     y = data.count.astype(np.float64)
     log_e = np.log(data.exposure)
     trend = data.month.size >= MIN_MONTHS_FOR_TREND

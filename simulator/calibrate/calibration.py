@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..calendar import fy_label
 from .arrivals import ArrivalFit, fit_arrivals, monthly_counts
-from .costs import MIN_COSTS_FOR_TAIL, CostFit, fit_costs
+from .costs import CostFit, fit_costs
 from .lengths import LengthFit, fit_lengths, length_data
 from .records import DataError, ProblemLog, Records, ServiceInfo, day_numbers, from_day, to_day
 from .snapshot import open_on
@@ -40,6 +40,9 @@ STEEP_GROWTH = 0.25
 GAP_MONTHS = 6
 #: Cost look-back periods tried in turn until enough costs are found (years).
 COST_PERIODS = (1, 2, 3, 5)
+#: Costs wanted before the look-back stops widening: recent prices against enough
+#: placements to see a high-cost tail.
+MIN_COST_SAMPLE = 100
 DAYS_PER_YEAR = 365.25
 
 
@@ -201,7 +204,7 @@ def _cost_sample(
     for years in COST_PERIODS:
         since = as_of - round(years * DAYS_PER_YEAR)
         chosen = known & (start > since)
-        if chosen.sum() >= MIN_COSTS_FOR_TAIL:
+        if chosen.sum() >= MIN_COST_SAMPLE:
             return cost[chosen], since + 1
     return cost[known], int(start[known].min())
 

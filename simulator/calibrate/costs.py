@@ -20,10 +20,12 @@ from scipy import special
 
 from .mle import Estimate, fit, hessian, invert_information
 
-#: Fewer costs than this and no tail is looked for.
-MIN_COSTS_FOR_TAIL = 30
+#: Fewer costs than this and no tail is looked for: in simulation, below about 300
+#: costs the observed-information SEs of the tail's share and mean understate their
+#: spread about twofold; from 300 on they are within 10-30% of it.
+MIN_COSTS_FOR_TAIL = 300
 #: Largest share of placements a "high-cost tail" may hold.
-MAX_TAIL_SHARE = 0.5
+MAX_TAIL_SHARE = 0.3
 # Log-scale sd floor: many councils pay identical rates (an allowance band),
 # and a component collapsing on one value would have infinite likelihood.
 _MIN_LOG_SD = 0.01
@@ -176,7 +178,19 @@ def _em(x: np.ndarray, split: float, iterations: int = 300) -> np.ndarray:
     return np.array([mu[0], math.log(sd[0]), mu[1], math.log(sd[1]), special.logit(w)])
 
 
+def _is_tail(theta: np.ndarray) -> bool:
+    """Whether a mixture's second component is a minority above the body's 84th percentile."""
+    share = float(special.expit(theta[4]))
+    return share <= MAX_TAIL_SHARE and theta[2] - theta[0] > math.exp(theta[1])
+
+
 def _mixture(x: np.ndarray) -> Estimate | None:
+    """The best body-and-tail mixture, from EM started at several splits.
+
+    Two normals can also describe a skewed body (a narrow peak and a wide
+    half holding 40% of placements); that is a different local optimum, not a
+    high-cost tail, so the best start whose solution *is* a tail is kept.
+    """
     best = None
     for split in (0.5, 0.8, 0.9, 0.95):
         theta = _em(x, split)
@@ -185,14 +199,15 @@ def _mixture(x: np.ndarray) -> Estimate | None:
         if theta[2] < theta[0]:  # keep the higher component second
             theta = np.array([theta[2], theta[3], theta[0], theta[1], -theta[4]])
         value = _mixture_nll(theta, x)
-        if best is None or value < best[1]:
+        if _is_tail(theta) and (best is None or value < best[1]):
             best = (theta, value)
     if best is None:
         return None
     est = fit(lambda th: _mixture_nll(th, x), best[0])
-    theta = est.theta if -est.loglik <= best[1] else best[0]
+    polished = est.converged and _is_tail(est.theta) and -est.loglik <= best[1]
+    theta = est.theta if polished else best[0]
     cov = invert_information(hessian(lambda th: _mixture_nll(th, x), theta))
-    return Estimate(theta, cov, -_mixture_nll(theta, x), est.converged)
+    return Estimate(theta, cov, -_mixture_nll(theta, x), True)
 
 
 def _tail_problem(mix: Estimate, single: Estimate) -> str:
@@ -232,6 +247,7 @@ def fit_costs(costs: np.ndarray) -> CostFit | None:
         return CostFit(costs.size, single, None, False, why)
     mixture = _mixture(x)
     if mixture is None:
-        return CostFit(costs.size, single, None, False, "no second component could be fitted")
+        why = "no mixture start converged to a minority component above the body"
+        return CostFit(costs.size, single, None, False, why)
     why = _tail_problem(mixture, single)
     return CostFit(costs.size, single, mixture, not why, why)

@@ -226,6 +226,9 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         f"{data.total:,} placements started in the {months} months {_month(svc.observed_from)} "
         f"to {_month(cal.as_of)} ({data.years:.1f} years of complete records)."
     )
+    if data.total == 0:
+        section.add("per_year", 0.0, "No starts in the records: no new placements simulated.")
+        return section
     chosen = "Negative binomial" if fit.dispersion > 0 else "Poisson"
     other = (
         f"Poisson AIC {fit.aic_poisson:.1f}"
