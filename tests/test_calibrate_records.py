@@ -247,6 +247,16 @@ def test_mapping_file_overrides_and_excludes():
     assert "in excluded services (placed_for_adoption) left out" in "\n".join(records.log.notes)
 
 
+def test_code_pair_not_in_a_mapping_file(tmp_path):
+    mapping = tmp_path / "my_mapping.toml"
+    mapping.write_text("[services.foster]\nplace = ['U4']\nprovider = ['PR1']\n", encoding="utf-8")
+    episodes = write_episodes(tmp_path, ["1,01/04/2020,S,C2,N1,U4,PR9,,X1"])
+    assert messages(load_ssda903(episodes, mapping=mapping)) == [
+        "episodes.csv row 2, column PLACE_PROVIDER: placement code PLACE 'U4' with "
+        "PLACE_PROVIDER 'PR9' is not in the mapping my_mapping.toml (row dropped)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

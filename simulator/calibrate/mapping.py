@@ -148,6 +148,15 @@ class Mapping:
         return None
 
     @property
+    def name(self) -> str:
+        """The mapping in words, for messages: ``'the default mapping'`` or ``'the mapping X'``."""
+        return (
+            "the default mapping"
+            if self.source == "default mapping"
+            else f"the mapping {self.source}"
+        )
+
+    @property
     def known_places(self) -> frozenset[str]:
         """Every PLACE code some rule names."""
         return frozenset().union(*(r.place for r in self.rules))

@@ -170,11 +170,11 @@ def _map_services(
             column, value = "PLACE_PROVIDER", provider
             message = (
                 f"placement code PLACE {place!r} with PLACE_PROVIDER {provider!r} is not "
-                f"in the {mapping.source}"
+                f"in {mapping.name}"
             )
         else:
             column, value = "PLACE", place
-            message = f"unknown placement code {place!r} (not in the {mapping.source})"
+            message = f"unknown placement code {place!r} (not in {mapping.name})"
         log.add(
             Problem(
                 source,
