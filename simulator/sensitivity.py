@@ -15,21 +15,35 @@ per financial year:
   the share of variance left to case-level randomness (which child arrives,
   how long each placement lasts, what each costs).
 
-How case-level randomness is handled (see ``docs/sensitivity.md``): every
-model evaluation gets its own independent case-level stream. The model draws
-case-level variates sequentially from one generator, and the number it draws
-depends on the inputs (a higher growth rate means more arrivals), so the same
-seed cannot hold the cases fixed while one input changes. With independent
-streams the Saltelli first-order estimator is unbiased for
-``S_i = Var(E[Y | X_i]) / Var(Y)``. The Jansen total estimator on a pair of
-rows that differ in ``X_i`` *and* in the case-level draws estimates the total
-index of the group ``{X_i, cases}``. One extra design matrix, ``A`` re-run with
-fresh case-level draws, gives the total index of the cases alone,
-``E[Var(Y | X)] / Var(Y)``: the case-level share. The reported total index is
-the difference, which is the total effect of ``X_i`` through the expected
-overspend given the inputs (all its interactions with other inputs, none with
-the cases). Then ``sum(S_i) + (interactions between inputs) + case share = 1``
-and ``S_i <= T_i``, so the indices and the share read together.
+How case-level randomness is handled (details and the algebra in
+``docs/sensitivity.md``). Write the overspend as ``Y = f(X, W)``: X the
+inputs, W the case-level draws. The Saltelli design runs matrices ``A``,
+``B`` and ``AB_g`` (``A`` with group g's columns from ``B``):
+
+* ``A`` and every ``AB_g`` share one case-level stream, ``B`` has its own,
+  and ``A`` is run once more on a third stream (``A'``). Saltelli's
+  first-order estimator ``mean(f_B (f_AB - f_A))`` is unbiased for
+  ``S_g = Var(E[Y | X_g]) / Var(Y)`` however ``A`` and ``AB_g`` are coupled,
+  as long as ``B``'s cases are independent of both; sharing the stream only
+  removes case-level noise from ``f_AB - f_A``.
+* The model draws case-level variates one after another from a generator,
+  and how many it draws depends on some inputs (a higher growth rate means
+  more arrivals). A group that leaves the draws alone (inflation, income,
+  savings, cost lines, the high-cost share) is compared on identical cases:
+  Jansen's total estimator then gives its total index with the cases held
+  fixed. For a group that changes them (demand, lengths of stay) ``AB_g``
+  is re-run on a stream of its own; Jansen's estimator on independent cases
+  gives the total index of {X_g, cases}, and the case-level share is taken
+  off. The evaluator's fingerprints (arrival counts, variates drawn,
+  generator state) tell the two apart, chunk by chunk.
+* Jansen's estimator on ``A`` against ``A'`` (same inputs, independent
+  cases) gives ``E[Var(Y | X)] / Var(Y)``: the case-level share.
+
+So ``sum(S_g) + interactions between inputs + case-level share = 1``, the
+total index of a group counts its interactions with other inputs (and, for a
+group that leaves the cases alone, its usually tiny interaction with them:
+about the squared coefficient of variation of its effect times the
+case-level share), and every number comes from :func:`scipy.stats.sobol_indices`.
 
 Sections: input groups; model outputs; Sobol indices; tornado; the Dataset.
 """
@@ -37,9 +51,10 @@ Sections: input groups; model outputs; Sobol indices; tornado; the Dataset.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -63,7 +78,7 @@ GROUPINGS = ("parameter", "input", "section")
 # and from an ordinary run's chunk streams (which use a one-element spawn key).
 _DESIGN_KEY, _EVAL_KEY, _BOOT_KEY = 0x5EED_0001, 0x5EED_0002, 0x5EED_0003
 
-Evaluator = Callable[[np.ndarray], np.ndarray]
+Evaluator = Callable[[np.ndarray, Sequence[int]], tuple[np.ndarray, Sequence[Hashable]]]
 
 
 # ------------------------------------------------------------------ input groups
@@ -177,12 +192,13 @@ def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
 
 
 class ModelEvaluator:
-    """Evaluate the model on a stack of input designs.
+    """Evaluate the model on a stack of input designs with chosen case-level streams.
 
-    Design matrix ``j``, rows ``a:b`` is run as one chunk with its own
-    case-level generator seeded by ``(seed, j, chunk)``, so every matrix and
-    every chunk has independent case-level randomness and the results depend
-    only on the seed and the design, never on the number of threads.
+    Rows ``a:b`` of design matrix ``j`` run as one chunk whose case-level
+    generator is seeded by ``(seed, streams[j], chunk)``: matrices given the
+    same stream share their case-level random numbers, matrices given
+    different streams have independent ones. Results depend only on the seed,
+    the design and the streams, never on the number of threads.
 
     Parameters
     ----------
@@ -209,41 +225,66 @@ class ModelEvaluator:
         """(rows, financial years) of one evaluation."""
         return len(self.plan.groups), self.plan.config.horizon.years
 
-    def stream(self, matrix: int, chunk: int) -> np.random.Generator:
-        """Case-level generator of one chunk of one design matrix."""
-        seq = np.random.SeedSequence(self.seed, spawn_key=(_EVAL_KEY, matrix, chunk))
+    def stream(self, stream: int, chunk: int) -> np.random.Generator:
+        """Case-level generator of one chunk of a stream."""
+        seq = np.random.SeedSequence(self.seed, spawn_key=(_EVAL_KEY, stream, chunk))
         return np.random.Generator(np.random.PCG64(seq))
 
-    def __call__(self, design: np.ndarray) -> np.ndarray:
-        """Overspend for each design row.
+    @staticmethod
+    def _fingerprint(result: ChunkResult, rng: np.random.Generator) -> bytes:
+        """What identifies the case-level variates a chunk consumed.
+
+        Two chunks run on the same stream drew the same variates in the same
+        order when their arrival counts, their counts of variates drawn per
+        family and the generator's final state all agree.
+        """
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(result.arrivals.tobytes())
+        digest.update(result.counts.tobytes())
+        digest.update(repr(rng.bit_generator.state).encode())
+        return digest.digest()
+
+    def __call__(
+        self, design: np.ndarray, streams: Sequence[int]
+    ) -> tuple[np.ndarray, list[tuple[bytes, ...]]]:
+        """Overspend for each design row, and each matrix's case fingerprint.
 
         Parameters
         ----------
         design : numpy.ndarray
             Uniforms, shape ``(matrices, n, len(plan.inputs))``.
+        streams : sequence of int
+            Case-level stream of each matrix.
 
         Returns
         -------
-        numpy.ndarray
+        outputs : numpy.ndarray
             GBP, shape ``(matrices, n, rows, years)``.
+        fingerprints : list of tuple of bytes
+            Per matrix, one digest per chunk: equal for two matrices on the
+            same stream exactly when their case-level draws were identical.
         """
         n_mat, n = design.shape[:2]
+        bounds = chunk_bounds(n)
         out = np.empty((n_mat, n, *self.output_shape))
+        prints = [[b""] * len(bounds) for _ in range(n_mat)]
 
         def task(j: int, c: int, first: int, stop: int) -> Callable[[], None]:
             def run() -> None:
-                result = simulate_chunk(
-                    self.plan, self.stream(j, c), stop - first, design[j, first:stop]
-                )
+                rng = self.stream(streams[j], c)
+                result = simulate_chunk(self.plan, rng, stop - first, design[j, first:stop])
                 out[j, first:stop] = overspend_rows(self.plan, result, self.weights)
+                prints[j][c] = self._fingerprint(result, rng)
                 if self.progress is not None:
                     self.progress(stop - first)
 
             return run
 
-        tasks = [task(j, c, a, b) for j in range(n_mat) for c, (a, b) in enumerate(chunk_bounds(n))]
-        run_tasks(tasks, self.threads)
-        return out
+        run_tasks(
+            [task(j, c, a, b) for j in range(n_mat) for c, (a, b) in enumerate(bounds)],
+            self.threads,
+        )
+        return out, [tuple(p) for p in prints]
 
 
 # ------------------------------------------------------------------ Sobol indices
@@ -255,7 +296,9 @@ class SobolEstimate:
 
     Every index is a fraction of the output's total variance (case-level
     randomness included). Arrays are shaped ``(P, G)`` except the case-level
-    share and the variance, ``(P,)``. Outputs with no variance have NaN indices.
+    share and the variance, ``(P,)``. Outputs with no variance have NaN
+    indices. ``redraws_cases[g]`` is True when moving group ``g`` changed the
+    case-level draws, so its total index was taken from independent re-runs.
     """
 
     first_order: np.ndarray
@@ -268,10 +311,15 @@ class SobolEstimate:
     case_level_share_low: np.ndarray
     case_level_share_high: np.ndarray
     variance: np.ndarray
+    redraws_cases: np.ndarray
     n: int
     evaluations: int
     confidence_level: float
     n_resamples: int
+
+
+# Case-level streams of the design's matrices (see sobol_analysis).
+_STREAM_A, _STREAM_B, _STREAM_FRESH, _STREAM_REDRAW = 0, 1, 2, 3
 
 
 def sobol_design(n: int, n_inputs: int, groups: Sequence[InputGroup], seed: int) -> np.ndarray:
@@ -292,9 +340,9 @@ def sobol_design(n: int, n_inputs: int, groups: Sequence[InputGroup], seed: int)
     -------
     numpy.ndarray
         Shape ``(G + 3, n, K)``: ``A``, ``B``, then ``AB_g`` (``A`` with group
-        ``g``'s columns from ``B``) for each group, then ``A`` again, which the
-        evaluator runs with fresh case-level randomness. ``A`` and ``B`` are the
-        two halves of one 2K-dimensional Sobol sequence, as in
+        ``g``'s columns from ``B``) for each group, then ``A`` again, which is
+        run with fresh case-level randomness. ``A`` and ``B`` are the two
+        halves of one 2K-dimensional Sobol sequence, as in
         :func:`scipy.stats.sobol_indices`.
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
@@ -309,22 +357,58 @@ def sobol_design(n: int, n_inputs: int, groups: Sequence[InputGroup], seed: int)
 
 
 def _scipy_indices(
-    f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray
+    f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, redrawn: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """First-order, corrected total and case-level share from scipy's estimator.
+    """First-order and total indices and the case-level share, from scipy's estimator.
 
-    ``f_ab`` holds the G group pages then the fresh-cases page of ``A``; scipy
-    treats the last page as one more input, whose total index is the
-    case-level share (see the module docstring).
+    ``f_ab`` holds G pages run on ``A``'s case-level stream, then one page
+    re-run on independent streams for each redrawn group (in order), then
+    ``A`` on a fresh stream. scipy treats every page as an input: the last
+    page's total index is the case-level share, which is taken off the total
+    index of each redrawn group (see the module docstring).
     """
     n_out, n = f_a.shape
-    pages = f_ab.shape[0]
+    pages, n_groups = f_ab.shape[0], redrawn.size
     with np.errstate(divide="ignore", invalid="ignore"):
         res = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     first = np.reshape(res.first_order, (n_out, pages))
     total = np.reshape(res.total_order, (n_out, pages))
     case = total[:, -1]
-    return first[:, :-1], total[:, :-1] - case[:, None], case
+    totals = total[:, :n_groups].copy()
+    totals[:, redrawn] = total[:, n_groups:-1] - case[:, None]
+    return first[:, :n_groups], totals, case
+
+
+def _bootstrap(
+    f_a: np.ndarray,
+    f_b: np.ndarray,
+    f_ab: np.ndarray,
+    redrawn: np.ndarray,
+    seed: int,
+    n_resamples: int,
+    confidence_level: float,
+    threads: int | None,
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Percentile intervals of the three estimates over resampled base rows."""
+    n = f_a.shape[1]
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_BOOT_KEY,)))
+    resamples = rng.integers(0, n, (n_resamples, n))
+    shapes = [(f_a.shape[0], redrawn.size)] * 2 + [(f_a.shape[0],)]
+    boot = [np.empty((n_resamples, *shape)) for shape in shapes]
+
+    def task(r: int) -> Callable[[], None]:
+        def run() -> None:
+            idx = resamples[r]
+            values = _scipy_indices(f_a[:, idx], f_b[:, idx], f_ab[..., idx], redrawn)
+            for store, value in zip(boot, values, strict=True):
+                store[r] = value
+
+        return run
+
+    run_tasks([task(r) for r in range(n_resamples)], threads)
+    tail = (1.0 - confidence_level) / 2.0
+    ends = [np.quantile(b, [tail, 1.0 - tail], axis=0) for b in boot]
+    return tuple(e[0] for e in ends), tuple(e[1] for e in ends)
 
 
 def sobol_analysis(
@@ -336,21 +420,33 @@ def sobol_analysis(
     confidence_level: float = 0.95,
     n_resamples: int = 500,
     threads: int | None = None,
+    planned: Callable[[int], None] | None = None,
 ) -> SobolEstimate:
     """Sobol indices of any function of uniform inputs (the model, or a test function).
+
+    The design's matrices run on these case-level streams: ``A`` and every
+    ``AB_g`` on one stream (so a group that leaves the case-level draws alone
+    is compared on identical cases), ``B`` on another, and ``A`` once more on
+    a third (its difference from ``A`` is case-level randomness alone). Each
+    group whose ``AB_g`` drew different cases from ``A`` is re-run on a stream
+    of its own, for its total index. See the module docstring for why each
+    estimate is then unbiased.
 
     Parameters
     ----------
     evaluate : callable
-        ``evaluate(design)`` with uniforms of shape ``(matrices, n, K)`` returns
-        outputs of shape ``(matrices, n, ...)``; rows must use case-level
-        randomness independent of every other row and matrix (a deterministic
-        function qualifies, with a case-level share of zero).
+        ``evaluate(design, streams)`` with uniforms of shape ``(matrices, n,
+        K)`` and one case-level stream number per matrix returns ``(outputs,
+        fingerprints)``: outputs shaped ``(matrices, n, ...)``, and per matrix
+        a hashable that is equal for two matrices on the same stream exactly
+        when their case-level draws were identical. Different streams must be
+        independent. :class:`ModelEvaluator` is the model's.
     n_inputs : int
         K, the columns of the design.
     groups : sequence of InputGroup
     n : int
-        Base samples: a power of two. The function is evaluated ``n * (G + 3)`` times.
+        Base samples: a power of two. The function is evaluated ``n * (G + 3
+        + redrawn groups)`` times.
     seed : int
         Seeds the design and the bootstrap.
     confidence_level : float
@@ -359,6 +455,9 @@ def sobol_analysis(
         Bootstrap resamples of the n base rows (each one call of scipy's estimator).
     threads : int, optional
         Worker threads for the bootstrap; never changes the results.
+    planned : callable, optional
+        Called with the number of evaluations about to be made, before each
+        call of ``evaluate`` (for a progress bar whose total grows).
 
     Returns
     -------
@@ -368,40 +467,38 @@ def sobol_analysis(
         raise UserError(f"Sobol samples = {n}: must be a power of two (e.g. 512, 1024, 2048)")
     if not groups:
         raise UserError("the config has no uncertain inputs: nothing to analyse")
-    outputs = evaluate(sobol_design(n, n_inputs, groups, seed))
-    outputs = outputs.reshape(outputs.shape[0], n, -1)
-    f_a, f_b = outputs[0].T.copy(), outputs[1].T.copy()
-    f_ab = np.ascontiguousarray(outputs[2:].transpose(0, 2, 1))
-    first, total, case = _scipy_indices(f_a, f_b, f_ab)
-
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_BOOT_KEY,)))
-    resamples = rng.integers(0, n, (n_resamples, n))
-    boot = [np.empty((n_resamples, *first.shape)) for _ in range(2)]
-    boot.append(np.empty((n_resamples, case.size)))
-
-    def task(r: int) -> Callable[[], None]:
-        def run() -> None:
-            idx = resamples[r]
-            values = _scipy_indices(f_a[:, idx], f_b[:, idx], f_ab[..., idx])
-            for store, value in zip(boot, values, strict=True):
-                store[r] = value
-
-        return run
-
-    run_tasks([task(r) for r in range(n_resamples)], threads)
-    tail = (1.0 - confidence_level) / 2.0
-    lows, highs = zip(*(np.quantile(b, [tail, 1.0 - tail], axis=0) for b in boot), strict=True)
-
+    design = sobol_design(n, n_inputs, groups, seed)
+    n_groups = len(groups)
+    streams = [_STREAM_A, _STREAM_B] + [_STREAM_A] * n_groups + [_STREAM_FRESH]
+    if planned is not None:
+        planned(n * len(streams))
+    outputs, prints = evaluate(design, streams)
+    redrawn = np.array([prints[2 + g] != prints[0] for g in range(n_groups)], dtype=bool)
+    pages = [outputs[2 + g] for g in range(n_groups)]
+    if redrawn.any():
+        which = np.flatnonzero(redrawn)
+        if planned is not None:
+            planned(n * which.size)
+        again, _ = evaluate(design[2 + which], [_STREAM_REDRAW + int(g) for g in which])
+        pages += list(again)
+    pages.append(outputs[-1])
+    flat_pages = np.stack(pages).reshape(len(pages), n, -1)
+    f_a, f_b = outputs[0].reshape(n, -1).T.copy(), outputs[1].reshape(n, -1).T.copy()
+    f_ab = np.ascontiguousarray(flat_pages.transpose(0, 2, 1))
+    estimates = _scipy_indices(f_a, f_b, f_ab, redrawn)
+    lows, highs = _bootstrap(f_a, f_b, f_ab, redrawn, seed, n_resamples, confidence_level, threads)
     variance = np.var(np.concatenate([f_a, f_b], axis=1), axis=1)
     flat = variance <= (1e-12 * (1.0 + np.abs(f_a).mean(axis=1))) ** 2
-    parts = [first, total, lows[0], highs[0], lows[1], highs[1], case, lows[2], highs[2]]
+    parts = [estimates[0], estimates[1], lows[0], highs[0], lows[1], highs[1]]
+    parts += [estimates[2], lows[2], highs[2]]
     for part in parts:
         part[flat] = np.nan
     return SobolEstimate(
         *parts,
         variance=variance,
+        redraws_cases=redrawn,
         n=n,
-        evaluations=int(np.prod(outputs.shape[:2])),
+        evaluations=n * (len(pages) + 2),
         confidence_level=confidence_level,
         n_resamples=n_resamples,
     )
@@ -416,6 +513,7 @@ def sobol_model(
     n_resamples: int = 500,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    planned: Callable[[int], None] | None = None,
 ) -> SobolEstimate:
     """Sobol indices of overspend for every result row and financial year.
 
@@ -425,13 +523,16 @@ def sobol_model(
     groups : sequence of InputGroup
         From :func:`group_inputs`.
     n : int
-        Base samples (power of two); the model runs ``n * (len(groups) + 3)`` draws.
+        Base samples (power of two); the model runs ``n * (len(groups) + 3)``
+        draws, plus ``n`` for each group that changes the case-level draws.
     seed : int
     confidence_level, n_resamples
         Of the bootstrap intervals.
     threads : int, optional
     progress : callable, optional
         Called with the number of draws just finished.
+    planned : callable, optional
+        Called with the number of draws about to be run (see :func:`sobol_analysis`).
 
     Returns
     -------
@@ -440,7 +541,7 @@ def sobol_model(
     """
     evaluate = ModelEvaluator(plan, seed, threads, progress)
     return sobol_analysis(
-        evaluate, len(plan.inputs), groups, n, seed, confidence_level, n_resamples, threads
+        evaluate, len(plan.inputs), groups, n, seed, confidence_level, n_resamples, threads, planned
     )
 
 
@@ -760,4 +861,10 @@ def sensitivity_dataset(
             "financial_year", plan.grid.fy_labels, {"long_name": "financial year, April to March"}
         ),
     }  # fmt: skip
+    if sobol is not None:
+        coords["input_redraws_cases"] = (
+            "input", sobol.redraws_cases.astype(bool),
+            {"long_name": "moving the input changes the case-level draws (its total index "
+             "then leaves out its interaction with case-level randomness)"},
+        )  # fmt: skip
     return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)

@@ -9,14 +9,18 @@ never over an existing file unless ``--force`` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
+import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .errors import UserError
@@ -214,6 +218,35 @@ def scenario_table(ds: xr.Dataset, service: str = "total") -> Table:
     return t
 
 
+@contextlib.contextmanager
+def growing_progress_bar(
+    description: str,
+) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """A progress bar on standard error whose total grows; yields ``(advance, grow)``.
+
+    Shown only on a terminal, like :func:`simulator.console.progress_bar`.
+    """
+    console = Console(file=sys.stderr)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(description, total=0)
+        totals = [0]
+
+        def grow(n: int) -> None:
+            totals[0] += n
+            bar.update(task, total=totals[0])
+
+        yield (lambda n: bar.advance(task, n)), grow
+
+
 def _console() -> Console:
     return Console(width=max(Console().width, 150))
 
@@ -246,11 +279,10 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     sobol = tornado_result = None
     if args.method in ("both", "sobol"):
-        total = args.samples * (len(groups) + 3)
-        with progress_bar(total, f"Sobol design, {len(groups)} inputs") as advance:
+        with growing_progress_bar(f"Sobol design, {len(groups)} inputs") as (advance, grow):
             sobol = sobol_model(
                 plan, groups, args.samples, seed, n_resamples=args.bootstrap,
-                threads=args.threads, progress=advance,
+                threads=args.threads, progress=advance, planned=grow,
             )  # fmt: skip
     if args.method in ("both", "tornado"):
         draws = args.draws or min(config.run.draws, DEFAULT_TORNADO_DRAWS)

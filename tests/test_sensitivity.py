@@ -10,6 +10,7 @@ the test can fail.
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -43,19 +44,26 @@ FIRST = np.array([V1, V2, 0.0]) / V  # about 0.314, 0.442, 0
 TOTAL = np.array([V1 + V13, V2, V13]) / V  # about 0.558, 0.442, 0.244
 
 
-def ishigami(noise_sd: float = 0.0, seed: int = 11):
+def ishigami(noise_sd: float = 0.0, redraw: str | None = None, seed: int = 11):
     """The Ishigami function of uniforms on (-pi, pi), with optional case-level noise.
 
-    Noise for design matrix j comes from its own generator, so every
-    evaluation has independent noise, as :class:`ModelEvaluator` guarantees.
+    Noise is drawn from a generator keyed by the matrix's stream, so matrices
+    on one stream share it, as :class:`ModelEvaluator` does. With ``redraw =
+    "x2"`` the key also depends on the x2 values (moving x2 redraws the
+    noise, like a demand input re-drawing the cases); with ``"all"`` on every
+    input.
     """
 
-    def evaluate(design: np.ndarray) -> np.ndarray:
+    def evaluate(design: np.ndarray, streams) -> tuple[np.ndarray, list]:
         x = -math.pi + 2 * math.pi * design
         y = np.sin(x[..., 0]) + A * np.sin(x[..., 1]) ** 2 + B * x[..., 2] ** 4 * np.sin(x[..., 0])
-        for j in range(y.shape[0]):
-            y[j] += noise_sd * np.random.default_rng([seed, j]).standard_normal(y.shape[1])
-        return y[..., None]
+        keys = []
+        for j, stream in enumerate(streams):
+            moved = {None: design[j][:, :0], "x2": design[j][:, 1], "all": design[j]}[redraw]
+            key = [seed, stream, int.from_bytes(hashlib.blake2b(moved.tobytes()).digest()[:8])]
+            y[j] += noise_sd * np.random.default_rng(key).standard_normal(y.shape[1])
+            keys.append(tuple(key))
+        return y[..., None], keys
 
     return evaluate
 
@@ -82,14 +90,22 @@ def test_ishigami_indices_match_the_analytic_values():
     assert res.evaluations == 16384 * (3 + 3)
 
 
-def test_ishigami_with_noise_reports_the_noise_as_case_level_share():
+@pytest.mark.parametrize(
+    ("redraw", "flags"),
+    [(None, [False] * 3), ("x2", [False, True, False]), ("all", [True] * 3)],
+)
+def test_ishigami_with_noise_reports_the_noise_as_case_level_share(redraw, flags):
     """With independent noise of variance s2, every index scales by V / (V + s2),
-    totals exclude the noise, and the case-level share is s2 / (V + s2)."""
+    totals exclude the noise, and the case-level share is s2 / (V + s2), both
+    when moving an input keeps the noise (compared on the same noise) and when
+    it redraws it (total from an independent re-run, less the case share)."""
     s2 = 4.0
     scale = V / (V + s2)
     res = sobol_analysis(
-        ishigami(math.sqrt(s2)), 3, ISHIGAMI_GROUPS, n=16384, seed=5, n_resamples=300
+        ishigami(math.sqrt(s2), redraw), 3, ISHIGAMI_GROUPS, n=16384, seed=5, n_resamples=300
     )
+    assert list(res.redraws_cases) == flags
+    assert res.evaluations == 16384 * (3 + 3 + sum(flags))
     _assert_close(
         res.first_order[0], res.first_order_low[0], res.first_order_high[0], FIRST * scale, 0.08
     )
@@ -168,8 +184,8 @@ def decomposable_config():
       week; uncertain only in the ``market`` inflation factor (no uplift in
       the first year, so it has no variance then).
     * ``transport``: a cost line with no monthly noise; uncertain only in its growth.
-    * ``churn``: placements with random arrivals, lengths and costs but no
-      uncertain inputs: all its variance is case-level.
+    * ``churn``: placements with random arrivals, lengths and costs, and an
+      uncertain growth rate: moving it re-draws the cases.
     """
     return make_config(
         {
@@ -192,7 +208,7 @@ def decomposable_config():
             "churn": placement_service(
                 budget_gbp=15_000_000,
                 caseload={"open": 150},
-                arrivals={"per_year": 100.0},
+                arrivals={"per_year": 100.0, "growth": {"dist": "normal", "mean": 0.0, "sd": 0.1}},
                 length={"dist": "lognormal", "median_weeks": 52.0, "sigma": 1.0},
                 unit_cost={"mean_gbp_per_week": 1500.0, "cv": 0.8},
             ),
@@ -219,7 +235,7 @@ def direct_variances(plan, churn_draws: int) -> tuple[np.ndarray, np.ndarray]:
     homes: 2,000 placements at £500 a week for every day of the year, times
     the product of independent N(0.05, 0.03) uplifts: exact moments.
     transport: its outturn is a known function of one N(0.03, 0.05) growth
-    rate: Gauss-Hermite quadrature. churn: case-level only, so a plain run's
+    rate: Gauss-Hermite quadrature. churn: growth and cases, so a plain run's
     sample variance, with its standard error sqrt(2 / (n - 1)) relative.
 
     Returns the variances (3, years) and the standard error of churn's (years,).
@@ -245,8 +261,9 @@ def decomposition():
     assert [g.name for g in groups] == [
         "inflation.factors.market.uplift",
         "services.transport.cost.growth",
+        "services.churn.arrivals.growth",
     ]
-    est = sobol_model(plan, groups, n=8192, seed=9, n_resamples=200, threads=1)
+    est = sobol_model(plan, groups, n=4096, seed=9, n_resamples=200, threads=1)
     ds = sensitivity_dataset(plan, groups, 9, "parameter", sobol=est)
     return ds, *direct_variances(plan, churn_draws=4000)
 
@@ -263,22 +280,35 @@ def test_direct_variances_agree_with_a_plain_run(decomposition):
     assert mc[0, 0] < 1e-6 * var[0, 1]  # homes: nothing uncertain in the price-base year
 
 
+def _check(est, est_se, truth, truth_se, max_tol: float = 0.08) -> None:
+    """|estimate - truth| within 4 standard errors of each, combined."""
+    tol = 4 * np.hypot(est_se, truth_se)
+    assert np.all(tol < max_tol), f"tolerance {tol} too loose to test anything"
+    error = np.abs(np.asarray(est) - truth)
+    assert np.all(error <= tol), f"error {error} beyond tolerance {tol}"
+
+
+def _se(ds, name: str, *index) -> np.ndarray:
+    """Bootstrap standard error of a variable, from its interval."""
+    return _boot_se(ds[f"{name}_low"].values[index], ds[f"{name}_high"].values[index])
+
+
 def test_model_indices_match_directly_computed_variance_shares(decomposition):
     ds, var, churn_se = decomposition
+    assert list(ds["input_redraws_cases"].values) == [False, False, True]
     total = ds.sel(service="total")
     whole = var.sum(axis=0)
     shares = var / whole  # (homes, transport, churn) x year
     # Error of the direct shares, from churn's sampled variance (delta method).
     share_se = np.abs(np.eye(3)[:, 2:3] * whole - var) / whole**2 * churn_se
-    estimates = [(total[f"{name}"], total[f"{name}_low"], total[f"{name}_high"], g)
-                 for name in ("first_order", "total_order") for g in range(2)]  # fmt: skip
-    estimates.append((total["case_level_share"], total["case_level_share_low"],
-                      total["case_level_share_high"], 2))  # fmt: skip
-    for est, low, high, g in estimates:
-        pick = (lambda a: a.values[g]) if g < 2 else (lambda a: a.values)  # noqa: B023
-        tol = np.hypot(4 * _boot_se(pick(low), pick(high)), 4 * share_se[g])
-        assert np.all(tol < 0.08), f"tolerance {tol} too loose to test anything"
-        np.testing.assert_array_less(np.abs(pick(est) - shares[g]), tol)
+    for name in ("first_order", "total_order"):
+        for g in range(2):  # homes' inflation and transport's growth: all of their service
+            _check(total[name].values[g], _se(total, name, g), shares[g], share_se[g])
+    # churn's growth and the cases together make up churn's share (their SEs
+    # combined as if independent).
+    both = total["first_order"].values[2] + total["case_level_share"].values
+    both_se = np.hypot(_se(total, "first_order", 2), _se(total, "case_level_share"))
+    _check(both, both_se, shares[2], share_se[2], max_tol=0.11)
     # No uplift in the first year: inflation explains nothing then.
     assert abs(total["first_order"].values[0, 0]) < 0.03
 
@@ -293,8 +323,13 @@ def test_each_service_row_is_explained_by_its_own_source(decomposition):
     np.testing.assert_allclose(homes["case_level_share"].values[1:], 0.0, atol=1e-6)
     np.testing.assert_allclose(transport["first_order"].values[1], 1.0, atol=0.05)
     np.testing.assert_allclose(transport["case_level_share"].values, 0.0, atol=1e-9)
-    np.testing.assert_allclose(churn["case_level_share"].values, 1.0, atol=0.12)
-    np.testing.assert_allclose(churn["total_order"].values, 0.0, atol=0.12)
+    # churn: growth and cases only, so S(growth) + case share = 1, and the total
+    # index of growth (which leaves out its interaction with the cases) = S(growth).
+    s, t, case = (churn[v].values for v in ("first_order", "total_order", "case_level_share"))
+    np.testing.assert_allclose(s[2] + case, 1.0, atol=0.08)
+    np.testing.assert_allclose(t[2], s[2], atol=0.08)
+    assert s[2, -1] > 0.3  # growth matters by the last year
+    np.testing.assert_allclose(s[:2], 0.0, atol=0.05)
 
 
 def test_sobol_results_do_not_depend_on_threads():
@@ -306,12 +341,19 @@ def test_sobol_results_do_not_depend_on_threads():
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
 
 
-def test_model_evaluator_gives_each_matrix_its_own_case_level_draws():
+def test_model_evaluator_streams_and_fingerprints():
     plan = build_plan(decomposable_config())
-    u = np.full((2, 20, len(plan.inputs)), 0.5)
-    out = ModelEvaluator(plan, seed=1, threads=1)(u)
+    names = [i.name for i in plan.inputs]
+    u = np.full((4, 20, len(names)), 0.5)
+    u[2, :, names.index("inflation.factors.market.uplift[2025/26]")] = 0.9  # cases stay
+    u[3, :, names.index("services.churn.arrivals.growth")] = 0.9  # cases drawn anew
+    out, prints = ModelEvaluator(plan, seed=1, threads=1)(u, [0, 1, 0, 0])
     churn = [g.key for g in plan.groups].index("churn")
-    assert not np.allclose(out[0, :, churn], out[1, :, churn])  # same inputs, other cases
+    assert not np.allclose(out[0, :, churn], out[1, :, churn])  # other stream, other cases
+    assert prints[0] != prints[1]
+    np.testing.assert_array_equal(out[2, :, churn], out[0, :, churn])  # same stream, same cases
+    assert prints[2] == prints[0]
+    assert prints[3] != prints[0]
     transport = [g.key for g in plan.groups].index("transport")
     np.testing.assert_allclose(out[0, :, transport], out[1, :, transport])  # no case noise
 
@@ -399,6 +441,6 @@ def test_sensitivity_dataset_contract(decomposition, tornado_run):
         assert var.attrs.get("units") and var.attrs.get("long_name"), name
     assert list(ds["service"].values)[-1] == "total"
     assert ds.sizes["financial_year"] == YEARS
-    assert "0.05" in ds_sobol.attrs["config"] and ds_sobol.attrs["sobol_samples"] == 8192
+    assert "0.05" in ds_sobol.attrs["config"] and ds_sobol.attrs["sobol_samples"] == 4096
     low, high = est_ds["input_value_low"].values, est_ds["input_value_high"].values
     assert float(low[1]) < 0.03 < float(high[1])  # transport growth at its 10th / 90th percentile
