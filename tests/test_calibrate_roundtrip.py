@@ -22,8 +22,10 @@ from scipy import stats
 
 import simulator
 from simulator.calibrate import calibrate, load_packages, load_ssda903, to_toml
+from simulator.calibrate.calibration import horizon_start_year
 from simulator.calibrate.output import CONFIG_NAME, fit_table
 from simulator.calibrate.plots import service_figure
+from simulator.calibrate.records import to_day
 from simulator.calibrate.synthetic import simulate_records
 from simulator.cli import main
 from simulator.config import config_from_dict
@@ -330,3 +332,26 @@ def test_cli_writes_the_default_mapping_to_edit(tmp_path):
     assert main(["calibrate", "--write-mapping", str(path)]) == 0
     records = load_ssda903(BROMLEY / "episodes.csv", mapping=path)
     assert "ifa_fostering" in records.services
+
+
+# ---------------------------------------------------------------- as-of date and period
+
+
+@pytest.mark.parametrize(
+    ("as_of", "start_year"),
+    [("2024-03-31", 2024), ("2024-03-30", 2024), ("2024-04-01", 2025), ("2023-12-31", 2024)],
+)
+def test_horizon_starts_on_the_first_april_after_the_as_of_date(as_of, start_year):
+    assert horizon_start_year(to_day(as_of)) == start_year
+
+
+def test_an_earlier_as_of_date_replays_what_was_known_then():
+    records = load_ssda903(BROMLEY / "episodes.csv")
+    cal = calibrate(records, as_of="2020-03-31", since="2018-04-01")
+    assert cal.horizon_start == "2020/21" and cal.ignored_after > 0
+    assert cal.observed_from == {"episodes.csv": to_day("2018-04-01")} and not cal.inferred_from
+    for svc in cal.services:
+        assert svc.arrivals.data.month[-1] == np.datetime64("2020-03")
+        assert np.all(svc.caseload_start <= to_day("2020-03-31"))
+    later = calibrate(records, as_of="2021-09-30")
+    assert any("days before the horizon starts" in w for w in later.warnings)

@@ -317,27 +317,9 @@ def calibrate(
         raise DataError(f"--years {years}: must be between 1 and 5")
     placements = records.placements
     as_of_day = _as_of(placements, as_of)
-    after = int((day_numbers(placements["start"]) > as_of_day).sum())
-    as_of_date = from_day(as_of_day).astype(object)
-    start_year = as_of_date.year + (1 if as_of_date >= date(as_of_date.year, 4, 1) else 0)
+    start_year = horizon_start_year(as_of_day)
     origin = to_day(date(start_year, 4, 1))
-    observed, inferred = {}, set()
-    for source in dict.fromkeys(placements["source"]):
-        if since is not None:
-            observed[source] = to_day(since)
-        elif source in records.observed_from:
-            observed[source] = to_day(records.observed_from[source])
-        else:
-            rows = placements[placements["source"] == source]
-            ends = records.recorded_ends.get(source, day_numbers(rows["end"]))
-            observed[source] = infer_observed_from(day_numbers(rows["start"]), ends, as_of_day)
-            inferred.add(source)
-    for source, day in observed.items():
-        if day > as_of_day:
-            raise DataError(
-                f"{source}: records complete from {from_day(day)}, after the as-of date "
-                f"{from_day(as_of_day)}: nothing to fit (check --since and --as-of)"
-            )
+    observed, inferred = _observation_starts(records, since, as_of_day)
     fitted, skipped = [], {}
     for info in records.services.values():
         result = calibrate_service(records, info, as_of_day, observed[info.source], origin)
@@ -348,20 +330,6 @@ def calibrate(
     if not fitted:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no services"
         raise DataError(f"no service could be calibrated ({reasons})")
-    warnings = []
-    gap = origin - as_of_day - 1
-    if gap > MAX_GAP_DAYS:
-        warnings.append(
-            f"the as-of date {as_of_date} is {gap} days before the horizon starts on "
-            f"{date(start_year, 4, 1)}: placements starting or ending in between are not in the "
-            "starting caseload (an as-of date of 31 March avoids this)"
-        )
-    for source in observed:
-        if observed[source] > as_of_day - 365:
-            warnings.append(
-                f"{source}: less than a year of complete records (from "
-                f"{from_day(observed[source])}): the fits are rough"
-            )
     return Calibration(
         council=council or _council_name(records),
         as_of=as_of_day,
@@ -373,11 +341,57 @@ def calibrate(
         sources=records.sources,
         observed_from=observed,
         inferred_from=inferred,
-        ignored_after=after,
+        ignored_after=int((day_numbers(placements["start"]) > as_of_day).sum()),
         parameter_uncertainty=parameter_uncertainty,
-        warnings=warnings,
+        warnings=_warnings(as_of_day, origin, observed),
         records=records,
     )
+
+
+def horizon_start_year(as_of: int) -> int:
+    """Calendar year of the first 1 April after the as-of day (days since 1970-01-01)."""
+    day = from_day(as_of).astype(object)
+    return day.year + (1 if day >= date(day.year, 4, 1) else 0)
+
+
+def _observation_starts(records: Records, since, as_of: int) -> tuple[dict[str, int], set[str]]:
+    """First day of complete records for each file, and the files where it was inferred."""
+    placements = records.placements
+    observed, inferred = {}, set()
+    for source in dict.fromkeys(placements["source"]):
+        if since is not None:
+            observed[source] = to_day(since)
+        elif source in records.observed_from:
+            observed[source] = to_day(records.observed_from[source])
+        else:
+            rows = placements[placements["source"] == source]
+            ends = records.recorded_ends.get(source, day_numbers(rows["end"]))
+            observed[source] = infer_observed_from(day_numbers(rows["start"]), ends, as_of)
+            inferred.add(source)
+        if observed[source] > as_of:
+            raise DataError(
+                f"{source}: records complete from {from_day(observed[source])}, after the "
+                f"as-of date {from_day(as_of)}: nothing to fit (check --since and --as-of)"
+            )
+    return observed, inferred
+
+
+def _warnings(as_of: int, origin: int, observed: dict[str, int]) -> list[str]:
+    warnings = []
+    gap = origin - as_of - 1
+    if gap > MAX_GAP_DAYS:
+        warnings.append(
+            f"the as-of date {from_day(as_of)} is {gap} days before the horizon starts on "
+            f"{from_day(origin)}: placements starting or ending in between are not in the "
+            "starting caseload (an as-of date of 31 March avoids this)"
+        )
+    for source, day in observed.items():
+        if day > as_of - 365:
+            warnings.append(
+                f"{source}: less than a year of complete records (from {from_day(day)}): "
+                "the fits are rough"
+            )
+    return warnings
 
 
 def _council_name(records: Records) -> str:
