@@ -85,7 +85,7 @@ def _costs(ax, svc: ServiceCalibration) -> None:
     if costs.max() > costs.min():
         bins = np.geomspace(costs.min(), costs.max(), 40)
         ax.hist(costs, bins=bins, density=True, color=_BAND, label="recorded costs")
-    grid = np.geomspace(fit.mean / 20, max(fit.mean, fit.tail_mean if fit.tail else 0) * 4, 400)
+    grid = np.geomspace(costs.min() / 1.5, costs.max() * 1.5, 400)
     ax.plot(grid, fit.density(grid), color=_FITTED, lw=2.0, label="fitted density")
     ax.set_xscale("log")
     ax.set_xlabel("weekly cost, GBP (log scale)")
