@@ -42,9 +42,9 @@ import numpy as np
 import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
-from matplotlib.text import OffsetFrom
 from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter
 
 from ._version import __version__
@@ -119,6 +119,12 @@ def money_text(x: float, decimals: int = 1) -> str:
     return ("\u2212" + text) if round(x / 1e6, decimals) < 0 else text
 
 
+def signed_money(x: float) -> str:
+    """GBP as £m with an explicit sign: ``+£9.6m`` over, ``−£1.2m`` under budget."""
+    text = money_text(x)
+    return text if text.startswith("\u2212") or round(x / 1e6, 1) == 0 else "+" + text
+
+
 def pct_text(p: float) -> str:
     """A probability as a whole percentage, never rounding to a false 0% or 100%."""
     if 0 < p < 0.005:
@@ -131,15 +137,23 @@ def pct_text(p: float) -> str:
 class MoneyFormatter(Formatter):
     """Axis ticks in £m with the fewest decimals that show every tick exactly."""
 
+    def __init__(self) -> None:
+        self._ticks = np.array([])
+
+    def set_locs(self, locs) -> None:
+        """Remember the tick values: the decimals depend on all of them."""
+        self._ticks = np.asarray(locs, dtype=float)
+        super().set_locs(locs)
+
     def __call__(self, x: float, pos: int | None = None) -> str:
-        locs = np.asarray(self.locs if len(self.locs) else [x], dtype=float) / 1e6
+        locs = (self._ticks if self._ticks.size else np.array([x], dtype=float)) / 1e6
         for decimals in range(4):
             if np.allclose(np.round(locs, decimals), locs, rtol=0, atol=1e-9):
                 break
         return money_text(x, decimals)
 
 
-def _money_axis(axis, nbins: int = 6) -> None:
+def _money_axis(axis, nbins: int = 7) -> None:
     axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10]))
     axis.set_major_formatter(MoneyFormatter())
 
@@ -175,15 +189,16 @@ class RunInfo:
     seed: int | None
     created: str
     version: str
+    unit: str = "simulated outcomes"
 
     @classmethod
     def from_dataset(cls, ds: xr.Dataset) -> RunInfo:
         """Read the run details from a results Dataset's attributes."""
         return cls(
             council=str(ds.attrs.get("council", "")),
-            draws=int(ds.attrs.get("draws", ds.sizes["draw"])),
+            draws=int(ds.attrs.get("draws") or ds.sizes.get("draw", 0)),
             seed=int(ds.attrs["seed"]) if "seed" in ds.attrs else None,
-            created=_date_text(ds.attrs.get("created")),
+            created=date_text(ds.attrs.get("created")),
             version=str(ds.attrs.get("simulator_version", __version__)),
         )
 
@@ -191,12 +206,13 @@ class RunInfo:
         """One line naming the council, draws, seed, run date and version."""
         seed = f", seed {self.seed}" if self.seed is not None else ""
         return (
-            f"{self.council}. {self.draws:,} simulated outcomes{seed}; "
+            f"{self.council}. {self.draws:,} {self.unit}{seed}; "
             f"run {self.created}; overspend {self.version}."
         )
 
 
-def _date_text(iso: str | None) -> str:
+def date_text(iso: str | None) -> str:
+    """An ISO date or time as words, e.g. ``24 November 2026``."""
     try:
         when = dt.datetime.fromisoformat(str(iso))
     except ValueError:
@@ -290,8 +306,6 @@ def _draw_fan(ax, x: np.ndarray, f: Fan, gid: str) -> None:
 
 
 def _fan_legend_handles(budget_label: str) -> list:
-    from matplotlib.lines import Line2D
-
     middle = len(FAN_COVERAGES) // 2
     return [
         Line2D([], [], color="black", lw=1.5, label="Median (central estimate)"),
@@ -350,6 +364,12 @@ class InYear:
         Budget spread over the year in proportion to days (GBP), shape (13,).
     p_overspend : float
         Probability that the year's outturn exceeds the budget.
+    actual_months : int
+        Months at the start of the year fixed at actual spend (0 for a plan).
+    as_of : str
+        Date of the actuals, e.g. "30 June 2024" ("" when there are none).
+    forecast : float
+        The officer's own point forecast of overspend for the year (GBP; NaN when not given).
     """
 
     service: str
@@ -360,6 +380,9 @@ class InYear:
     cum_spend: np.ndarray
     cum_budget: np.ndarray
     p_overspend: float
+    actual_months: int = 0
+    as_of: str = ""
+    forecast: float = float("nan")
 
     @property
     def budget(self) -> float:
@@ -391,6 +414,8 @@ def inyear_data(ds: xr.Dataset, service: str, financial_year: str) -> InYear:
     budget = float(ds["budget"].sel(service=service, financial_year=financial_year))
     over = ds["overspend"].sel(service=service, financial_year=financial_year).values
     names = [m.strftime("%b") for m in ds["month"].values[months].astype("datetime64[ms]").tolist()]
+    # Actual months are the first of the horizon, so within a year they come first too.
+    actual = ds["month_is_actual"].values[months] if "month_is_actual" in ds.coords else []
     return InYear(
         service=service,
         label=service_label(ds, service),
@@ -400,7 +425,17 @@ def inyear_data(ds: xr.Dataset, service: str, financial_year: str) -> InYear:
         cum_spend=np.concatenate([np.zeros((spend.shape[0], 1)), np.cumsum(spend, axis=1)], axis=1),
         cum_budget=budget * cum_days / cum_days[-1],
         p_overspend=float(np.mean(over > 0)),
+        actual_months=int(np.sum(actual)),
+        as_of=date_text(ds.attrs.get("as_of")) if ds.attrs.get("as_of") else "",
+        forecast=officer_forecast(ds, service, financial_year),
     )
+
+
+def officer_forecast(ds: xr.Dataset, service: str, financial_year: str) -> float:
+    """The officer's own forecast of overspend, GBP (NaN when the run has none)."""
+    if "forecast_overspend" not in ds:
+        return float("nan")
+    return float(ds["forecast_overspend"].sel(service=service, financial_year=financial_year))
 
 
 @dataclass(frozen=True)
@@ -503,8 +538,25 @@ def draw_inyear(fig: Figure | SubFigure, d: InYear, run: RunInfo) -> None:
         "in the middle. The budget is spread over the year in proportion to days.",
     )
     top, gap = body.subplots(2, 1, sharex=True)
-    _draw_fan(top, d.days, fan(d.cum_spend), "spend")
+    # Months of actual spend are history: one solid line, and the fan opens where it ends.
+    k = d.actual_months
+    future = fan(d.cum_spend[:, k:])
+    _draw_fan(top, d.days[k:], future, "spend")
     _budget_line(top, d.days, d.cum_budget, "budget")
+    _draw_fan(gap, d.days[k:], future.shifted(d.cum_budget[k:]), "gap")
+    _budget_line(gap, d.days, np.zeros_like(d.days), "gap-budget")
+    handles = _fan_legend_handles("Budget, spread by days")
+    if k:
+        for ax, offset, gid in ((top, 0, "spend"), (gap, d.cum_budget[: k + 1], "gap")):
+            ax.plot(d.days[: k + 1], d.cum_spend[0, : k + 1] - offset, color="black", lw=2.8,
+                    solid_capstyle="butt", zorder=6, gid=f"{gid}-actual")  # fmt: skip
+        handles.insert(0, Line2D([], [], color="black", lw=2.8, label=f"Actual to {d.as_of}"))
+    if np.isfinite(d.forecast):
+        for ax, y in ((top, d.budget + d.forecast), (gap, d.forecast)):
+            ax.plot([d.days[-1]], [y], "D", color="black", mfc="white", mew=1.5, ms=7, zorder=7,
+                    clip_on=False, gid=f"{'spend' if ax is top else 'gap'}-forecast")  # fmt: skip
+        handles.append(Line2D([], [], ls="", marker="D", color="black", mfc="white", mew=1.5,
+                              label=f"Officer's forecast {signed_money(d.forecast)}"))  # fmt: skip
     top.set_ylim(bottom=0)
     _money_axis(top.yaxis)
     top.set_ylabel("Cumulative net spend")
@@ -520,10 +572,8 @@ def draw_inyear(fig: Figure | SubFigure, d: InYear, run: RunInfo) -> None:
         fontsize=9,
         bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "#999999"},
     ).set_gid("p-overspend")
-    top.legend(handles=_fan_legend_handles("Budget, spread by days"), loc="lower right")
-
-    _draw_fan(gap, d.days, fan(d.cum_spend).shifted(d.cum_budget), "gap")
-    _budget_line(gap, d.days, np.zeros_like(d.days), "gap-budget")
+    # Above the panels, not inside: wherever the fan goes, the legend never hides it.
+    body.legend(handles=handles, loc="outside upper center", ncols=3, fontsize=7.5)
     _money_axis(gap.yaxis)
     gap.set_ylabel("Over (+) or under (−)\nbudget profile")
     _month_axis(gap, d)
@@ -551,8 +601,12 @@ def draw_inyear_grid(
     axes = np.atleast_1d(body.subplots(nrows, ncols, sharex=True)).ravel()
     for ax, key in zip(axes, services, strict=False):
         d = inyear_data(ds, key, financial_year)
-        _draw_fan(ax, d.days, fan(d.cum_spend).shifted(d.cum_budget), f"gap-{key}")
+        k = d.actual_months
+        _draw_fan(ax, d.days[k:], fan(d.cum_spend[:, k:]).shifted(d.cum_budget[k:]), f"gap-{key}")
         _budget_line(ax, d.days, np.zeros_like(d.days), f"budget-{key}")
+        if k:
+            ax.plot(d.days[: k + 1], d.cum_spend[0, : k + 1] - d.cum_budget[: k + 1],
+                    color="black", lw=2.4, zorder=6, gid=f"actual-{key}")  # fmt: skip
         _money_axis(ax.yaxis)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
         _month_axis(ax, d, every=3)
@@ -587,7 +641,9 @@ def draw_medium(fig: Figure | SubFigure, d: MediumTerm, run: RunInfo) -> None:
     top.set_ylim(bottom=0)
     _money_axis(top.yaxis)
     top.set_ylabel("Net outturn for the year")
-    top.legend(handles=_fan_legend_handles("Budget"), loc="lower right")
+    body.legend(
+        handles=_fan_legend_handles("Budget"), loc="outside upper center", ncols=3, fontsize=7.5
+    )
 
     _draw_fan(gap, xs, fan(outturn).shifted(budget), "gap")
     _budget_line(gap, xs, np.zeros_like(xs), "gap-budget")
@@ -663,7 +719,12 @@ def _bin_edges(values: np.ndarray, bins: int = 40) -> np.ndarray:
 
 
 def draw_distribution(
-    fig: Figure | SubFigure, over: np.ndarray, label: str, financial_year: str, run: RunInfo
+    fig: Figure | SubFigure,
+    over: np.ndarray,
+    label: str,
+    financial_year: str,
+    run: RunInfo,
+    forecast: float = float("nan"),
 ) -> None:
     """Draw the overspend histogram and the exceedance curve for one year.
 
@@ -671,6 +732,8 @@ def draw_distribution(
     ----------
     over : numpy.ndarray
         Overspend by draw (GBP; negative is an underspend).
+    forecast : float, optional
+        The officer's own point forecast (GBP), marked when given.
     """
     body = _frame(
         fig,
@@ -705,30 +768,14 @@ def draw_distribution(
     (curve,) = exceed.step(x, y, where="post", color=BAND_COLOURS[-1], lw=2)
     curve.set_gid("exceedance")
     exceed.axvline(0, color=BUDGET_COLOUR, lw=2, ls=BUDGET_DASH, zorder=2)
-    exceed.plot([0], [100 * p], "o", color="black", ms=6, zorder=6)
-    exceed.plot([p90], [10], "s", color="black", ms=6, zorder=6)
-    arrow = {"arrowstyle": "-|>", "color": "#333333", "lw": 0.8}
-    box = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#999999"}
-    exceed.annotate(
-        f"{pct_text(p)} chance\nof overspend",
-        (0, 100 * p),
-        xytext=(-6, -6),
-        textcoords=OffsetFrom(exceed, (1, 1), unit="points"),
-        ha="right",
-        va="top",
-        arrowprops=arrow,
-        bbox=box,
-    )
-    exceed.annotate(
-        _wrap(p90_phrase(p90), 18),
-        (p90, 10),
-        xytext=(-6, -44),
-        textcoords=OffsetFrom(exceed, (1, 1), unit="points"),
-        ha="right",
-        va="top",
-        arrowprops=arrow,
-        bbox=box,
-    )
+    # The two readings are marked on the curve, with guides to the axes, and written out in
+    # the legend: labels inside the axes would collide when the two points are close.
+    guide = {"color": "#555555", "lw": 0.8, "ls": (0, (1, 2)), "zorder": 3}
+    exceed.plot([x[0], 0], [100 * p, 100 * p], **guide)
+    exceed.plot([x[0], p90, p90], [10, 10, 0], **guide)
+    exceed.plot([0], [100 * p], "o", color="black", ms=6, zorder=6, gid="p-overspend-point")
+    exceed.plot([p90], [10], "s", color="black", ms=6, zorder=6, gid="p90-point")
+    exceed.set_xlim(x[0], x[-1])
     _money_axis(exceed.xaxis)
     exceed.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
     exceed.set_ylim(0, 100)
@@ -736,22 +783,28 @@ def draw_distribution(
     exceed.set_xlabel("Overspend more than")
     exceed.set_ylabel("Chance")
     exceed.set_title("Chance of more than £X m over", loc="left")
+    handles = [
+        Patch(facecolor=BAND_COLOURS[6], label="Overspend"),
+        Patch(facecolor=BAND_COLOURS[1], label="Underspend"),
+        Line2D([], [], color=BUDGET_COLOUR, lw=2, ls=BUDGET_DASH, label="On budget"),
+        Line2D([], [], color="black", lw=1.5, label=f"Median {money_text(p50)}"),
+        Line2D([], [], color="black", lw=1.2, ls=":", label=f"90th percentile {money_text(p90)}"),
+        Line2D(
+            [], [], ls="", marker="o", color="black", label=f"{pct_text(p)} chance of overspend"
+        ),
+        Line2D([], [], ls="", marker="s", color="black", label=p90_phrase(p90)),
+    ]
+    if np.isfinite(forecast):
+        worse = float(np.mean(over > forecast))
+        for ax in (hist, exceed):
+            ax.axvline(forecast, color="black", lw=1.2, ls="-.", zorder=5, gid="forecast")
+        handles.append(Line2D([], [], color="black", lw=1.2, ls="-.",
+                              label=f"Officer's forecast {signed_money(forecast)} "
+                              f"({pct_text(worse)} chance of worse)"))  # fmt: skip
     body.legend(
-        handles=[
-            Patch(facecolor=BAND_COLOURS[6], label="Overspend"),
-            Patch(facecolor=BAND_COLOURS[1], label="Underspend"),
-            matplotlib.lines.Line2D(
-                [], [], color=BUDGET_COLOUR, lw=2, ls=BUDGET_DASH, label="On budget"
-            ),
-            matplotlib.lines.Line2D(
-                [], [], color="black", lw=1.5, label=f"Median {money_text(p50)}"
-            ),
-            matplotlib.lines.Line2D(
-                [], [], color="black", lw=1.2, ls=":", label=f"90th percentile {money_text(p90)}"
-            ),
-        ],
+        handles=handles,
         loc="outside lower center",
-        ncols=5,
+        ncols=3,
         fontsize=7.5,
         handlelength=1.6,
         columnspacing=1.0,
@@ -823,6 +876,25 @@ def _bar_labels(ax, y: np.ndarray, values: np.ndarray, fmt: Callable[[float], st
 # ------------------------------------------------------------------ sensitivity
 
 
+#: Config paths inside a service, in the words a finance officer would use.
+INPUT_WORDS = {
+    "arrivals.per_year": "new placements a year",
+    "arrivals.growth": "demand growth",
+    "length.median_weeks": "placement length",
+    "length.mean_weeks": "placement length",
+    "length.sigma": "spread of placement lengths",
+    "length.shape": "shape of placement lengths",
+    "unit_cost.mean_gbp_per_week": "weekly cost",
+    "unit_cost.high_cost_share": "share of high-cost placements",
+    "unit_cost.high_cost_mean_gbp_per_week": "weekly cost of high-cost placements",
+    "cost.annual_gbp": "annual cost",
+    "cost.growth": "cost growth",
+    "income.share": "income share",
+    "inflation.extra": "extra price rise",
+    "delivery": "delivery",
+}
+
+
 def input_label(name: str, labels: dict[str, str] | None = None) -> str:
     """A readable name for a sensitivity input such as ``services.home_care.arrivals.growth``.
 
@@ -832,23 +904,30 @@ def input_label(name: str, labels: dict[str, str] | None = None) -> str:
         The input's dotted name (optionally with a ``[year]`` suffix).
     labels : dict, optional
         Service keys to display names.
+
+    Examples
+    --------
+    >>> input_label("services.home_care.arrivals.growth", {"home_care": "Home care"})
+    'Home care: demand growth'
+    >>> input_label("inflation.factors.nlw.uplift[2025/26]")
+    'Price rise: nlw, 2025/26'
     """
     labels = labels or {}
     year = ""
     if name.endswith("]") and "[" in name:
         name, year = name[:-1].split("[", 1)
-        year = f" {year}"
+        year = f", {year}"
     parts = name.split(".")
     if parts[0] == "services" and len(parts) >= 3:
         who = labels.get(parts[1], parts[1].replace("_", " ").capitalize())
-        rest = parts[2:]
-        if rest[0] == "savings" and len(rest) >= 3:
-            what = f"saving '{rest[1].replace('_', ' ')}' {rest[-1].replace('_', ' ')}"
+        rest = ".".join(parts[2:])
+        if parts[2] == "savings" and len(parts) >= 5:
+            what = f"saving ‘{parts[3].replace('_', ' ')}’ {INPUT_WORDS.get(parts[-1], parts[-1])}"
         else:
-            what = " ".join(p.replace("_", " ") for p in rest)
+            what = INPUT_WORDS.get(rest, rest.replace(".", " ").replace("_", " "))
         return f"{who}: {what}{year}"
-    if parts[0] == "inflation" and len(parts) >= 3:
-        return f"Inflation: {parts[2].replace('_', ' ')} {' '.join(parts[3:])}{year}".strip()
+    if parts[:2] == ["inflation", "factors"] and len(parts) >= 3:
+        return f"Price rise: {parts[2].replace('_', ' ')}{year}"
     return " ".join(p.replace("_", " ") for p in parts) + year
 
 
@@ -862,6 +941,13 @@ def _sens_point(sens: xr.Dataset, name: str, financial_year: str) -> np.ndarray:
     return np.asarray(da.values, dtype=float).reshape(-1)
 
 
+def _whiskers(sens: xr.Dataset, name: str, year: str, order: np.ndarray) -> np.ndarray | None:
+    """±1.96 standard errors from ``<name>_se``, when the file has them."""
+    if f"{name}_se" not in sens:
+        return None
+    return 1.96 * np.nan_to_num(_sens_point(sens, f"{name}_se", year)[order])
+
+
 def draw_tornado(
     fig: Figure | SubFigure,
     sens: xr.Dataset,
@@ -870,30 +956,47 @@ def draw_tornado(
     labels: dict[str, str] | None = None,
     top: int = 12,
 ) -> None:
-    """Draw the tornado: change in the total's mean overspend with each input at P10 and P90."""
+    """Draw the tornado: change in the total's mean overspend with each input at P10 and P90.
+
+    Parameters
+    ----------
+    sens : xarray.Dataset
+        ``sensitivity.nc``: ``tornado_mean_low`` and ``tornado_mean_high`` (GBP) by
+        ``input`` (and ``service``, ``financial_year``); ``*_se`` adds whiskers.
+    top : int
+        How many inputs to show, largest effect first.
+    """
     names = [str(x) for x in sens["input"].values]
     low = _sens_point(sens, "tornado_mean_low", financial_year)
     high = _sens_point(sens, "tornado_mean_high", financial_year)
-    order = np.argsort(-np.maximum(np.abs(low), np.abs(high)), kind="stable")[:top]
+    swing = np.nan_to_num(np.maximum(np.abs(low), np.abs(high)), nan=-1)
+    order = np.argsort(-swing, kind="stable")[:top]
     body = _frame(
         fig,
-        f"Which assumptions move the overspend most, {financial_year}",
+        f"Which assumptions move the overspend of all services most, {financial_year}",
         run,
-        "Each input fixed in turn at its 10th and 90th percentile, all others still uncertain; "
-        f"the {len(order)} inputs with the largest effect on all services together.",
+        "Each input fixed in turn at its 10th and at its 90th percentile, all others still "
+        f"uncertain (common random numbers); the {len(order)} with the largest effect. "
+        "Whiskers: 95% Monte Carlo intervals.",
     )
     ax = body.subplots()
     y = np.arange(len(order))[::-1]
-    ax.barh(y, low[order], color=BAND_COLOURS[2], hatch="///", edgecolor="#555555", lw=0.5,
-            label="Input at its 10th percentile")  # fmt: skip
-    ax.barh(y, high[order], color=BAND_COLOURS[-1], edgecolor="#555555", lw=0.5,
-            label="Input at its 90th percentile")  # fmt: skip
+    for values, name, colour, hatch, text in (
+        (low, "tornado_mean_low", BAND_COLOURS[2], "///", "Input at its 10th percentile"),
+        (high, "tornado_mean_high", BAND_COLOURS[-1], "", "Input at its 90th percentile"),
+    ):
+        ax.barh(y, values[order], color=colour, hatch=hatch, edgecolor="#555555", lw=0.5,
+                xerr=_whiskers(sens, name, financial_year, order), capsize=2,
+                error_kw={"lw": 0.8}, label=text)  # fmt: skip
     ax.set_yticks(y, [_wrap(input_label(names[i], labels), 40) for i in order])
     ax.axvline(0, color="black", lw=0.8)
     ax.grid(axis="y", visible=False)
     _money_axis(ax.xaxis)
-    ax.set_xlabel("Change in mean overspend of all services")
+    ax.set_xlabel("Change in mean overspend")
     body.legend(loc="outside upper center", ncols=2)
+
+
+CASE_LEVEL_LABEL = "Chance alone: which cases arrive and how long they stay"
 
 
 def draw_sobol(
@@ -904,88 +1007,137 @@ def draw_sobol(
     labels: dict[str, str] | None = None,
     top: int = 12,
 ) -> None:
-    """Draw first-order and total Sobol indices of the total's overspend, with intervals."""
-    body = _frame(
-        fig,
-        f"Share of the uncertainty due to each assumption, {financial_year}",
-        run,
-        "Sobol indices; whiskers: confidence intervals.",
-    )
-    ax = body.subplots()
+    """Draw first-order and total Sobol indices of the total's overspend, with intervals.
+
+    Parameters
+    ----------
+    sens : xarray.Dataset
+        ``sensitivity.nc``: ``first_order`` and ``total_order`` (fractions of
+        variance) by ``input``, with ``*_low``/``*_high`` bounds when present,
+        and ``case_level_share`` (the variance left to case-level randomness).
+    """
     names = [str(x) for x in sens["input"].values]
     total = _sens_point(sens, "total_order", financial_year)
     first = _sens_point(sens, "first_order", financial_year)
     order = np.argsort(-np.nan_to_num(total, nan=-np.inf), kind="stable")[:top]
-    y = np.arange(len(order))[::-1]
+    level = sens.attrs.get("confidence_level")
+    samples = sens.attrs.get("sobol_samples")
+    note = "Sobol indices" + (f" from {int(samples):,} base samples" if samples else "")
+    if level is not None:
+        note += f"; whiskers: {float(level):.0%} bootstrap intervals"
+    body = _frame(
+        fig,
+        f"Share of the uncertainty in the overspend of all services, {financial_year}",
+        run,
+        note + ". Total effect includes interactions with other inputs.",
+    )
+    ax = body.subplots()
+    rows = [(input_label(names[i], labels), i) for i in order]
+    case = "case_level_share" in sens
+    y = np.arange(len(rows) + case)[::-1]
     h = 0.38
     for name, values, offset, colour, hatch, text in (
-        ("total_order", total, h / 2, BAND_COLOURS[-1], "", "Total effect (with interactions)"),
+        ("total_order", total, h / 2, BAND_COLOURS[-1], "", "Total effect"),
         ("first_order", first, -h / 2, BAND_COLOURS[2], "///", "First-order effect (alone)"),
     ):
-        err = None
-        if f"{name}_low" in sens and f"{name}_high" in sens:
-            lo = _sens_point(sens, f"{name}_low", financial_year)[order]
-            hi = _sens_point(sens, f"{name}_high", financial_year)[order]
-            err = 100 * np.clip(np.vstack([values[order] - lo, hi - values[order]]), 0, None)
-        ax.barh(y + offset, 100 * values[order], height=h, color=colour, hatch=hatch,
-                edgecolor="#555555", lw=0.5, xerr=err, capsize=2, label=text)  # fmt: skip
-    ax.set_yticks(y, [_wrap(input_label(names[i], labels), 40) for i in order])
+        ax.barh(y[: len(rows)] + offset, 100 * values[order], height=h, color=colour,
+                hatch=hatch, edgecolor="#555555", lw=0.5, capsize=2, error_kw={"lw": 0.8},
+                xerr=_interval(sens, name, financial_year, order, values), label=text)  # fmt: skip
+    labels_y = [_wrap(label, 40) for label, _ in rows]
+    if case:
+        share = _sens_point(sens, "case_level_share", financial_year)
+        err = _interval(sens, "case_level_share", financial_year, np.array([0]), share)
+        ax.barh(y[-1:], 100 * share[:1], height=h, color="#bdbdbd", hatch="...",
+                edgecolor="#555555", lw=0.5, xerr=err, capsize=2, error_kw={"lw": 0.8},
+                label="Case-level chance")  # fmt: skip
+        labels_y.append(_wrap(CASE_LEVEL_LABEL, 40))
+    ax.set_yticks(y, labels_y)
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     ax.set_xlim(left=min(0, ax.get_xlim()[0]))
     ax.axvline(0, color="black", lw=0.8)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel("Share of the variance of the overspend of all services")
-    body.legend(loc="outside upper center", ncols=2)
+    ax.set_xlabel("Share of the variance of the overspend")
+    body.legend(loc="outside upper center", ncols=3)
 
 
-def scenario_summary(
-    scen: xr.Dataset, service: str = "total"
-) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+def _interval(
+    sens: xr.Dataset, name: str, year: str, order: np.ndarray, values: np.ndarray
+) -> np.ndarray | None:
+    """Whisker lengths (percentage points) from ``<name>_low`` and ``<name>_high``."""
+    if f"{name}_low" not in sens or f"{name}_high" not in sens:
+        return None
+    lo = _sens_point(sens, f"{name}_low", year)[order]
+    hi = _sens_point(sens, f"{name}_high", year)[order]
+    v = values[order]
+    return 100 * np.nan_to_num(np.clip(np.vstack([v - lo, hi - v]), 0, None))
+
+
+@dataclass(frozen=True)
+class ScenarioSummary:
     """Mean overspend (GBP) and probability of overspend by scenario and year.
 
-    Uses the draws (``overspend``) when present, else the summary variables
-    ``mean_overspend`` and ``p_overspend``.
-
-    Returns
-    -------
-    scenarios, years : list of str
+    Attributes
+    ----------
     mean, p : numpy.ndarray
         Shape (scenarios, years).
+    mean_se : numpy.ndarray or None
+        Monte Carlo standard error of ``mean``, when known.
     """
-    if "overspend" in scen and "draw" in scen["overspend"].dims:
+
+    names: list[str]
+    descriptions: list[str]
+    years: list[str]
+    mean: np.ndarray
+    p: np.ndarray
+    mean_se: np.ndarray | None
+
+
+def scenario_summary(scen: xr.Dataset, service: str = "total") -> ScenarioSummary:
+    """Summarise ``scenarios.nc`` for ``service``.
+
+    Uses the summary variables ``mean_overspend`` and ``p_overspend`` when
+    present, else computes them from the draws (``overspend``).
+    """
+    dims = ["scenario", "financial_year"]
+    se = None
+    if {"mean_overspend", "p_overspend"} <= set(scen.data_vars):
+        mean = _select(scen["mean_overspend"], service=service)
+        p = _select(scen["p_overspend"], service=service)
+        if "mean_overspend_se" in scen:
+            se = _select(scen["mean_overspend_se"], service=service).transpose(*dims).values
+    else:
         over = _select(scen["overspend"], service=service)
         mean = over.mean("draw")
         p = (over > 0).mean("draw")
+        se = (over.std("draw", ddof=1) / np.sqrt(over.sizes["draw"])).transpose(*dims).values
+    names = [str(s) for s in scen["scenario"].values]
+    if "scenario_description" in scen.coords:
+        descriptions = [str(d) for d in scen["scenario_description"].values]
     else:
-        mean = _select(scen["mean_overspend"], service=service)
-        p = _select(scen["p_overspend"], service=service)
-    dims = ["scenario", "financial_year"]
-    mean, p = mean.transpose(*dims), p.transpose(*dims)
-    return (
-        [str(s) for s in mean["scenario"].values],
+        descriptions = [""] * len(names)
+    return ScenarioSummary(
+        names,
+        descriptions,
         [str(y) for y in mean["financial_year"].values],
-        np.asarray(mean.values, float),
-        np.asarray(p.values, float),
+        np.asarray(mean.transpose(*dims).values, float),
+        np.asarray(p.transpose(*dims).values, float),
+        None if se is None else np.asarray(se, float),
     )
 
 
-def draw_scenarios(
-    fig: Figure | SubFigure,
-    scen: xr.Dataset,
-    run: RunInfo,
-    descriptions: dict[str, str] | None = None,
-) -> None:
+def draw_scenarios(fig: Figure | SubFigure, scen: xr.Dataset, run: RunInfo) -> None:
     """Draw mean overspend and probability of overspend of all services for each scenario."""
+    d = scenario_summary(scen)
     body = _frame(
         fig,
-        "Scenarios compared: all services",
+        "Scenarios compared: overspend of all services",
         run,
-        "Scenarios laid over the base case and run with common random numbers.",
+        "Each scenario laid over the base case and run with the same random numbers, so the "
+        "differences are due to the scenario alone. Whiskers: 95% Monte Carlo intervals.",
     )
-    names, years, mean, p = scenario_summary(scen)
     money_ax, p_ax = body.subplots(1, 2, sharex=True)
-    x = np.arange(len(years))
-    for i, name in enumerate(names):
+    x = np.arange(len(d.years))
+    for i, name in enumerate(d.names):
         kw = {
             "marker": SCENARIO_MARKERS[i % len(SCENARIO_MARKERS)],
             "ls": SCENARIO_LINES[i % len(SCENARIO_LINES)],
@@ -993,20 +1145,39 @@ def draw_scenarios(
             "lw": 1.6,
             "ms": 5,
         }
-        money_ax.plot(x, mean[i], label=name.replace("_", " ").capitalize(), **kw)
-        p_ax.plot(x, 100 * p[i], **kw)
+        err = None if d.mean_se is None else 1.96 * d.mean_se[i]
+        money_ax.errorbar(x, d.mean[i], yerr=err, capsize=2, label=_wrap(
+            name.replace("_", " ").capitalize(), 30), **kw)  # fmt: skip
+        p_ax.plot(x, 100 * d.p[i], **kw)
     money_ax.axhline(0, color=BUDGET_COLOUR, lw=1.5, ls=BUDGET_DASH)
     _money_axis(money_ax.yaxis)
-    money_ax.set_ylabel("Mean overspend of all services")
     money_ax.set_title("Mean overspend", loc="left")
     p_ax.set_ylim(0, 100)
     p_ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    p_ax.set_ylabel("Chance of overspend")
     p_ax.set_title("Chance of overspend", loc="left")
     for ax in (money_ax, p_ax):
-        ax.set_xticks(x, years)
-        ax.set_xlim(-0.3, len(years) - 0.7)
-    body.legend(loc="outside upper center", ncols=min(3, len(names)))
+        ax.set_xticks(x, d.years)
+        ax.set_xlim(-0.3, len(d.years) - 0.7)
+        ax.grid(axis="x", visible=False)
+    body.legend(loc="outside upper center", ncols=min(3, len(d.names)))
+
+
+def sensitivity_run(ds: xr.Dataset, sens: xr.Dataset, what: str) -> RunInfo:
+    """Caption details of a sensitivity or scenario file (its own draws, seed and date)."""
+    base = RunInfo.from_dataset(ds)
+    draws = sens.attrs.get("draws") or sens.attrs.get("tornado_draws")
+    if what == "sobol":
+        draws = sens.attrs.get("sobol_evaluations") or draws
+    return RunInfo(
+        council=str(sens.attrs.get("council", base.council)),
+        draws=int(draws) if draws else base.draws,
+        seed=int(sens.attrs["seed"]) if "seed" in sens.attrs else base.seed,
+        created=date_text(sens.attrs.get("created")) if "created" in sens.attrs else base.created,
+        version=str(sens.attrs.get("simulator_version", base.version)),
+        unit={"tornado": "simulated outcomes per run", "sobol": "model runs"}.get(
+            what, "simulated outcomes per scenario"
+        ),
+    )
 
 
 # ------------------------------------------------------------------ the set of charts
@@ -1076,7 +1247,7 @@ def _chunks(keys: list[str], size: int = GRID_PANELS) -> list[list[str]]:
 
 
 def _grid_height(panels: int) -> float:
-    return 1.3 + 1.75 * int(np.ceil(panels / 3))
+    return 1.3 + 1.72 * int(np.ceil(panels / 3))
 
 
 def chart_list(
@@ -1166,12 +1337,15 @@ def chart_list(
         label = service_label(ds, key)
         for year in years:
             over = ds["overspend"].sel(service=key, financial_year=year).values
+            forecast = officer_forecast(ds, key, year)
             charts.append(
                 Chart(
                     f"distribution_{_slug(key)}_{_slug(year)}",
                     f"Overspend distribution: {label}, {year}",
-                    (CHART_WIDTH, 3.6),
-                    lambda f, o=over, lab=label, y=year: draw_distribution(f, o, lab, y, run),
+                    (CHART_WIDTH, 4.0),
+                    lambda f, o=over, lab=label, y=year, fc=forecast: draw_distribution(
+                        f, o, lab, y, run, fc
+                    ),
                     "distribution",
                     year,
                 )
@@ -1203,6 +1377,8 @@ def _sensitivity_charts(
             years = [y for y in years if y in {str(v) for v in sens["financial_year"].values}]
         n = min(12, sens.sizes["input"])
         has = set(sens.data_vars)
+        tornado_run = sensitivity_run(ds, sens, "tornado")
+        sobol_run = sensitivity_run(ds, sens, "sobol")
         for year in years:
             if {"tornado_mean_low", "tornado_mean_high"} <= has:
                 charts.append(
@@ -1210,7 +1386,7 @@ def _sensitivity_charts(
                         f"tornado_{_slug(year)}",
                         f"Tornado chart, {year}",
                         (CHART_WIDTH, 1.9 + 0.34 * n),
-                        lambda f, y=year: draw_tornado(f, sens, y, run, labels),
+                        lambda f, y=year: draw_tornado(f, sens, y, tornado_run, labels),
                         "tornado",
                         year,
                     )
@@ -1220,8 +1396,8 @@ def _sensitivity_charts(
                     Chart(
                         f"sobol_{_slug(year)}",
                         f"Sobol sensitivity indices, {year}",
-                        (CHART_WIDTH, 1.9 + 0.42 * n),
-                        lambda f, y=year: draw_sobol(f, sens, y, run, labels),
+                        (CHART_WIDTH, 2.1 + 0.42 * (n + 1)),
+                        lambda f, y=year: draw_sobol(f, sens, y, sobol_run, labels),
                         "sobol",
                         year,
                     )
@@ -1234,7 +1410,7 @@ def _sensitivity_charts(
                     "scenarios",
                     "Scenarios compared",
                     (CHART_WIDTH, 3.8),
-                    lambda f: draw_scenarios(f, scen, run),
+                    lambda f: draw_scenarios(f, scen, sensitivity_run(ds, scen, "scenarios")),
                     "scenarios",
                 )
             )

@@ -34,11 +34,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
+from PIL import Image
 
 from . import charts
 from .charts import Chart, RunInfo, chart_style, money_text, pct_text
 from .errors import UserError
-from .results import summary_table
+from .results import forecast_comparison, summary_table
 
 REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx")
 
@@ -220,6 +221,13 @@ def _years(ds: xr.Dataset) -> list[str]:
     return [str(y) for y in ds["financial_year"].values]
 
 
+def _se_text(se: float) -> str:
+    """A standard error in £m to two decimals, never a misleading £0.00m."""
+    if not np.isfinite(se):
+        return "n/a"
+    return "<£0.01m" if se < 5e3 else money_text(se, 2)
+
+
 def _summary_table(ds: xr.Dataset, year: str) -> Table:
     """The summary by service for one year, £m, with Monte Carlo standard errors."""
     table = summary_table(ds)
@@ -237,9 +245,7 @@ def _summary_table(ds: xr.Dataset, year: str) -> Table:
                 money_text(r.p10_overspend_gbp),
                 money_text(r.p50_overspend_gbp),
                 money_text(r.p90_overspend_gbp),
-                money_text(getattr(r, "p90_overspend_se_gbp", float("nan")), 2)
-                if np.isfinite(getattr(r, "p90_overspend_se_gbp", float("nan")))
-                else "n/a",
+                _se_text(getattr(r, "p90_overspend_se_gbp", float("nan"))),
             ]
         )
         strong.append(r.service_type in ("department", "total"))
@@ -292,11 +298,19 @@ def build_report(
             f"Forecast of net outturn against budget for {years[0]} to {years[-1]}, from "
             f"{run.draws:,} simulated outcomes (seed {run.seed}); run {run.created} with "
             f"overspend {run.version}. Money is in cash terms (£m)."
+            + (
+                f" Spend to {charts.date_text(ds.attrs['as_of'])} is actual; the rest is simulated."
+                if ds.attrs.get("as_of")
+                else ""
+            )
         ),
         Heading("Key messages"),
     ]
     blocks += [Paragraph(headline(ds, "total", y).text, emphasis=True) for y in years]
     blocks += [Paragraph(headline(ds, d, years[0]).text, emphasis=True) for d in depts]
+    comparison = forecast_comparison(ds)
+    if comparison:
+        blocks += [Paragraph("Against the officer's own forecast:"), Bullets(comparison)]
     blocks += [
         Heading("How to read this"),
         *(Paragraph(p.format(draws=run.draws)) for p in HOW_TO_READ),
@@ -329,12 +343,17 @@ def build_report(
 # ------------------------------------------------------------------ assumptions
 
 
-def _param(p, fmt: Callable[[float], str]) -> str:
-    """A config value in words: "6.0% (80% between 2.2% and 9.8%)" or just "6.0%"."""
+def _param(p, fmt: Callable[[float], str], unit: str = "") -> str:
+    """A config value in words: "6.0% a year (80% between 2.2% and 9.8%)" or "6.0% a year"."""
     if not p.is_uncertain:
-        return fmt(p.median())
+        return f"{fmt(p.median())}{unit}"
     lo, hi = p.ppf(np.array([0.1, 0.9]))
-    return f"{fmt(p.median())} (80% between {fmt(lo)} and {fmt(hi)})"
+    return f"{fmt(p.median())}{unit} (80% between {fmt(lo)} and {fmt(hi)})"
+
+
+def _factor_name(name: str) -> str:
+    """An inflation factor's name as a heading: short names are acronyms (NLW, CPI)."""
+    return name.upper() if len(name) <= 4 else name.replace("_", " ").capitalize()
 
 
 def _pct1(x: float) -> str:
@@ -362,8 +381,8 @@ def _service_assumptions(svc, years: list[str]) -> list[str]:
         items.append(f"Placements open at the start: {n:,}")
         arr = svc.arrivals
         items.append(
-            f"New placements: {_param(arr.per_year, _count)} a year, growing "
-            f"{_param(arr.growth, _pct1)} a year"
+            f"New placements: {_param(arr.per_year, _count, ' a year')}, growing "
+            f"{_param(arr.growth, _pct1, ' a year')}"
             + (", with month-to-month surges" if arr.dispersion > 0 else "")
         )
         length = svc.length
@@ -372,28 +391,28 @@ def _service_assumptions(svc, years: list[str]) -> list[str]:
             if length.median_weeks is not None
             else ("mean", length.mean_weeks)
         )
-        items.append(f"Placement length: {scale} {_param(value, _count)} weeks ({length.dist})")
+        items.append(f"Placement length: {scale} {_param(value, _count, ' weeks')} ({length.dist})")
         cost = svc.unit_cost
         text = (
-            f"Weekly cost: {_param(cost.mean_gbp_per_week, _gbp)} on average "
+            f"Weekly cost: {_param(cost.mean_gbp_per_week, _gbp, ' on average')} "
             f"(spread between clients: coefficient of variation {cost.cv:g})"
         )
         if cost.high_cost_mean_gbp_per_week is not None:
             text += (
                 f"; {_param(cost.high_cost_share, _pct1)} of placements high-cost at "
-                f"{_param(cost.high_cost_mean_gbp_per_week, _gbp)} a week"
+                f"{_param(cost.high_cost_mean_gbp_per_week, _gbp, ' a week')}"
             )
         items.append(text)
     else:
         items.append(
             f"Annual cost: {_param(svc.cost.annual_gbp, _gbp)}, growing "
-            f"{_param(svc.cost.growth, _pct1)} a year"
+            f"{_param(svc.cost.growth, _pct1, ' a year')}"
         )
     factors = ", ".join(f"{k.replace('_', ' ')} ×{w:g}" for k, w in svc.inflation.factors.items())
     if factors:
         items.append(f"Price rises each April: {factors}")
     if svc.inflation.extra.is_uncertain or svc.inflation.extra.median() != 0:
-        items.append(f"Extra price rise: {_param(svc.inflation.extra, _pct1)} a year")
+        items.append(f"Extra price rise: {_param(svc.inflation.extra, _pct1, ' a year')}")
     share = svc.income.share
     if share.is_uncertain or share.median() > 0:
         items.append(f"Income recovered: {_param(share, _pct1)} of gross cost")
@@ -430,7 +449,7 @@ def key_assumptions(ds: xr.Dataset) -> list[Block]:
     if config.inflation.factors:
         items = []
         for name, factor in config.inflation.factors.items():
-            text = f"{name.replace('_', ' ').capitalize()}: {_param(factor.uplift, _pct1)} a year"
+            text = f"{_factor_name(name)}: {_param(factor.uplift, _pct1, ' a year')}"
             for year, uplift in factor.by_year.items():
                 text += f"; {year}: {_param(uplift, _pct1)}"
             if factor.description:
@@ -479,12 +498,19 @@ footer { margin-top: 3rem; font-size: 9pt; color: #555; }
 
 
 def _png_base64(chart: Chart) -> tuple[str, int, int]:
+    """The chart as a base64 PNG, with its width and height in pixels.
+
+    Reduced to a 256-colour palette: the charts use a few flat colours, so this
+    is invisible and makes the self-contained HTML file about three times smaller.
+    """
     with chart_style():
         fig = chart.figure()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=charts.DPI, metadata={"Software": None})
-    width, height = (round(v * charts.DPI) for v in chart.size)
-    return base64.b64encode(buf.getvalue()).decode("ascii"), width, height
+        fig.savefig(buf, format="png", dpi=charts.DPI)
+    image = Image.open(buf).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="png", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii"), image.width, image.height
 
 
 def _html_block(block: Block, first_h2: list[bool]) -> str:
@@ -835,6 +861,11 @@ def monthly_percentiles(ds: xr.Dataset) -> pd.DataFrame:
             "service_label": labels[g],
             "financial_year": fy,
             "month": months.date,
+            "actual": (
+                ds["month_is_actual"].values.astype(bool)
+                if "month_is_actual" in ds.coords
+                else np.zeros(len(months), bool)
+            ),
             "budget_gbp": budget_month[g],
             "spend_mean_gbp": spend[:, g].mean(axis=0),
         }
@@ -905,7 +936,11 @@ def write_xlsx(ds: xr.Dataset, path: Path) -> None:
         ("Money", "GBP, cash terms; overspend = net outturn minus budget (negative: underspend)"),
         ("Probabilities", "fractions; *_se columns are Monte Carlo standard errors"),
         ("Percentiles", "p10 ... p90: 10th to 90th percentiles across the simulated outcomes"),
-        ("Monthly percentiles", "budget_gbp is the year's budget spread over months by days"),
+        (
+            "Monthly percentiles",
+            "budget_gbp is the year's budget spread over months by days; "
+            "actual = TRUE for months fixed at actual spend",
+        ),
     ]:
         about.append(list(row))
     about.column_dimensions["A"].width = 28

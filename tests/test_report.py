@@ -1,0 +1,453 @@
+"""The report: headline sentences equal the Dataset's numbers; HTML in a real browser; PDF; Excel.
+
+A run of the bundled example county (400 draws) is saved with made-up
+sensitivity and scenario results beside it, and ``overspend report`` is run on
+it once per module; the tests read what it wrote.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image as mimage
+import numpy as np
+import pytest
+import xarray as xr
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+import simulator
+from simulator import charts, report
+from simulator.cli import main
+from simulator.results import summary_table, write_run
+from tests.test_charts import fake_scenarios, fake_sensitivity
+
+DRAWS = 400
+
+# Two departments, two years, savings, income, shared inflation, and three months of
+# actual spend with the officer's own forecast: the small end of a real council.
+CONFIG = """
+[council]
+name = "Test Shire Council"
+[horizon]
+start = "2024/25"
+years = 2
+[run]
+seed = 11
+[inflation.factors.care_market]
+description = "Provider fee pressure"
+uplift = { dist = "normal", mean = 0.06, sd = 0.03 }
+[inflation.factors.nlw]
+uplift = { dist = "normal", mean = 0.04, sd = 0.01 }
+by_year."2025/26" = { dist = "normal", mean = 0.067, sd = 0.005 }
+[actuals]
+as_of = 2024-06-30
+forecast_overspend_gbp = { total = 1_500_000, "Children's Services" = 900_000 }
+months = [
+MONTHS
+]
+[services.homes]
+label = "Children's homes"
+department = "Children's Services"
+budget_gbp = { "2024/25" = 12_000_000, "2025/26" = 12_800_000 }
+caseload = { open = 40 }
+arrivals = { per_year = 35, growth = { dist = "normal", mean = 0.05, sd = 0.03 }, dispersion = 0.1 }
+length = { dist = "lognormal", median_weeks = 40, sigma = 0.9 }
+unit_cost = { mean_gbp_per_week = 5_600, cv = 0.25, high_cost_share = { dist = "beta", mean = 0.12, sd = 0.03 }, high_cost_mean_gbp_per_week = 11_500 }
+inflation = { factors = { care_market = 1.0 } }
+[services.homes.savings.local_homes]
+label = "Local homes partnership"
+target_gbp = { "2024/25" = 500_000, "2025/26" = 900_000 }
+delivery = { dist = "beta", mean = 0.7, sd = 0.15 }
+[services.fostering]
+label = "Independent fostering agencies"
+department = "Children's Services"
+budget_gbp = { "2024/25" = 4_000_000, "2025/26" = 4_200_000 }
+caseload = { open = 95 }
+arrivals = { per_year = 50, growth = { dist = "normal", mean = 0.02, sd = 0.03 } }
+length = { dist = "gamma", mean_weeks = 90, shape = 1.2 }
+unit_cost = { mean_gbp_per_week = 820, cv = 0.2 }
+inflation = { factors = { care_market = 0.5, nlw = 0.5 } }
+[services.staffing]
+label = "Agency social workers"
+department = "Children's Services"
+kind = "cost"
+budget_gbp = 2_000_000
+cost = { annual_gbp = { dist = "normal", mean = 2_000_000, sd = 300_000 }, monthly_cv = 0.05 }
+[services.home_care]
+label = "Home care"
+department = "Adults and Communities"
+budget_gbp = { "2024/25" = 20_000_000, "2025/26" = 21_500_000 }
+caseload = { open = 1_300 }
+arrivals = { per_year = 700, growth = { dist = "normal", mean = 0.03, sd = 0.015 } }
+length = { dist = "weibull", mean_weeks = 95, shape = 0.9 }
+unit_cost = { mean_gbp_per_week = 330, cv = 0.4 }
+inflation = { factors = { nlw = 1.0 } }
+income = { share = { dist = "beta", mean = 0.12, sd = 0.02 } }
+[scenarios.no_mitigation]
+description = "The local homes partnership delivers nothing"
+changes.services.homes.savings.local_homes.delivery = 0.0
+""".replace(
+    "MONTHS",
+    "\n".join(
+        f'  {{ service = "{svc}", month = "2024-{m:02d}", net_spend_gbp = {spend * (1 + m / 100):.0f} }},'
+        for svc, spend in (
+            ("homes", 1.02e6),
+            ("fostering", 3.4e5),
+            ("staffing", 1.7e5),
+            ("home_care", 1.66e6),
+        )
+        for m in (4, 5, 6)
+    ),
+)
+
+
+def normalise(text: str) -> str:
+    """Collapse white space, so that sentences wrapped over lines still match."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    """A results folder with simulation.nc, sensitivity.nc, scenarios.nc and the report."""
+    folder = tmp_path_factory.mktemp("report") / "run"
+    ds = simulator.run(simulator.loads_config(CONFIG, "test.toml"), draws=DRAWS)
+    write_run(ds, folder)
+    fake_sensitivity(ds).to_netcdf(folder / "sensitivity.nc")
+    fake_scenarios(ds).to_netcdf(folder / "scenarios.nc")
+    assert main(["report", str(folder)]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ds(results) -> xr.Dataset:
+    return xr.load_dataset(results / "simulation.nc")
+
+
+# ------------------------------------------------------------------ headline sentences
+
+
+def read_headline(text: str) -> dict:
+    """The numbers a headline states, read back from its words (GBP and fractions)."""
+    out = {}
+    if m := re.search(r"There is an? (\d+)% chance", text):
+        out["p"] = ("=", int(m[1]) / 100)
+    elif "less than a 1% chance" in text:
+        out["p"] = ("<", 0.005)
+    elif "more than a 99% chance" in text:
+        out["p"] = (">", 0.995)
+    elif text.startswith("In none of the"):
+        out["p"] = ("=", 0.0)
+    else:
+        assert " in all " in text, text
+        out["p"] = ("=", 1.0)
+    if m := re.search(r"The central estimate is £([\d,.]+)m (over|under) budget", text):
+        out["median"] = float(m[1].replace(",", "")) * (1 if m[2] == "over" else -1)
+    else:
+        assert "The central estimate is on budget (within £0.05m)" in text, text
+        out["median"] = 0.0
+    if m := re.search(
+        r"1 in 10 chance (?:that it is|of an overspend of) more than £([\d,.]+)m\.", text
+    ):
+        out["p90"] = float(m[1].replace(",", ""))
+    elif m := re.search(r"the underspend is less than £([\d,.]+)m\.", text):
+        out["p90"] = -float(m[1].replace(",", ""))
+    else:
+        assert text.endswith("1 in 10 chance of any overspend."), text
+        out["p90"] = 0.0
+    return out
+
+
+def test_headline_numbers_equal_the_datasets(ds):
+    sentences = report.headlines(ds)
+    assert len(sentences) == ds.sizes["service"] * ds.sizes["financial_year"]
+    for h in sentences:
+        over = ds["overspend"].sel(service=h.service, financial_year=h.financial_year).values
+        p = float(np.mean(over > 0))
+        median, p90 = np.quantile(over, [0.5, 0.9]) / 1e6
+        said = read_headline(h.text)
+        op, value = said["p"]
+        # Each stated number is the Dataset's, rounded: to a whole percent and to £0.1m.
+        if op == "=":
+            assert abs(100 * value - 100 * p) <= 0.5 + 1e-9, h.text
+        else:
+            assert (p < value) if op == "<" else (p > value), h.text
+        assert abs(said["median"] - median) <= 0.05 + 1e-9, h.text
+        assert abs(said["p90"] - p90) <= 0.05 + 1e-9, h.text
+        subject = "all services together" if h.service == "total" else h.label
+        assert f" {subject} overspend" in h.text and h.financial_year in h.text
+
+
+def test_headline_matches_the_issue_example():
+    text = (
+        report.chance_sentence("Children and Family Services", False, "2024/25", 0.73, 10_000)
+        + " "
+        + report.range_sentence(9.1e6, 14.2e6)
+    )
+    assert text == (
+        "There is a 73% chance that Children and Family Services overspends in 2024/25. "
+        "The central estimate is £9.1m over budget; there is a 1 in 10 chance that it is "
+        "more than £14.2m."
+    )
+
+
+@pytest.mark.parametrize(
+    ("median", "p90", "expected"),
+    [
+        (-1.2e6, 3.0e6, "The central estimate is £1.2m under budget; there is a 1 in 10 "
+                        "chance of an overspend of more than £3.0m."),
+        (-4.0e6, -0.5e6, "The central estimate is £4.0m under budget; there is a 1 in 10 "
+                         "chance that the underspend is less than £0.5m."),
+        (0.02e6, 2.0e6, "The central estimate is on budget (within £0.05m); there is a 1 in 10 "
+                        "chance of an overspend of more than £2.0m."),
+        (-1.0e6, 0.01e6, "The central estimate is £1.0m under budget; there is a 1 in 10 "
+                         "chance of any overspend."),
+    ],
+)  # fmt: skip
+def test_underspends_read_sensibly(median, p90, expected):
+    assert report.range_sentence(median, p90) == expected
+
+
+@pytest.mark.parametrize(
+    ("p", "start"),
+    [
+        (0.08, "There is an 8% chance"),
+        (0.11, "There is an 11% chance"),
+        (0.18, "There is an 18% chance"),
+        (0.83, "There is an 83% chance"),
+        (0.73, "There is a 73% chance"),
+        (0.001, "There is less than a 1% chance"),
+        (0.998, "There is more than a 99% chance"),
+        (0.0, "In none of the 400 simulated outcomes does Home care overspend"),
+        (1.0, "Home care overspends in 2024/25 in all 400 simulated outcomes."),
+    ],
+)
+def test_chance_wording(p, start):
+    assert report.chance_sentence("Home care", False, "2024/25", p, 400).startswith(start)
+
+
+# ------------------------------------------------------------------ HTML in a real browser
+
+
+def chromium() -> str | None:
+    """Debian's chromium; the test must run in CI (CI=true), may skip only elsewhere."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.path.exists("/usr/bin/chromium"):
+        found = "/usr/bin/chromium"
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed, and CI=true requires the browser test")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+def run_chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--hide-scrollbars", f"--user-data-dir={profile}",
+    ]  # fmt: skip
+    return subprocess.run(
+        [browser, *flags, *args], capture_output=True, text=True, timeout=120, check=True
+    )
+
+
+# Appended to a copy of the report only: the report itself has no scripts.
+PROBE = """
+<script>
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const key = document.querySelector("p.key");
+  const box = key.getBoundingClientRect();
+  const style = getComputedStyle(key);
+  const fetched = performance.getEntriesByType("resource").map(r => r.name)
+    .filter(name => !name.startsWith("data:"));
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify({
+    sizes: images.map(i => [i.closest("figure").id, i.complete, i.naturalWidth, i.naturalHeight]),
+    key: key.innerText,
+    visible: box.width > 0 && box.height > 0 && style.visibility === "visible"
+      && style.display !== "none" && parseFloat(style.opacity) > 0,
+    keyTop: box.top + window.scrollY,
+    fetched: fetched,
+  });
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def test_html_opens_in_chromium_with_every_image_and_the_headline(results, ds, tmp_path):
+    browser = chromium()
+    page = (results / "report.html").read_text(encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = run_chromium(
+        browser, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()
+    ).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, "the probe script did not run"
+    state = json.loads(html.unescape(found.group(1)))
+    expected = {c.name: c for c in charts.chart_list(ds, *report.load_results(results)[1:])}
+    assert sorted(name for name, *_ in state["sizes"]) == sorted(expected)
+    for name, complete, width, height in state["sizes"]:
+        chart = expected[name]
+        assert complete and width > 0, f"broken image: {chart.name}"
+        assert abs(width - chart.size[0] * charts.DPI) <= 1, chart.name
+        assert abs(height - chart.size[1] * charts.DPI) <= 1, chart.name
+    assert state["visible"]
+    assert state["keyTop"] < 1200  # the first key message is on the first screen
+    assert normalise(state["key"]) == report.headline(ds, "total", "2024/25").text
+    assert state["fetched"] == []  # nothing fetched from a network or disk
+
+    shot = tmp_path / "report.png"
+    run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}",
+                 "--window-size=1000,1400", (results / "report.html").as_uri())  # fmt: skip
+    image = mimage.imread(shot)
+    assert image.shape[:2] == (1400, 1000)
+    assert image[..., :3].std() > 0.05  # not a blank page
+
+
+def test_html_is_self_contained(results):
+    page = (results / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", page, re.I)
+    assert "@import" not in page and "url(" not in page
+    assert page.count('src="data:image/png;base64,') == page.count("<img")
+
+
+def test_html_has_every_section_and_sentence(results, ds):
+    text = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
+    for heading in (
+        "Key messages",
+        "How to read this",
+        "Key assumptions",
+        "2024/25: the risk by service",
+    ):
+        assert heading in text
+    for h in report.headlines(ds):
+        assert h.text in text
+
+
+# ------------------------------------------------------------------ PDF
+
+
+@pytest.fixture(scope="module")
+def pdf(results) -> PdfReader:
+    return PdfReader(results / "report.pdf")
+
+
+def test_pdf_pages_are_a4_and_as_laid_out(pdf, ds, results):
+    sens, scen = report.load_results(results)[1:]
+    pages = report.paginate(report.build_report(ds, sens, scen))
+    assert len(pdf.pages) == len(pages) >= 8
+    for page in pdf.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert width == pytest.approx(595.4, abs=1) and height == pytest.approx(841.7, abs=1)
+    texts = [normalise(p.extract_text()) for p in pdf.pages]
+    assert "Test Shire Council: social care budget risk" in texts[0]
+    assert "Key messages" in texts[0] and "How to read this" in texts[0]
+    count = len(pdf.pages)
+    for n, text in enumerate(texts, start=1):
+        assert f"Page {n} of {count}" in text
+
+
+def test_pdf_text_holds_every_headline_sentence(pdf, ds):
+    text = normalise(" ".join(p.extract_text() for p in pdf.pages))
+    for h in report.headlines(ds):
+        assert h.text in text
+    assert report.headline(ds, "total", "2024/25").text in normalise(pdf.pages[0].extract_text())
+    # Charts are drawn as vectors, so their words are text too.
+    assert "cumulative net spend against budget" in text
+    assert "Key assumptions" in text
+
+
+def test_key_assumptions_come_from_the_config(ds):
+    blocks = report.key_assumptions(ds)
+    words = normalise(" ".join(
+        getattr(b, "text", "") + " ".join(getattr(b, "items", [])) for b in blocks
+    ))  # fmt: skip
+    assert f"{DRAWS:,} simulated outcomes, seed 11" in words
+    assert "Children's homes" in words and "Agency social workers" in words
+    assert "Placements open at the start: 40" in words
+    assert "New placements: 35 a year, growing 5.0% a year (80% between 1.2% and 8.8%)" in words
+    assert "Placement length: median 40 weeks (lognormal)" in words
+    assert "Placement length: mean 95 weeks (weibull)" in words
+    assert "Weekly cost: £5,600 on average" in words
+    assert "high-cost at £11,500 a week" in words
+    assert "Annual cost: £2.0m (80% between £1.6m and £2.4m)" in words
+    assert "Income recovered: 11.9% (80% between 9.5% and 14.6%) of gross cost" in words
+    assert (
+        "Saving \u2018Local homes partnership\u2019: target £500,000 in 2024/25, £900,000 in "
+        "2025/26; delivery" in words
+    )
+    assert (
+        "Care market: 6.0% a year (80% between 2.2% and 9.8%) \u2013 Provider fee pressure" in words
+    )
+    assert "NLW: 4.0% a year (80% between 2.7% and 5.3%); 2025/26: 6.7%" in words
+    assert "Budget: £12.0m in 2024/25, £12.8m in 2025/26" in words
+    assert "Budget: £2.0m a year" in words
+
+
+def test_actuals_and_the_officers_forecast_are_reported(results, ds):
+    text = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
+    assert "Spend to 30 June 2024 is actual; the rest is simulated." in text
+    over = ds["overspend"].sel(service="total", financial_year="2024/25").values
+    worse = round(100 * float(np.mean(over > 1.5e6)))
+    assert f"Total 2024/25: forecast overspend £1.5m; the simulation puts a {worse}% chance" in text
+    d = charts.inyear_data(ds, "total", "2024/25")
+    assert d.actual_months == 3 and d.forecast == 1.5e6
+    # The fan opens where the actuals end: every draw shares the spend to June.
+    assert np.ptp(d.cum_spend[:, 3]) == 0 and np.ptp(d.cum_spend[:, 4]) > 0
+
+
+# ------------------------------------------------------------------ Excel
+
+
+def test_xlsx_summary_and_monthly_percentiles(results, ds):
+    book = load_workbook(results / "summary.xlsx", read_only=True)
+    assert book.sheetnames == ["Summary", "Monthly percentiles", "Headlines", "About"]
+    rows = list(book["Summary"].values)
+    header, body = rows[0], rows[1:]
+    expected = summary_table(ds)
+    assert list(header) == list(expected.columns)
+    assert len(body) == len(expected) == ds.sizes["service"] * ds.sizes["financial_year"]
+    col = header.index("p_overspend")
+    np.testing.assert_allclose([r[col] for r in body], expected["p_overspend"])
+
+    rows = list(book["Monthly percentiles"].values)
+    header, body = rows[0], rows[1:]
+    assert len(body) == ds.sizes["service"] * ds.sizes["month"]
+    find = {name: header.index(name) for name in header}
+    march = [
+        r
+        for r in body
+        if r[find["service"]] == "total" and r[find["month"]].strftime("%Y-%m") == "2025-03"
+    ]
+    assert len(march) == 1
+    # Cumulative spend to March is the year's outturn, so its median is the outturn's median.
+    outturn = ds["outturn"].sel(service="total", financial_year="2024/25").values
+    assert march[0][find["cumulative_p50_gbp"]] == pytest.approx(np.median(outturn), rel=1e-9)
+    assert march[0][find["cumulative_budget_gbp"]] == pytest.approx(
+        float(ds["budget"].sel(service="total", financial_year="2024/25")), rel=1e-9
+    )
+    july = ds["spend"].sel(service="total").values[:, 3]
+    row = [r for r in body if r[find["service"]] == "total"][3]
+    assert row[find["spend_p90_gbp"]] == pytest.approx(np.quantile(july, 0.9), rel=1e-9)
+    assert [r[find["actual"]] for r in body if r[find["service"]] == "total"][2:4] == [True, False]
+    headlines = [r[2] for r in list(book["Headlines"].values)[1:]]
+    assert headlines == [h.text for h in report.headlines(ds)]
+
+
+def test_report_files_replace_old_ones_and_leave_no_partials(results):
+    names = sorted(p.name for p in results.iterdir())
+    assert {"report.html", "report.pdf", "summary.xlsx"} <= set(names)
+    assert not [n for n in names if n.endswith(".partial")]
+    assert oct((results / "report.pdf").stat().st_mode)[-3:] != "600"  # not mkstemp-private
