@@ -64,11 +64,70 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(
+            f"{value:g} must be a standard error between 0 and 0.5, e.g. 0.005 (half a percentage point)"
+        )
+    return value
+
+
+def _chart_writer(args: argparse.Namespace, ds_of):
+    """The ``extra`` step of a run that draws its charts into the folder (or nothing)."""
+    if args.no_charts:
+        return None
+
+    def draw(folder: Path) -> None:
+        from .charts import write_charts
+
+        write_charts(ds_of(folder), folder / "charts")
+
+    return draw
+
+
+def _simulate_and_write(args, config, path: Path, out_dir: Path, draws: int, seed: int):
+    """Run the simulation the way its size asks for, write the folder, return (ds, paths)."""
     from . import run
+    from .console import progress_bar
+    from .results import write_run
+    from .stream import needs_streaming, open_results, write_streamed_run
+
+    if args.precision is not None:
+        from .convergence import run_to_precision
+
+        limit = args.draws or 1_000_000
+        with progress_bar(limit, f"Simulating {config.council.name} to precision") as advance:
+            ds = run_to_precision(
+                config,
+                args.precision,
+                seed=seed,
+                threads=args.threads,
+                progress=advance,
+                max_draws=limit,
+            )
+    elif needs_streaming(config, draws):
+        attrs = {"config_file": str(path)}
+        with progress_bar(draws, f"Simulating {config.council.name} (streaming)") as advance:
+            written = write_streamed_run(
+                config, out_dir, draws, seed, args.threads, advance, args.force,
+                extra=_chart_writer(args, open_results), attrs=attrs,
+            )  # fmt: skip
+        return open_results(out_dir), written
+    else:
+        with progress_bar(draws, f"Simulating {config.council.name}") as advance:
+            ds = run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
+    ds.attrs["config_file"] = str(path)
+    return ds, write_run(ds, out_dir, force=args.force, extra=_chart_writer(args, lambda _: ds))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config, with_actuals
-    from .console import print_summary, progress_bar
-    from .results import check_writable, write_run
+    from .console import print_summary
+    from .results import check_writable
 
     path = _config_path(args.config)
     config = load_config(path)
@@ -81,15 +140,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     draws = args.draws or config.run.draws
     seed = config.run.seed if args.seed is None else args.seed
     started = time.perf_counter()
-    with progress_bar(draws, f"Simulating {config.council.name}") as advance:
-        ds = run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
-    ds.attrs["config_file"] = str(path)
-    written = write_run(ds, out_dir, force=args.force)
-    print_summary(ds)
-    print(f"\n{draws:,} draws, seed {seed}, {time.perf_counter() - started:.1f} s. Written:")
+    ds, written = _simulate_and_write(args, config, path, out_dir, draws, seed)
+    print_summary(ds, table=_summary_csv(out_dir))
+    if args.precision is not None:
+        from .convergence import precision_note
+
+        print("\n" + precision_note(ds))
+    seconds = time.perf_counter() - started
+    print(f"\n{ds.attrs['draws']:,} draws, seed {seed}, {seconds:.1f} s. Written:")
     for p in written:
         print(f"  {p}")
     return 0
+
+
+def _summary_csv(out_dir: Path):
+    """The summary table the run wrote (so a streamed run is not read again)."""
+    import pandas as pd
+
+    return pd.read_csv(out_dir / "summary.csv", dtype={"service": str, "financial_year": str})
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -126,6 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_arguments(run)
     run.add_argument("--out", help="results folder (default: results/<config name>)")
     run.add_argument("--force", action="store_true", help="replace an existing results folder")
+    run.add_argument(
+        "--precision",
+        type=_fraction,
+        metavar="SE",
+        help=(
+            "keep adding draws until the standard error of the total's probability of overspend "
+            "is below SE in every year (e.g. 0.005); --draws is then the most to use (default 1,000,000)"
+        ),
+    )
+    run.add_argument(
+        "--no-charts", action="store_true", help="do not draw the charts into RESULTS/charts"
+    )
     run.add_argument(
         "--as-of",
         metavar="YYYY-MM-DD",

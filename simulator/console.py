@@ -6,6 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
+import pandas as pd
 import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -39,9 +40,13 @@ def _pct(p: float) -> str:
     return f"{p * 100:.0f}%" if 0.005 <= p <= 0.995 or p in (0.0, 1.0) else f"{p * 100:.1f}%"
 
 
-def summary_tables(ds: xr.Dataset) -> list[Table]:
-    """One table per financial year: services, department subtotals and the total, in £m."""
-    table = summary_table(ds)
+def summary_tables(ds: xr.Dataset, table: pd.DataFrame | None = None) -> list[Table]:
+    """One table per financial year: services, department subtotals and the total, in £m.
+
+    ``table`` is the run's summary table when already computed (see
+    :func:`simulator.results.summary_table`).
+    """
+    table = summary_table(ds) if table is None else table
     tables = []
     for year, rows in table.groupby("financial_year", sort=False):
         t = Table(
@@ -73,12 +78,14 @@ def summary_tables(ds: xr.Dataset) -> list[Table]:
     return tables
 
 
-def print_summary(ds: xr.Dataset, console: Console | None = None) -> None:
-    """Print the summary tables to standard output."""
+def print_summary(
+    ds: xr.Dataset, console: Console | None = None, table: pd.DataFrame | None = None
+) -> None:
+    """Print the summary tables (and any forecast comparison) to standard output."""
     console = console or Console(width=max(Console().width, 130))
     if ds.attrs.get("as_of"):
         console.print(f"Actual spend to {ds.attrs['as_of']}; the rest of the year is simulated.")
-    for t in summary_tables(ds):
+    for t in summary_tables(ds, table):
         console.print(t)
     for line in forecast_comparison(ds):
         console.print(line)

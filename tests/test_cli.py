@@ -43,6 +43,8 @@ def test_run_writes_results_and_prints_summary(small_toml, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Tiny Borough 2024/25" in printed and "P(overspend)" in printed and "£" in printed
     assert (out / "simulation.nc").is_file() and (out / "summary.csv").is_file()
+    charts = sorted(p.name for p in (out / "charts").iterdir())
+    assert "inyear_total_2024-25.png" in charts and "inyear_total_2024-25.svg" in charts
     with xr.open_dataset(out / "simulation.nc") as ds:
         assert ds.attrs["draws"] == 300 and ds.attrs["seed"] == 4
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
@@ -50,7 +52,7 @@ def test_run_writes_results_and_prints_summary(small_toml, tmp_path, capsys):
 
 def test_run_refuses_to_overwrite_without_force(small_toml, tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["run", str(small_toml), "--draws", "50", "--out", str(out)]
+    args = ["run", str(small_toml), "--draws", "50", "--out", str(out), "--no-charts"]
     assert cli.main(args) == 0
     before = (out / "simulation.nc").stat().st_mtime_ns
     assert cli.main(args) == 2
@@ -63,7 +65,7 @@ def test_run_refuses_to_overwrite_without_force(small_toml, tmp_path, capsys):
 
 def test_default_results_folder_is_named_after_the_config(small_toml, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["run", str(small_toml), "--draws", "20"]) == 0
+    assert cli.main(["run", str(small_toml), "--draws", "20", "--no-charts"]) == 0
     assert (tmp_path / "results" / "tiny" / "simulation.nc").is_file()
 
 
@@ -97,6 +99,17 @@ def test_failed_replacement_keeps_the_old_run(tmp_path, small_toml):
     assert (out / "simulation.nc").is_file()
 
 
+def test_precision_stops_when_the_standard_error_is_met(small_toml, tmp_path, capsys):
+    out = tmp_path / "p"
+    argv = ["run", str(small_toml), "--precision", "0.02", "--out", str(out), "--no-charts"]
+    assert cli.main(argv) == 0
+    text = capsys.readouterr().out
+    assert "Precision reached after" in text
+    with xr.open_dataset(out / "simulation.nc") as ds:
+        p = float((ds["overspend"].sel(service="total").values > 0).mean())
+        assert (p * (1 - p) / ds.attrs["draws"]) ** 0.5 <= 0.02
+
+
 def test_validate_describes_the_model(small_toml, capsys):
     assert cli.main(["validate", str(small_toml)]) == 0
     text = capsys.readouterr().out
@@ -123,7 +136,7 @@ def test_validate_default_config(capsys):
 def test_bad_config_is_a_clear_error_not_a_traceback(tmp_path, text, expected, capsys):
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    assert cli.main(["run", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o"), "--no-charts"]) == 2
     err = capsys.readouterr().err
     assert "bad.toml" in err and expected in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
@@ -149,7 +162,7 @@ def test_python_dash_m_and_help_work(small_toml, tmp_path):
     assert done.returncode == 0 and "run" in done.stdout and "validate" in done.stdout
     done = subprocess.run(
         [sys.executable, "-m", "simulator", "run", str(small_toml), "--draws", "30",
-         "--out", str(tmp_path / "m")],
+         "--out", str(tmp_path / "m"), "--no-charts"],
         capture_output=True, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -143,7 +143,7 @@ def test_as_of_and_actuals_on_the_command_line(tmp_path):
     )
     out = tmp_path / "o"
     argv = ["run", str(base), "--draws", "50", "--out", str(out), "--as-of", "2024-06-30",
-            "--actuals", str(tmp_path / "actuals.csv")]  # fmt: skip
+            "--actuals", str(tmp_path / "actuals.csv"), "--no-charts"]  # fmt: skip
     assert cli.main(argv) == 0
     import xarray as xr
 
