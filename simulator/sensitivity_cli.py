@@ -98,7 +98,14 @@ def _label(ds: xr.Dataset) -> str:
 def _index(x: float, lo: float, hi: float) -> str:
     if not np.isfinite(x):
         return "n/a"
-    return f"{x:.2f} ({lo:.2f} to {hi:.2f})"
+    return f"{x:.2f} ({lo:.2f}, {hi:.2f})"
+
+
+def short_name(name: str) -> str:
+    """An input's name for a table: without the ``services.`` and ``.factors`` parts."""
+    if name.startswith("services."):
+        return name[len("services.") :]
+    return name.replace("inflation.factors.", "inflation.", 1)
 
 
 def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP) -> list[Table]:
@@ -110,7 +117,8 @@ def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP)
     tables = []
     for var, what in (("first_order", "First-order"), ("total_order", "Total")):
         t = Table(
-            title=f"{what} Sobol indices of overspend: {_label(row)} (share of variance, {level} interval)",
+            title=f"{what} Sobol indices of overspend, {_label(row)}: share of its variance "
+            f"({level} interval)",
             title_justify="left",
         )
         t.add_column("Input", no_wrap=True)
@@ -121,7 +129,7 @@ def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP)
                 _index(*(float(row[f"{var}{s}"].values[i, j]) for s in ("", "_low", "_high")))
                 for j in range(len(years))
             ]
-            t.add_row(str(row["input"].values[i]), *cells)
+            t.add_row(short_name(str(row["input"].values[i])), *cells)
         case = [
             _index(*(float(row[f"case_level_share{s}"].values[j]) for s in ("", "_low", "_high")))
             for j in range(len(years))
@@ -169,7 +177,7 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
                 f"{fmt(row[f'tornado_{stat}_low'].values[i, j])} / {fmt(row[f'tornado_{stat}_high'].values[i, j])}"
                 for j in range(len(years))
             ]
-            t.add_row(str(row["input"].values[i]), *cells)
+            t.add_row(short_name(str(row["input"].values[i])), *cells)
         worst = [
             max(row[f"tornado_{stat}_{e}_se"].values[:, j].max() for e in ("low", "high"))
             for j in range(len(years))
