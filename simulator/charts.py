@@ -138,18 +138,25 @@ class MoneyFormatter(Formatter):
     """Axis ticks in £m with the fewest decimals that show every tick exactly."""
 
     def __init__(self) -> None:
-        self._ticks = np.array([])
+        self._decimals: int | None = None
 
     def set_locs(self, locs) -> None:
-        """Remember the tick values: the decimals depend on all of them."""
-        self._ticks = np.asarray(locs, dtype=float)
+        """Choose the decimals once for all the ticks (they depend on every tick value)."""
+        self._decimals = self._fewest_decimals(np.asarray(locs, dtype=float))
         super().set_locs(locs)
 
+    @staticmethod
+    def _fewest_decimals(values: np.ndarray) -> int:
+        millions = values / 1e6
+        for decimals in range(3):
+            if np.all(np.abs(np.round(millions, decimals) - millions) < 1e-9):
+                return decimals
+        return 3
+
     def __call__(self, x: float, pos: int | None = None) -> str:
-        locs = (self._ticks if self._ticks.size else np.array([x], dtype=float)) / 1e6
-        for decimals in range(4):
-            if np.allclose(np.round(locs, decimals), locs, rtol=0, atol=1e-9):
-                break
+        decimals = self._decimals
+        if decimals is None:
+            decimals = self._fewest_decimals(np.array([x], dtype=float))
         return money_text(x, decimals)
 
 

@@ -147,6 +147,19 @@ def headlines(ds: xr.Dataset, services: Iterable[str] | None = None) -> list[Hea
     return [headline(ds, key, year) for year in years for key in keys]
 
 
+def drivers_sentence(d: charts.Drivers, top: int = 3) -> str:
+    """Which lines carry most of the total's uncertainty, e.g. "Most of the uncertainty ..."."""
+    shares = list(zip(d.labels, d.variance_share, strict=True))[:top]
+    named = [f"{label} ({share * 100:.0f}%)" for label, share in shares if share > 0]
+    if not named:
+        return f"No single service dominates the uncertainty in {d.financial_year}."
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return (
+        f"The largest shares of the uncertainty in the total's outturn for {d.financial_year} "
+        f"come from {listed} (shares of its variance; see What drives the risk)."
+    )
+
+
 # ------------------------------------------------------------------ blocks
 
 
@@ -308,6 +321,7 @@ def build_report(
     ]
     blocks += [Paragraph(headline(ds, "total", y).text, emphasis=True) for y in years]
     blocks += [Paragraph(headline(ds, d, years[0]).text, emphasis=True) for d in depts]
+    blocks.append(Paragraph(drivers_sentence(charts.drivers_data(ds, years[0]))))
     comparison = forecast_comparison(ds)
     if comparison:
         blocks += [Paragraph("Against the officer's own forecast:"), Bullets(comparison)]
@@ -332,10 +346,16 @@ def build_report(
         if i == 0:
             blocks += pick("tornado", year) + pick("sobol", year)
     blocks += [PageBreak(), Heading(f"The medium term, {years[0]} to {years[-1]}"), *pick("medium")]
-    later = [c for c in all_charts if c.kind in ("tornado", "sobol") and c.year != years[0]]
+    # The first year's sensitivity sits with that year; of the later years only the last is
+    # shown (the charts folder has them all), to keep the appendix to the point.
+    sens_years = sorted(
+        {c.year for c in all_charts if c.kind in ("tornado", "sobol")}, key=years.index
+    )
+    later = [y for y in sens_years[-1:] if y != years[0]]
     if later or any(c.kind == "scenarios" for c in all_charts):
         blocks += [PageBreak(), Heading("Sensitivity and scenarios")]
-        blocks += [ChartBlock(c) for c in later] + pick("scenarios")
+        blocks += [b for y in later for b in pick("tornado", y) + pick("sobol", y)]
+        blocks += pick("scenarios")
     blocks += [PageBreak(), Heading("Key assumptions"), *key_assumptions(ds)]
     return blocks
 

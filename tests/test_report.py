@@ -295,7 +295,9 @@ def test_html_opens_in_chromium_with_every_image_and_the_headline(results, ds, t
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, "the probe script did not run"
     state = json.loads(html.unescape(found.group(1)))
-    expected = {c.name: c for c in charts.chart_list(ds, *report.load_results(results)[1:])}
+    blocks = report.build_report(ds, *report.load_results(results)[1:])
+    expected = {b.chart.name: b.chart for b in blocks if isinstance(b, report.ChartBlock)}
+    assert len(expected) == len(charts.chart_list(ds, *report.load_results(results)[1:]))
     assert sorted(name for name, *_ in state["sizes"]) == sorted(expected)
     for name, complete, width, height in state["sizes"]:
         chart = expected[name]
@@ -394,6 +396,17 @@ def test_key_assumptions_come_from_the_config(ds):
     assert "NLW: 4.0% a year (80% between 2.7% and 5.3%); 2025/26: 6.7%" in words
     assert "Budget: £12.0m in 2024/25, £12.8m in 2025/26" in words
     assert "Budget: £2.0m a year" in words
+
+
+def test_key_messages_name_the_largest_drivers(results, ds):
+    d = charts.drivers_data(ds, "2024/25")
+    sentence = report.drivers_sentence(d)
+    listed = sentence.split(" come from ", 1)[1].split(" (shares of", 1)[0]
+    named = re.findall(r"(?:^|, | and )(.+?) \((\d+)%\)", listed)
+    assert [name for name, _ in named] == d.labels[:3]
+    assert [int(p) for _, p in named] == [round(100 * v) for v in d.variance_share[:3]]
+    text = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
+    assert sentence in text
 
 
 def test_actuals_and_the_officers_forecast_are_reported(results, ds):
