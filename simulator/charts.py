@@ -69,6 +69,8 @@ SCENARIO_LINES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 
 
 #: Width of a chart in inches: the text width of an A4 page with 2 cm margins.
 CHART_WIDTH = 6.7
+#: Height of a full-size fan chart: two fit on an A4 page of the report.
+FAN_HEIGHT = 5.0
 DPI = 150
 FORMATS: tuple[str, ...] = ("png", "svg")
 
@@ -782,7 +784,8 @@ def draw_distribution(
     exceed.plot([x[0], p90, p90], [10, 10, 0], **guide)
     exceed.plot([0], [100 * p], "o", color="black", ms=6, zorder=6, gid="p-overspend-point")
     exceed.plot([p90], [10], "s", color="black", ms=6, zorder=6, gid="p90-point")
-    exceed.set_xlim(x[0], x[-1])
+    if x[-1] > x[0]:  # one draw, or all draws equal, leaves matplotlib's default limits
+        exceed.set_xlim(x[0], x[-1])
     _money_axis(exceed.xaxis)
     exceed.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
     exceed.set_ylim(0, 100)
@@ -1301,7 +1304,7 @@ def chart_list(
                 Chart(
                     f"inyear_{_slug(key)}_{_slug(year)}",
                     f"In-year fan chart: {d.label}, {year}",
-                    (CHART_WIDTH, 5.6),
+                    (CHART_WIDTH, FAN_HEIGHT),
                     lambda f, d=d: draw_inyear(f, d, run),
                     "inyear",
                     year,
@@ -1325,7 +1328,7 @@ def chart_list(
             Chart(
                 f"medium_{_slug(key)}",
                 f"Medium-term fan chart: {d.label}",
-                (CHART_WIDTH, 5.6),
+                (CHART_WIDTH, FAN_HEIGHT),
                 lambda f, d=d: draw_medium(f, d, run),
                 "medium",
             )

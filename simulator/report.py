@@ -93,10 +93,15 @@ def chance_sentence(subject: str, plural: bool, year: str, p: float, draws: int)
         Number of simulated outcomes (used when no draw, or every draw, overspends).
     """
     verb = "overspend" if plural else "overspends"
+    outcomes = "simulated outcome" if draws == 1 else f"{draws:,} simulated outcomes"
     if p == 0:
-        return f"In none of the {draws:,} simulated outcomes does {subject} overspend in {year}."
+        does = "do" if plural else "does"
+        if draws == 1:
+            return f"In the one {outcomes}, {subject} {does} not overspend in {year}."
+        return f"In none of the {outcomes} {does} {subject} overspend in {year}."
     if p == 1:
-        return f"{subject[:1].upper()}{subject[1:]} {verb} in {year} in all {draws:,} simulated outcomes."
+        every = f"the one {outcomes}" if draws == 1 else f"all {outcomes}"
+        return f"{subject[:1].upper()}{subject[1:]} {verb} in {year} in {every}."
     pct = pct_text(p)
     if pct.startswith("<"):
         chance = "less than a 1% chance"
@@ -152,7 +157,7 @@ def drivers_sentence(d: charts.Drivers, top: int = 3) -> str:
     shares = list(zip(d.labels, d.variance_share, strict=True))[:top]
     named = [f"{label} ({share * 100:.0f}%)" for label, share in shares if share > 0]
     if not named:
-        return f"No single service dominates the uncertainty in {d.financial_year}."
+        return f"No budget line stands out as a driver of the uncertainty in {d.financial_year}."
     listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
     return (
         f"The largest shares of the uncertainty in the total's outturn for {d.financial_year} "
@@ -700,7 +705,7 @@ def _place(block: Block, m: _Measure) -> list[_Placed]:
         chart = block.chart
         # A chart taller than the page is drawn shorter (its panels shrink) rather than cut.
         height = min(chart.size[1], BODY_HEIGHT - 0.2)
-        return [_Placed(height + 0.1, lambda f, c=chart: _draw_chart(f, c), is_chart=True)]
+        return [_Placed(height + 0.08, lambda f, c=chart: _draw_chart(f, c), is_chart=True)]
     return []
 
 

@@ -153,7 +153,7 @@ def rendered(ds, tmp_path_factory) -> dict:
 # ------------------------------------------------------------------ the fan chart plots the Dataset
 
 
-def figure(draw, height: float = 5.6):
+def figure(draw, height: float = charts.FAN_HEIGHT):
     """A figure drawn the way ``overspend chart`` draws one."""
     with charts.chart_style():
         return charts.Chart("test", "test", (charts.CHART_WIDTH, height), draw).figure()
@@ -393,6 +393,15 @@ def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
     assert names == expected  # replaced as a whole: the stale file is gone
     assert all((charts_dir / n).stat().st_size > 1000 for n in names)
     assert f"{len(expected)} chart files" in capsys.readouterr().out
+
+
+def test_a_single_draw_still_draws(tmp_path):
+    """One draw is a degenerate run (every band has no width), not an error."""
+    services = {"foster": placement_service(label="Fostering", caseload={"open": 10})}
+    single = simulator.run(make_config(services), draws=1, seed=1)
+    written = charts.write_charts(single, tmp_path, formats=("png",))
+    assert len(written) == len(charts.chart_list(single)) >= 5
+    assert all(mimage.imread(p)[..., :3].std() > 0.05 for p in written)
 
 
 def test_one_year_medium_term_fan_has_width(one_year):

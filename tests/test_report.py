@@ -225,11 +225,14 @@ def test_underspends_read_sensibly(median, p90, expected):
         (0.001, "There is less than a 1% chance"),
         (0.998, "There is more than a 99% chance"),
         (0.0, "In none of the 400 simulated outcomes does Home care overspend"),
+        (0.0, "In none of the 400 simulated outcomes do all services together overspend"),
         (1.0, "Home care overspends in 2024/25 in all 400 simulated outcomes."),
     ],
 )
 def test_chance_wording(p, start):
-    assert report.chance_sentence("Home care", False, "2024/25", p, 400).startswith(start)
+    together = "all services together" in start
+    subject = "all services together" if together else "Home care"
+    assert report.chance_sentence(subject, together, "2024/25", p, 400).startswith(start)
 
 
 # ------------------------------------------------------------------ HTML in a real browser
