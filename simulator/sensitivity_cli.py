@@ -150,6 +150,8 @@ def money(x: float) -> str:
 
 
 def _signed_gbp(x: float) -> str:
+    if x == 0:
+        return "0"
     return money(x) if x < 0 else "+" + money(x)
 
 
