@@ -418,6 +418,34 @@ def _bootstrap(
     return tuple(e[0] for e in ends), tuple(e[1] for e in ends)
 
 
+def _run_design(
+    evaluate: Evaluator, design: np.ndarray, planned: Callable[[int], None] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluate a Saltelli design on its case-level streams, re-running where needed.
+
+    Returns ``f_A`` and ``f_B`` shaped ``(outputs, n)``, the pages ``f_AB``
+    shaped ``(pages, outputs, n)`` in the order :func:`_scipy_indices` wants,
+    and which groups re-drew the cases.
+    """
+    n_groups, n = design.shape[0] - 3, design.shape[1]
+    streams = [_STREAM_A, _STREAM_B] + [_STREAM_A] * n_groups + [_STREAM_FRESH]
+    if planned is not None:
+        planned(n * len(streams))
+    outputs, prints = evaluate(design, streams)
+    redrawn = np.array([prints[2 + g] != prints[0] for g in range(n_groups)], dtype=bool)
+    pages = [outputs[2 + g] for g in range(n_groups)]
+    if redrawn.any():
+        which = np.flatnonzero(redrawn)
+        if planned is not None:
+            planned(n * which.size)
+        again, _ = evaluate(design[2 + which], [_STREAM_REDRAW + int(g) for g in which])
+        pages += list(again)
+    pages.append(outputs[-1])
+    flat_pages = np.stack(pages).reshape(len(pages), n, -1)
+    f_a, f_b = outputs[0].reshape(n, -1).T.copy(), outputs[1].reshape(n, -1).T.copy()
+    return f_a, f_b, np.ascontiguousarray(flat_pages.transpose(0, 2, 1)), redrawn
+
+
 def sobol_analysis(
     evaluate: Evaluator,
     n_inputs: int,
@@ -475,23 +503,7 @@ def sobol_analysis(
     if not groups:
         raise UserError("the config has no uncertain inputs: nothing to analyse")
     design = sobol_design(n, n_inputs, groups, seed)
-    n_groups = len(groups)
-    streams = [_STREAM_A, _STREAM_B] + [_STREAM_A] * n_groups + [_STREAM_FRESH]
-    if planned is not None:
-        planned(n * len(streams))
-    outputs, prints = evaluate(design, streams)
-    redrawn = np.array([prints[2 + g] != prints[0] for g in range(n_groups)], dtype=bool)
-    pages = [outputs[2 + g] for g in range(n_groups)]
-    if redrawn.any():
-        which = np.flatnonzero(redrawn)
-        if planned is not None:
-            planned(n * which.size)
-        again, _ = evaluate(design[2 + which], [_STREAM_REDRAW + int(g) for g in which])
-        pages += list(again)
-    pages.append(outputs[-1])
-    flat_pages = np.stack(pages).reshape(len(pages), n, -1)
-    f_a, f_b = outputs[0].reshape(n, -1).T.copy(), outputs[1].reshape(n, -1).T.copy()
-    f_ab = np.ascontiguousarray(flat_pages.transpose(0, 2, 1))
+    f_a, f_b, f_ab, redrawn = _run_design(evaluate, design, planned)
     estimates = _scipy_indices(f_a, f_b, f_ab, redrawn)
     lows, highs = _bootstrap(f_a, f_b, f_ab, redrawn, seed, n_resamples, confidence_level, threads)
     variance = np.var(np.concatenate([f_a, f_b], axis=1), axis=1)
@@ -505,7 +517,7 @@ def sobol_analysis(
         variance=variance,
         redraws_cases=redrawn,
         n=n,
-        evaluations=n * (len(pages) + 2),
+        evaluations=n * (f_ab.shape[0] + 2),
         confidence_level=confidence_level,
         n_resamples=n_resamples,
     )
