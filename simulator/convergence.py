@@ -33,8 +33,8 @@ from .model import ChunkResult, Plan, build_plan, simulate_chunk
 from .results import build_dataset
 from .sensitivity import overspend_rows, row_weights
 
-#: Default cap on draws: the run's arrays must fit in memory (about 12 kB a draw for
-#: the example county: 2.4 GB at this cap).
+#: Default cap on draws: the run's arrays must fit in memory (about 14 kB a draw for
+#: the example county: 2.8 GB at this cap).
 MAX_DRAWS = 200_000
 #: Default floor on draws, so a lucky first chunk cannot end the run.
 MIN_DRAWS = 2 * CHUNK_DRAWS
