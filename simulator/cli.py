@@ -97,9 +97,9 @@ def _simulate_and_write(args, config, path: Path, out_dir: Path, draws: int, see
     from .stream import needs_streaming, open_results, write_streamed_run
 
     if args.precision is not None:
-        from .convergence import run_to_precision
+        from .convergence import MAX_DRAWS, run_to_precision
 
-        limit = args.draws or 1_000_000
+        limit = args.draws or MAX_DRAWS
         with progress_bar(limit, f"Simulating {config.council.name} to precision") as advance:
             ds = run_to_precision(
                 config,
@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SE",
         help=(
             "keep adding draws until the standard error of the total's probability of overspend "
-            "is below SE in every year (e.g. 0.005); --draws is then the most to use (default 1,000,000)"
+            "is below SE in every year (e.g. 0.005); --draws is then the most to use (default 200,000)"
         ),
     )
     run.add_argument(

@@ -225,12 +225,42 @@ class ResultsExistError(UserError):
     """The results folder exists and ``force`` was not given."""
 
 
+RUN_FILES = ("simulation.nc", "simulation.zarr")
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a simulation (other results alone do not count)."""
+    return any((Path(folder) / name).exists() for name in RUN_FILES)
+
+
 def check_writable(out_dir: Path, force: bool) -> None:
     """Refuse early, before simulating, if a run is already there."""
-    if out_dir.exists() and not force:
+    if holds_run(out_dir) and not force:
         raise ResultsExistError(
             f"{out_dir} already holds a run: use --force to replace it, or --out to write elsewhere"
         )
+
+
+def install_run(new: Path, out_dir: Path) -> None:
+    """Move the finished folder ``new`` to ``out_dir`` with renames, never half-written.
+
+    When ``out_dir`` holds no run yet, files already there (for example a
+    sensitivity analysis) are kept. When it holds a run being replaced, files
+    derived from that run (sensitivity, scenarios, reports) go with it: they would
+    describe the old run.
+    """
+    new, out_dir = Path(new), Path(out_dir)
+    if not out_dir.exists():
+        os.replace(new, out_dir)
+        return
+    if not holds_run(out_dir):
+        for item in out_dir.iterdir():
+            if not (new / item.name).exists():
+                os.replace(item, new / item.name)
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    os.replace(out_dir, old / "previous")
+    os.replace(new, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_run(ds: xr.Dataset, out_dir: Path, force: bool = False, extra=None) -> list[Path]:
@@ -264,13 +294,7 @@ def write_run(ds: xr.Dataset, out_dir: Path, force: bool = False, extra=None) ->
         if extra is not None:
             extra(tmp)
         names = sorted(p.name for p in tmp.iterdir())
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / "run")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+        install_run(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

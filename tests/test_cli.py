@@ -167,3 +167,14 @@ def test_python_dash_m_and_help_work(small_toml, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "m" / "summary.csv").is_file()
+
+
+def test_other_results_in_the_folder_are_kept_until_a_run_is_replaced(small_toml, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sensitivity.nc").write_text("made earlier")
+    argv = ["run", str(small_toml), "--draws", "20", "--out", str(out), "--no-charts"]
+    assert cli.main(argv) == 0  # no run there yet: not refused, and the file is kept
+    assert (out / "sensitivity.nc").read_text() == "made earlier"
+    assert cli.main([*argv, "--force"]) == 0  # replacing a run drops what described it
+    assert not (out / "sensitivity.nc").exists()
