@@ -167,18 +167,28 @@ def _money_axis(axis, nbins: int = 7) -> None:
     axis.set_major_formatter(MoneyFormatter())
 
 
-def p90_phrase(p90: float) -> str:
+def chart_decimals(scale: float) -> int:
+    """Decimals for £m labels on a chart whose amounts are of size ``scale`` (GBP).
+
+    One decimal (£0.1m) from £2m up; two below, where £0.1m steps would hide the answer.
+    """
+    return 1 if abs(scale) >= 2e6 else 2
+
+
+def p90_phrase(p90: float, decimals: int = 1) -> str:
     """The 1-in-10 worst outcome in words, for overspends and underspends alike.
 
     Parameters
     ----------
     p90 : float
         90th percentile of overspend (GBP; negative is an underspend).
+    decimals : int
+        Decimals of the £m amount.
     """
-    if round(p90 / 1e6, 1) > 0:
-        return f"1 in 10 chance of more than {money_text(p90)} over budget"
-    if round(p90 / 1e6, 1) < 0:
-        return f"1 in 10 chance of an underspend smaller than {money_text(-p90)}"
+    if round(p90 / 1e6, decimals) > 0:
+        return f"1 in 10 chance of more than {money_text(p90, decimals)} over budget"
+    if round(p90 / 1e6, decimals) < 0:
+        return f"1 in 10 chance of an underspend smaller than {money_text(-p90, decimals)}"
     return "1 in 10 chance of any overspend at all"
 
 
@@ -417,7 +427,8 @@ def inyear_data(ds: xr.Dataset, service: str, financial_year: str) -> InYear:
     """
     g = _index(ds, service)
     months = np.flatnonzero(ds["month_financial_year"].values == financial_year)
-    spend = ds["spend"].values[:, g, months]
+    # Select before reading: a lazily opened (streamed) run then reads only this slice.
+    spend = ds["spend"].isel(service=g, month=months).transpose("draw", "month").values
     days = ds["days_in_month"].values[months].astype(float)
     cum_days = np.concatenate([[0.0], np.cumsum(days)])
     budget = float(ds["budget"].sel(service=service, financial_year=financial_year))
@@ -570,11 +581,12 @@ def draw_inyear(fig: Figure | SubFigure, d: InYear, run: RunInfo) -> None:
     _money_axis(top.yaxis)
     top.set_ylabel("Cumulative net spend")
     median_end = float(np.median(d.cum_spend[:, -1]))
+    places = chart_decimals(d.budget)
     top.text(
         0.02,
         0.97,
         f"Year-end chance of overspend: {pct_text(d.p_overspend)}\n"
-        f"Budget {money_text(d.budget)}; median outturn {money_text(median_end)}",
+        f"Budget {money_text(d.budget, places)}; median outturn {money_text(median_end, places)}",
         transform=top.transAxes,
         va="top",
         ha="left",
@@ -753,6 +765,8 @@ def draw_distribution(
     hist, exceed = body.subplots(1, 2)
     p = float(np.mean(over > 0))
     p50, p90 = np.quantile(over, [0.5, 0.9])
+    places = chart_decimals(np.ptp(np.quantile(over, [0.05, 0.95])))
+    p90_text = money_text(p90, places)
     edges = _bin_edges(over)
     counts, _ = np.histogram(over, edges)
     share = 100 * counts / over.size
@@ -797,12 +811,12 @@ def draw_distribution(
         Patch(facecolor=BAND_COLOURS[6], label="Overspend"),
         Patch(facecolor=BAND_COLOURS[1], label="Underspend"),
         Line2D([], [], color=BUDGET_COLOUR, lw=2, ls=BUDGET_DASH, label="On budget"),
-        Line2D([], [], color="black", lw=1.5, label=f"Median {money_text(p50)}"),
-        Line2D([], [], color="black", lw=1.2, ls=":", label=f"90th percentile {money_text(p90)}"),
+        Line2D([], [], color="black", lw=1.5, label=f"Median {money_text(p50, places)}"),
+        Line2D([], [], color="black", lw=1.2, ls=":", label=f"90th percentile {p90_text}"),
         Line2D(
             [], [], ls="", marker="o", color="black", label=f"{pct_text(p)} chance of overspend"
         ),
-        Line2D([], [], ls="", marker="s", color="black", label=p90_phrase(p90)),
+        Line2D([], [], ls="", marker="s", color="black", label=p90_phrase(p90, places)),
     ]
     if np.isfinite(forecast):
         worse = float(np.mean(over > forecast))
@@ -848,7 +862,8 @@ def draw_drivers(fig: Figure | SubFigure, d: Drivers, run: RunInfo) -> None:
     )
     tail_ax.barh(y, d.tail_mean, color=colours, hatch=hatches, edgecolor="white", lw=0.5)
     _bar_labels(share_ax, y, 100 * d.variance_share, lambda v: f"{round(v)}%".replace("-", "−"))
-    _bar_labels(tail_ax, y, d.tail_mean, money_text)
+    places = chart_decimals(np.max(np.abs(d.tail_mean)))
+    _bar_labels(tail_ax, y, d.tail_mean, lambda v: money_text(v, places))
     share_ax.set_yticks(y, [_wrap(label, 34) for label in d.labels])
     share_ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
     share_ax.set_xlabel("Share of the total's variance")

@@ -39,7 +39,8 @@ from PIL import Image
 from . import charts
 from .charts import Chart, RunInfo, chart_style, money_text, pct_text
 from .errors import UserError
-from .results import forecast_comparison, summary_table
+from .results import forecast_comparison
+from .stream import open_results, results_path, summary_table
 
 REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx")
 
@@ -864,41 +865,38 @@ def monthly_percentiles(ds: xr.Dataset) -> pd.DataFrame:
     months = pd.DatetimeIndex(ds["month"].values)
     fy = ds["month_financial_year"].values.astype(str)
     days = ds["days_in_month"].values.astype(float)
-    spend = ds["spend"].values  # (draw, service, month)
-    cum = np.empty_like(spend)
-    budget_month = np.empty(spend.shape[1:])
-    for year in dict.fromkeys(fy):
-        sel = fy == year
-        cum[:, :, sel] = np.cumsum(spend[:, :, sel], axis=2)
-        budget = ds["budget"].sel(financial_year=year).values[:, None]
-        budget_month[:, sel] = budget * days[sel] / days[sel].sum()
-    q_month = np.quantile(spend, PERCENTILES, axis=0)
-    q_cum = np.quantile(cum, PERCENTILES, axis=0)
+    actual = (
+        ds["month_is_actual"].values.astype(bool)
+        if "month_is_actual" in ds.coords
+        else np.zeros(len(months), bool)
+    )
     frames = []
-    labels = [charts.service_label(ds, k) for k in ds["service"].values.astype(str)]
     for g, key in enumerate(ds["service"].values.astype(str)):
-        cum_budget = np.zeros(len(months))
+        # One service at a time, so a lazily opened (streamed) run is read in slices.
+        spend = ds["spend"].isel(service=g).transpose("draw", "month").values
+        cum = np.empty_like(spend)
+        budget = np.empty(len(months))
+        cum_budget = np.empty(len(months))
         for year in dict.fromkeys(fy):
             sel = fy == year
-            cum_budget[sel] = np.cumsum(budget_month[g, sel])
+            cum[:, sel] = np.cumsum(spend[:, sel], axis=1)
+            budget[sel] = float(ds["budget"].isel(service=g).sel(financial_year=year))
+            budget[sel] *= days[sel] / days[sel].sum()
+            cum_budget[sel] = np.cumsum(budget[sel])
+        q_month = np.quantile(spend, PERCENTILES, axis=0)
+        q_cum = np.quantile(cum, PERCENTILES, axis=0)
         data = {
             "service": key,
-            "service_label": labels[g],
+            "service_label": charts.service_label(ds, key),
             "financial_year": fy,
             "month": months.date,
-            "actual": (
-                ds["month_is_actual"].values.astype(bool)
-                if "month_is_actual" in ds.coords
-                else np.zeros(len(months), bool)
-            ),
-            "budget_gbp": budget_month[g],
-            "spend_mean_gbp": spend[:, g].mean(axis=0),
+            "actual": actual,
+            "budget_gbp": budget,
+            "spend_mean_gbp": spend.mean(axis=0),
         }
-        data |= {f"spend_p{round(q * 100)}_gbp": q_month[i, g] for i, q in enumerate(PERCENTILES)}
+        data |= {f"spend_p{round(q * 100)}_gbp": q_month[i] for i, q in enumerate(PERCENTILES)}
         data["cumulative_budget_gbp"] = cum_budget
-        data |= {
-            f"cumulative_p{round(q * 100)}_gbp": q_cum[i, g] for i, q in enumerate(PERCENTILES)
-        }
+        data |= {f"cumulative_p{round(q * 100)}_gbp": q_cum[i] for i, q in enumerate(PERCENTILES)}
         frames.append(pd.DataFrame(data))
     return pd.concat(frames, ignore_index=True)
 
@@ -976,7 +974,13 @@ def write_xlsx(ds: xr.Dataset, path: Path) -> None:
 # ------------------------------------------------------------------ writing
 
 
-def _open(path: Path) -> xr.Dataset | None:
+#: Results files up to this size are read into memory; larger ones (and zarr stores) are
+#: opened lazily and read a slice at a time.
+LOAD_BYTES = 1024**3
+
+
+def _open_extra(path: Path) -> xr.Dataset | None:
+    """``sensitivity.nc`` or ``scenarios.nc``, when present (they are small)."""
     if not path.exists():
         return None
     try:
@@ -988,27 +992,35 @@ def _open(path: Path) -> xr.Dataset | None:
 def load_results(
     results_dir: str | Path,
 ) -> tuple[xr.Dataset, xr.Dataset | None, xr.Dataset | None]:
-    """Read ``simulation.nc`` and, when present, ``sensitivity.nc`` and ``scenarios.nc``.
+    """Open a run folder's results and, when present, ``sensitivity.nc`` and ``scenarios.nc``.
+
+    ``simulation.nc`` is read into memory when it is under :data:`LOAD_BYTES`;
+    a larger file or a streamed run's ``simulation.zarr`` is opened lazily.
 
     Raises
     ------
     UserError
-        When the folder or its ``simulation.nc`` is missing or unreadable.
+        When the folder or its results are missing or unreadable.
     """
     folder = Path(results_dir)
     if not folder.is_dir():
         raise UserError(f"{folder}: no such results folder (make one with `overspend run`)")
-    ds = _open(folder / "simulation.nc")
-    if ds is None:
+    try:
+        found = results_path(folder)
+    except UserError:
         raise UserError(
-            f"{folder} has no simulation.nc: is it a results folder of `overspend run`?"
-        )
+            f"{folder} has no simulation.nc (or simulation.zarr): is it a results folder of "
+            "`overspend run`?"
+        ) from None
+    try:
+        small = found.suffix == ".nc" and found.stat().st_size < LOAD_BYTES
+        ds = xr.load_dataset(found) if small else open_results(found)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{found} cannot be read as a results file: {exc}") from None
     missing = {"spend", "overspend", "outturn", "budget"} - set(ds.data_vars)
     if missing:
-        raise UserError(
-            f"{folder / 'simulation.nc'} lacks {', '.join(sorted(missing))}: not an overspend run"
-        )
-    return ds, _open(folder / "sensitivity.nc"), _open(folder / "scenarios.nc")
+        raise UserError(f"{found} lacks {', '.join(sorted(missing))}: not an overspend run")
+    return ds, _open_extra(folder / "sensitivity.nc"), _open_extra(folder / "scenarios.nc")
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
@@ -1045,13 +1057,14 @@ def write_report(
         The three files written.
     """
     ds, sens, scen = load_results(results_dir)
-    out = Path(out_dir) if out_dir is not None else Path(results_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    run = RunInfo.from_dataset(ds)
-    blocks = build_report(ds, sens, scen, every)
-    text = render_html(blocks, run)
-    return [
-        _atomic(out / "report.html", lambda p: p.write_text(text, encoding="utf-8")),
-        _atomic(out / "report.pdf", lambda p: render_pdf(blocks, run, p)),
-        _atomic(out / "summary.xlsx", lambda p: write_xlsx(ds, p)),
-    ]
+    with ds:  # a lazily opened run keeps its file open until here
+        out = Path(out_dir) if out_dir is not None else Path(results_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        run = RunInfo.from_dataset(ds)
+        blocks = build_report(ds, sens, scen, every)
+        text = render_html(blocks, run)
+        return [
+            _atomic(out / "report.html", lambda p: p.write_text(text, encoding="utf-8")),
+            _atomic(out / "report.pdf", lambda p: render_pdf(blocks, run, p)),
+            _atomic(out / "summary.xlsx", lambda p: write_xlsx(ds, p)),
+        ]

@@ -20,9 +20,10 @@ def _cmd_chart(args: argparse.Namespace) -> int:
     ds, sens, scen = load_results(args.results_dir)
     out = Path(args.out) if args.out else Path(args.results_dir) / "charts"
     formats = FORMATS if args.format == "both" else (args.format,)
-    written = replace_charts(
-        ds, out, sensitivity=sens, scenarios=scen, every=args.every, formats=formats
-    )
+    with ds:
+        written = replace_charts(
+            ds, out, sensitivity=sens, scenarios=scen, every=args.every, formats=formats
+        )
     print(f"{len(written)} chart files in {time.perf_counter() - started:.1f} s, in {out}:")
     for path in written:
         print(f"  {path.name}")

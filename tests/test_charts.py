@@ -23,6 +23,7 @@ from simulator import charts
 from simulator.cli import main
 from simulator.config import bundled_config
 from simulator.results import write_run
+from simulator.stream import open_results, write_streamed_run
 from tests.helpers import make_config, placement_service
 
 DRAWS = 400
@@ -368,15 +369,19 @@ def test_scenario_summary_from_draws_equals_summary_vars(ds):
 # ------------------------------------------------------------------ writing and the command
 
 
-@pytest.fixture(scope="module")
-def one_year() -> xr.Dataset:
+def one_year_config():
     """A one-year horizon with two services and no departments: the smallest chart set."""
     services = {
         "foster": placement_service(label="Fostering", budget_gbp=900_000, caseload={"open": 40}),
         "homes": placement_service(label="Homes", budget_gbp=1_600_000,
                                    unit_cost={"mean_gbp_per_week": 3000.0, "cv": 0.3}),
     }  # fmt: skip
-    return simulator.run(make_config(services), draws=300, seed=3)
+    return make_config(services)
+
+
+@pytest.fixture(scope="module")
+def one_year() -> xr.Dataset:
+    return simulator.run(one_year_config(), draws=300, seed=3)
 
 
 def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
@@ -393,6 +398,20 @@ def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
     assert names == expected  # replaced as a whole: the stale file is gone
     assert all((charts_dir / n).stat().st_size > 1000 for n in names)
     assert f"{len(expected)} chart files" in capsys.readouterr().out
+
+
+def test_a_streamed_run_is_charted_from_its_zarr_store(one_year, tmp_path):
+    """A run too big for memory is streamed to zarr; charts read it a slice at a time."""
+    run_dir = tmp_path / "run"
+    write_streamed_run(one_year_config(), run_dir, draws=300, seed=3)
+    assert (run_dir / "simulation.zarr").is_dir()
+    assert main(["chart", str(run_dir), "--format", "png"]) == 0
+    assert len(list((run_dir / "charts").glob("*.png"))) == len(charts.chart_list(one_year))
+    with open_results(run_dir) as lazy:
+        streamed = charts.inyear_data(lazy, "homes", "2024/25")
+    np.testing.assert_allclose(
+        streamed.cum_spend, charts.inyear_data(one_year, "homes", "2024/25").cum_spend
+    )
 
 
 def test_a_single_draw_still_draws(tmp_path):
