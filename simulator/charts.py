@@ -1387,11 +1387,11 @@ def chart_list(
                 year,
             )
         )
-    return charts + _sensitivity_charts(ds, sensitivity, scenarios, run)
+    return charts + _sensitivity_charts(ds, sensitivity, scenarios)
 
 
 def _sensitivity_charts(
-    ds: xr.Dataset, sens: xr.Dataset | None, scen: xr.Dataset | None, run: RunInfo
+    ds: xr.Dataset, sens: xr.Dataset | None, scen: xr.Dataset | None
 ) -> list[Chart]:
     """Tornado, Sobol and scenario charts for whatever those results hold."""
     charts: list[Chart] = []
@@ -1443,14 +1443,6 @@ def _sensitivity_charts(
 
 
 # ------------------------------------------------------------------ writing
-
-
-def render(chart: Chart, path: Path) -> Path:
-    """Draw ``chart`` and save it to ``path`` (format from the suffix)."""
-    with chart_style():
-        fig = chart.figure()
-        fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix))
-    return path
 
 
 def _metadata(suffix: str) -> dict:

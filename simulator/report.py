@@ -42,6 +42,7 @@ from .errors import UserError
 from .results import forecast_comparison
 from .stream import open_results, results_path, summary_table
 
+#: What :func:`write_report` writes.
 REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx")
 
 # ------------------------------------------------------------------ headlines
@@ -644,7 +645,6 @@ class _Placed:
     height: float
     draw: Callable[[SubFigure], None]
     keep_with_next: bool = False
-    is_chart: bool = False
     header: _Placed | None = None  # a table row's header, repeated on a new page
     group: float = 0.0  # on a table's header: the whole table's height
 
@@ -706,7 +706,7 @@ def _place(block: Block, m: _Measure) -> list[_Placed]:
         chart = block.chart
         # A chart taller than the page is drawn shorter (its panels shrink) rather than cut.
         height = min(chart.size[1], BODY_HEIGHT - 0.2)
-        return [_Placed(height + 0.08, lambda f, c=chart: _draw_chart(f, c), is_chart=True)]
+        return [_Placed(height + 0.08, lambda f, c=chart: _draw_chart(f, c))]
     return []
 
 
@@ -1063,8 +1063,9 @@ def write_report(
         run = RunInfo.from_dataset(ds)
         blocks = build_report(ds, sens, scen, every)
         text = render_html(blocks, run)
+        html_name, pdf_name, xlsx_name = REPORT_FILES
         return [
-            _atomic(out / "report.html", lambda p: p.write_text(text, encoding="utf-8")),
-            _atomic(out / "report.pdf", lambda p: render_pdf(blocks, run, p)),
-            _atomic(out / "summary.xlsx", lambda p: write_xlsx(ds, p)),
+            _atomic(out / html_name, lambda p: p.write_text(text, encoding="utf-8")),
+            _atomic(out / pdf_name, lambda p: render_pdf(blocks, run, p)),
+            _atomic(out / xlsx_name, lambda p: write_xlsx(ds, p)),
         ]
