@@ -73,7 +73,7 @@ DEFAULT_TOLERANCE = 0.30
 
 @dataclass(frozen=True)
 class Settings:
-    """Sizes of each measurement; ``QUICK`` finishes in about a minute, ``FULL`` in about 20."""
+    """Sizes of each measurement; ``QUICK`` finishes in about a minute, ``FULL`` in about 30 minutes."""
 
     name: str
     repeats: int  # timed repetitions of each in-process measurement

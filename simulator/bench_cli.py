@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "with draws, services, horizon and caseload, peak memory up to 1,000,000 "
             "streamed draws, the random-number floor and the speed-up over a plain numpy "
             "implementation. Prints a table and writes <out>/<timestamp>.json and .png. "
-            "The full suite takes about 20 minutes; --quick about a minute."
+            "The full suite takes about 30 minutes; --quick about a minute."
         ),
     )
     parser.add_argument(
