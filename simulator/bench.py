@@ -63,8 +63,9 @@ MEMORY_TARGET_BYTES = 4 * GIB
 FLOOR_RATIO_TARGET = 2.0
 NUMPY_SPEEDUP_TARGET = 10.0
 #: ``--check`` fails when a ratio is more than this fraction worse than the baseline.
-#: Generous because this machine's 2 vCPUs are shared: repeated quick runs of
-#: the ratios spread by about +-15%.
+#: Generous because this machine's 2 vCPUs are shared: quick runs at moderate
+#: load spread by under +-5%, but load and run size shift the ratios by up to
+#: about 15% (benchmarks/README.md).
 DEFAULT_TOLERANCE = 0.30
 
 
