@@ -27,7 +27,7 @@ import numpy as np
 import xarray as xr
 
 from .config import Config, load_config
-from .engine import CHUNK_DRAWS, Simulation, _allocate, _store, chunk_bounds, chunk_rng
+from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_rng, store_chunk
 from .errors import UserError
 from .model import ChunkResult, Plan, build_plan, simulate_chunk
 from .results import build_dataset
@@ -72,13 +72,13 @@ def _assemble(plan: Plan, chunks: list[ChunkResult]) -> Simulation:
     """
     draws = sum(c.spend.shape[0] for c in chunks)
     counts = np.sum([c.counts for c in chunks], axis=0)
-    sim = _allocate(plan, draws)
+    sim = allocate(plan, draws)
     first = 0
     chunks.reverse()
     while chunks:
         chunk = chunks.pop()
         stop = first + chunk.spend.shape[0]
-        _store(plan, sim, slice(first, stop), chunk)
+        store_chunk(plan, sim, slice(first, stop), chunk)
         first = stop
     sim.counts = counts
     return sim

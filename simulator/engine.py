@@ -46,7 +46,8 @@ class Simulation:
     counts: np.ndarray  # (N_COUNTERS,)
 
 
-def _allocate(plan: Plan, draws: int) -> Simulation:
+def allocate(plan: Plan, draws: int) -> Simulation:
+    """Arrays for ``draws`` draws of every result row (services, departments, total)."""
     g, m, y = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
     return Simulation(
         spend=np.empty((draws, g, m)),
@@ -60,8 +61,12 @@ def _allocate(plan: Plan, draws: int) -> Simulation:
     )
 
 
-def _store(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -> None:
-    """Copy a chunk into the run's arrays, adding department and total rows."""
+def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -> None:
+    """Copy a chunk's service arrays into ``out[rows]``, adding department and total rows.
+
+    Every way of running (in memory, streamed, to a precision) stores chunks
+    with this one function, so their results are identical.
+    """
     for name in ("spend", "caseload", "arrivals", "gross", "income", "savings"):
         source, target = getattr(result, name), getattr(out, name)
         for g, group in enumerate(plan.groups):
@@ -99,13 +104,13 @@ def simulate(
     Simulation
     """
     threads = max(1, threads or os.cpu_count() or 1)
-    out = _allocate(plan, draws)
+    out = allocate(plan, draws)
     counts = []
 
     def work(index: int, bounds: tuple[int, int]) -> None:
         first, stop = bounds
         result = simulate_chunk(plan, chunk_rng(seed, index), stop - first)
-        _store(plan, out, slice(first, stop), result)
+        store_chunk(plan, out, slice(first, stop), result)
         counts.append(result.counts)
         if progress is not None:
             progress(stop - first)

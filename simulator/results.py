@@ -250,16 +250,22 @@ def install_run(new: Path, out_dir: Path) -> None:
     describe the old run.
     """
     new, out_dir = Path(new), Path(out_dir)
-    if not out_dir.exists():
-        os.replace(new, out_dir)
-        return
-    if not holds_run(out_dir):
+    if out_dir.exists() and not holds_run(out_dir):
         for item in out_dir.iterdir():
             if not (new / item.name).exists():
                 os.replace(item, new / item.name)
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-    os.replace(out_dir, old / "previous")
-    os.replace(new, out_dir)
+    replace_path(new, out_dir)
+
+
+def replace_path(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target`` with renames, replacing whatever is there."""
+    new, target = Path(new), Path(target)
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.replace(target, old / "previous")
+    os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -36,12 +36,11 @@ import pandas as pd
 import xarray as xr
 import zarr
 
-from . import kernels
 from .config import Config, load_config
-from .engine import CHUNK_DRAWS, Simulation, chunk_bounds, chunk_rng
+from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_rng, store_chunk
 from .errors import UserError
 from .model import ChunkResult, Plan, build_plan, simulate_chunk
-from .results import build_dataset, check_writable
+from .results import build_dataset, check_writable, install_run, replace_path
 from .results import summary_table as _summary_table
 
 #: Engine chunks per block written to the store (and per zarr chunk along ``draw``).
@@ -153,46 +152,6 @@ def _chunk_results(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _allocate_block(plan: Plan, draws: int) -> Simulation:
-    """Arrays for ``draws`` draws of every result row (services, departments, total)."""
-    g, m, y = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
-    return Simulation(
-        spend=np.empty((draws, g, m)),
-        caseload=np.empty((draws, g, m), dtype=np.int32),
-        arrivals=np.empty((draws, g, m), dtype=np.int32),
-        gross=np.empty((draws, g, y)),
-        income=np.empty((draws, g, y)),
-        savings=np.empty((draws, g, y)),
-        inputs=np.empty((draws, len(plan.inputs))),
-        counts=np.zeros(kernels.N_COUNTERS, dtype=np.int64),
-    )
-
-
-def store_group_rows(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -> None:
-    """Copy a chunk's service arrays into ``out[rows]``, adding department and total rows.
-
-    The same sums, in the same order, as the engine uses for an in-memory
-    run, so streamed and in-memory results are identical.
-
-    Parameters
-    ----------
-    plan : Plan
-    out : Simulation
-        Arrays with one row per :attr:`Plan.groups` entry.
-    rows : slice
-        Draw positions in ``out`` for this chunk.
-    result : ChunkResult
-    """
-    for name in ("spend", "caseload", "arrivals", "gross", "income", "savings"):
-        source, target = getattr(result, name), getattr(out, name)
-        for g, group in enumerate(plan.groups):
-            members = list(group.members)
-            target[rows, g] = (
-                source[:, members].sum(axis=1) if len(members) > 1 else source[:, members[0]]
-            )
-    out.inputs[rows] = result.inputs
-
-
 def _trim(block: Simulation, n: int) -> Simulation:
     """The first ``n`` draws of a block (the last block of a run may be short)."""
     per_draw = {
@@ -262,13 +221,13 @@ def _write_store(
     """Run every chunk, in order, and write the store at ``path``."""
     bounds = chunk_bounds(draws)
     block_draws = min(CHUNKS_PER_BLOCK * CHUNK_DRAWS, draws)
-    block = _allocate_block(plan, block_draws)
+    block = allocate(plan, block_draws)
     group = None
     block_first = 0  # first draw of the block being filled
     for (first, stop), result in zip(
         bounds, _chunk_results(plan, seed, bounds, threads), strict=True
     ):
-        store_group_rows(plan, block, slice(first - block_first, stop - block_first), result)
+        store_chunk(plan, block, slice(first - block_first, stop - block_first), result)
         if progress is not None:
             progress(stop - first)
         if stop - block_first < block_draws and stop < draws:
@@ -339,22 +298,11 @@ def run_to_zarr(
     tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
     try:
         _write_store(plan, tmp, draws, seed, threads, progress, attrs or {})
-        _replace(tmp, store_path)
+        replace_path(tmp, store_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return store_path
-
-
-def _replace(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing what is there with two renames."""
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.replace(target, old / "previous")
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)
 
 
 def write_streamed_run(
@@ -406,7 +354,7 @@ def write_streamed_run(
         if extra is not None:
             extra(tmp)
         names = sorted(p.name for p in tmp.iterdir())
-        _replace(tmp, out_dir)
+        install_run(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
