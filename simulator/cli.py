@@ -89,19 +89,17 @@ def _chart_writer(args: argparse.Namespace, ds_of):
     return draw
 
 
-def _simulate_and_write(args, config, path: Path, out_dir: Path, draws: int, seed: int):
-    """Run the simulation the way its size asks for, write the folder, return (ds, paths)."""
+def _simulate(args, config, draws: int, seed: int):
+    """The in-memory run: to a precision, or a fixed number of draws."""
     from . import run
     from .console import progress_bar
-    from .results import write_run
-    from .stream import needs_streaming, open_results, write_streamed_run
 
     if args.precision is not None:
         from .convergence import MAX_DRAWS, run_to_precision
 
         limit = args.draws or MAX_DRAWS
         with progress_bar(limit, f"Simulating {config.council.name} to precision") as advance:
-            ds = run_to_precision(
+            return run_to_precision(
                 config,
                 args.precision,
                 seed=seed,
@@ -109,25 +107,37 @@ def _simulate_and_write(args, config, path: Path, out_dir: Path, draws: int, see
                 progress=advance,
                 max_draws=limit,
             )
-    elif needs_streaming(config, draws):
-        attrs = {"config_file": str(path)}
-        with progress_bar(draws, f"Simulating {config.council.name} (streaming)") as advance:
-            written = write_streamed_run(
-                config, out_dir, draws, seed, args.threads, advance, args.force,
-                extra=_chart_writer(args, open_results), attrs=attrs,
-            )  # fmt: skip
-        return open_results(out_dir), written
-    else:
-        with progress_bar(draws, f"Simulating {config.council.name}") as advance:
-            ds = run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
-    ds.attrs["config_file"] = str(path)
-    return ds, write_run(ds, out_dir, force=args.force, extra=_chart_writer(args, lambda _: ds))
+    with progress_bar(draws, f"Simulating {config.council.name}") as advance:
+        return run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
+
+
+def _stream(args, config, path: Path, out_dir: Path, draws: int, seed: int):
+    """A run too large for memory: streamed to zarr, then summarised from the store."""
+    from .console import print_summary, progress_bar
+    from .stream import open_results, write_streamed_run
+
+    with progress_bar(draws, f"Simulating {config.council.name} (streaming)") as advance:
+        written = write_streamed_run(
+            config, out_dir, draws, seed, args.threads, advance, args.force,
+            extra=_chart_writer(args, open_results), attrs={"config_file": str(path)},
+        )  # fmt: skip
+    ds = open_results(out_dir)
+    print_summary(ds, table=_summary_csv(out_dir))
+    return ds, written
+
+
+def _summary_csv(out_dir: Path):
+    """The summary table a streamed run wrote (so the store is not read again)."""
+    import pandas as pd
+
+    return pd.read_csv(out_dir / "summary.csv", dtype={"service": str, "financial_year": str})
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config, with_actuals
     from .console import print_summary
-    from .results import check_writable
+    from .results import check_writable, summary_table, write_run
+    from .stream import needs_streaming
 
     path = _config_path(args.config)
     config = load_config(path)
@@ -140,8 +150,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     draws = args.draws or config.run.draws
     seed = config.run.seed if args.seed is None else args.seed
     started = time.perf_counter()
-    ds, written = _simulate_and_write(args, config, path, out_dir, draws, seed)
-    print_summary(ds, table=_summary_csv(out_dir))
+    if args.precision is None and needs_streaming(config, draws):
+        ds, written = _stream(args, config, path, out_dir, draws, seed)
+    else:
+        ds = _simulate(args, config, draws, seed)
+        ds.attrs["config_file"] = str(path)
+        table = summary_table(ds)
+        print_summary(ds, table=table)  # before the slower writing and charts
+        if not args.no_charts:
+            print(f"\nDrawing the charts into {out_dir / 'charts'} ...", flush=True)
+        charts = _chart_writer(args, lambda _: ds)
+        written = write_run(ds, out_dir, force=args.force, extra=charts, table=table)
     if args.precision is not None:
         from .convergence import precision_note
 
@@ -151,13 +170,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for p in written:
         print(f"  {p}")
     return 0
-
-
-def _summary_csv(out_dir: Path):
-    """The summary table the run wrote (so a streamed run is not read again)."""
-    import pandas as pd
-
-    return pd.read_csv(out_dir / "summary.csv", dtype={"service": str, "financial_year": str})
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

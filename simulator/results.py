@@ -269,7 +269,13 @@ def replace_path(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_run(ds: xr.Dataset, out_dir: Path, force: bool = False, extra=None) -> list[Path]:
+def write_run(
+    ds: xr.Dataset,
+    out_dir: Path,
+    force: bool = False,
+    extra=None,
+    table: pd.DataFrame | None = None,
+) -> list[Path]:
     """Write ``simulation.nc`` and ``summary.csv`` into ``out_dir`` atomically.
 
     Everything is written into a temporary folder beside ``out_dir`` and renamed
@@ -284,6 +290,8 @@ def write_run(ds: xr.Dataset, out_dir: Path, force: bool = False, extra=None) ->
         Replace an existing run.
     extra : callable, optional
         ``extra(tmp_dir)`` writes further files (charts) into the folder before it is renamed.
+    table : pandas.DataFrame, optional
+        The :func:`summary_table` of ``ds``, when already computed.
 
     Returns
     -------
@@ -296,7 +304,8 @@ def write_run(ds: xr.Dataset, out_dir: Path, force: bool = False, extra=None) ->
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
         ds.to_netcdf(tmp / "simulation.nc")
-        summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+        table = summary_table(ds) if table is None else table
+        table.to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         if extra is not None:
             extra(tmp)
         names = sorted(p.name for p in tmp.iterdir())

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -178,3 +179,21 @@ def test_other_results_in_the_folder_are_kept_until_a_run_is_replaced(small_toml
     assert (out / "sensitivity.nc").read_text() == "made earlier"
     assert cli.main([*argv, "--force"]) == 0  # replacing a run drops what described it
     assert not (out / "sensitivity.nc").exists()
+
+
+def test_a_run_too_big_for_memory_streams_to_zarr(small_toml, tmp_path, monkeypatch, capsys):
+    import simulator.stream
+
+    monkeypatch.setattr(simulator.stream, "needs_streaming", lambda config, draws: True)
+    out = tmp_path / "big"
+    assert (
+        cli.main(["run", str(small_toml), "--draws", "700", "--seed", "3", "--out", str(out)]) == 0
+    )
+    assert "Tiny Borough 2024/25" in capsys.readouterr().out
+    assert (out / "simulation.zarr").is_dir() and not (out / "simulation.nc").exists()
+    assert any(p.suffix == ".png" for p in (out / "charts").iterdir())
+    import simulator as sim
+
+    expected = sim.run(sim.load_config(small_toml), draws=700, seed=3)
+    with simulator.stream.open_results(out) as ds:
+        np.testing.assert_array_equal(ds["outturn"].values, expected["outturn"].values)
