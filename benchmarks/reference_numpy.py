@@ -43,6 +43,11 @@ from simulator.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MonthGrid, month_gr
 from simulator.config import Config, Service
 from simulator.model import Draws, build_plan
 
+
+class UnsupportedConfig(ValueError):
+    """A config this yardstick deliberately does not model (in-year monitoring)."""
+
+
 CHARGING = ("overlap", "difference")
 
 
@@ -365,7 +370,7 @@ def simulate(config: Config, draws: int, seed: int, charging: str = "overlap") -
 
     Raises
     ------
-    NotImplementedError
+    UnsupportedConfig
         For a config with a caseload snapshot or actuals (in-year monitoring).
     """
     if charging not in CHARGING:
@@ -374,7 +379,7 @@ def simulate(config: Config, draws: int, seed: int, charging: str = "overlap") -
         # In-year monitoring (a caseload snapshot with planned end dates, months
         # fixed at actuals) is outside this yardstick: it models a plan made at
         # the start of the horizon.
-        raise NotImplementedError(
+        raise UnsupportedConfig(
             "the numpy reference does not model [snapshot] or [actuals] (in-year monitoring)"
         )
     rng = np.random.default_rng(seed)

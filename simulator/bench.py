@@ -554,7 +554,7 @@ def measure_numpy_reference(plan: Plan, settings: Settings) -> dict:
     config, n, n_engine = plan.config, settings.reference_draws, settings.throughput_draws
     try:
         reference.simulate(config, 2, 0)  # warm scipy and numpy paths
-    except NotImplementedError as exc:
+    except reference.UnsupportedConfig as exc:
         return {"available": False, "why": str(exc)}
     engine, timings = Timing(), {c: Timing() for c in reference.CHARGING}
     for rep in range(settings.repeats):

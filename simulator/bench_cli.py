@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .cli import positive_int
+
 
 def _tolerance(text: str) -> float:
     try:
@@ -13,16 +15,6 @@ def _tolerance(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"{value} must be >= 0 and < 1 (a fraction, e.g. 0.3)")
-    return value
-
-
-def _threads(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
 
 
@@ -79,6 +71,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", default="results/bench", help="folder for the results (default: results/bench)"
     )
     parser.add_argument(
-        "--threads", type=_threads, help="threads for the N-thread runs (default: all cores)"
+        "--threads", type=positive_int, help="threads for the N-thread runs (default: all cores)"
     )
     parser.set_defaults(handler=_cmd_bench)

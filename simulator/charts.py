@@ -28,9 +28,6 @@ against quantiles computed directly from the Dataset.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -1501,19 +1498,6 @@ def replace_charts(ds: xr.Dataset, folder: str | Path, **kw) -> list[Path]:
 
     Takes the keyword arguments of :func:`write_charts`.
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
-    try:
-        names = [p.name for p in write_charts(ds, tmp, **kw)]
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-            os.replace(folder, old / "charts")
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [folder / n for n in names]
+    from .results import write_folder
+
+    return write_folder(Path(folder), lambda tmp: write_charts(ds, tmp, **kw))

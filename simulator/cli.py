@@ -21,7 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -31,7 +32,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
+def seed_int(text: str) -> int:
+    """argparse type: a seed, a whole number from 0 to 2**63 - 1."""
     try:
         value = int(text)
     except ValueError:
@@ -53,12 +55,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "config", nargs="?", help="TOML config (default: the bundled example county)"
     )
     parser.add_argument(
-        "--draws", type=_positive_int, help="Monte Carlo draws (default: the config's [run] draws)"
+        "--draws", type=positive_int, help="Monte Carlo draws (default: the config's [run] draws)"
     )
-    parser.add_argument("--seed", type=_seed, help="random seed (default: the config's [run] seed)")
+    parser.add_argument(
+        "--seed", type=seed_int, help="random seed (default: the config's [run] seed)"
+    )
     parser.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         default=os.cpu_count() or 1,
         help="worker threads (default: the machine's cores); never changes the results",
     )

@@ -15,14 +15,13 @@ from rich.table import Table
 from .results import forecast_comparison, gbp_m, summary_table
 
 
-@contextlib.contextmanager
-def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on standard error; yields ``advance(n)`` (thread-safe).
+def new_progress() -> Progress:
+    """A rich progress display on standard error, shown only on a terminal.
 
-    Shown only on a terminal, so logs and CI output stay clean.
+    So logs and CI output stay clean.
     """
     console = Console(file=sys.stderr)
-    bar = Progress(
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -31,6 +30,12 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
         transient=True,
         disable=not console.is_terminal,
     )
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error; yields ``advance(n)`` (thread-safe)."""
+    bar = new_progress()
     with bar:
         task = bar.add_task(description, total=total)
         yield lambda n: bar.advance(task, n)

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -269,6 +270,40 @@ def replace_path(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def write_folder(
+    out_dir: Path, fill: Callable[[Path], None], install: Callable[[Path, Path], None] | None = None
+) -> list[Path]:
+    """Fill a folder under a temporary name beside ``out_dir``, then rename it into place.
+
+    An interrupted or failed ``fill`` leaves nothing that looks finished: the
+    temporary folder is removed and ``out_dir`` is untouched.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+    fill : callable
+        ``fill(tmp_dir)`` writes the folder's contents.
+    install : callable, optional
+        ``install(tmp_dir, out_dir)`` moves it into place (default :func:`replace_path`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folder's top-level entries, at their final paths.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        fill(tmp)
+        names = sorted(p.name for p in tmp.iterdir())
+        (install or replace_path)(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out_dir / n for n in names]
+
+
 def write_run(
     ds: xr.Dataset,
     out_dir: Path,
@@ -279,8 +314,9 @@ def write_run(
     """Write ``simulation.nc`` and ``summary.csv`` into ``out_dir`` atomically.
 
     Everything is written into a temporary folder beside ``out_dir`` and renamed
-    into place only when complete, so an interrupted run never leaves a folder
-    that looks finished. An existing run is replaced only with ``force``.
+    into place only when complete (:func:`write_folder`), so an interrupted run
+    never leaves a folder that looks finished. An existing run is replaced only
+    with ``force`` (:func:`install_run`).
 
     Parameters
     ----------
@@ -298,19 +334,14 @@ def write_run(
     list of pathlib.Path
         The files written, at their final paths.
     """
-    out_dir = Path(out_dir)
-    check_writable(out_dir, force)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    check_writable(Path(out_dir), force)
+
+    def fill(tmp: Path) -> None:
         ds.to_netcdf(tmp / "simulation.nc")
-        table = summary_table(ds) if table is None else table
-        table.to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+        (summary_table(ds) if table is None else table).to_csv(
+            tmp / "summary.csv", index=False, float_format="%.6g"
+        )
         if extra is not None:
             extra(tmp)
-        names = sorted(p.name for p in tmp.iterdir())
-        install_run(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [out_dir / n for n in names]
+
+    return write_folder(out_dir, fill, install_run)

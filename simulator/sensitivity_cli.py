@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import os
 import secrets
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .cli import positive_int
+from .console import new_progress
 from .errors import UserError
 from .results import gbp_m
 
@@ -236,16 +236,7 @@ def growing_progress_bar(
 
     Shown only on a terminal, like :func:`simulator.console.progress_bar`.
     """
-    console = Console(file=sys.stderr)
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
+    bar = new_progress()
     with bar:
         task = bar.add_task(description, total=0)
         totals = [0]
@@ -352,16 +343,6 @@ def _power_of_two(text: str) -> int:
     return value
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def _common(parser: argparse.ArgumentParser, file: str) -> None:
     parser.add_argument("--service", default="total", help="result row to print (default: total)")
     parser.add_argument("--out", help="results folder (default: results/<config name>)")
@@ -397,10 +378,13 @@ def register(subparsers) -> None:
     )  # fmt: skip
     sens.add_argument("--method", choices=("both", "sobol", "tornado"), default="both")
     sens.add_argument(
-        "--bootstrap", type=_count, default=500, help="bootstrap resamples (default 500)"
+        "--bootstrap", type=positive_int, default=500, help="bootstrap resamples (default 500)"
     )
     sens.add_argument(
-        "--top", type=_count, default=DEFAULT_TOP, help=f"inputs to print (default {DEFAULT_TOP})"
+        "--top",
+        type=positive_int,
+        default=DEFAULT_TOP,
+        help=f"inputs to print (default {DEFAULT_TOP})",
     )
     _common(sens, "sensitivity.nc")
     sens.set_defaults(handler=_cmd_sensitivity)

@@ -40,7 +40,7 @@ from .config import Config, load_config
 from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_rng, store_chunk
 from .errors import UserError
 from .model import ChunkResult, Plan, build_plan, simulate_chunk
-from .results import build_dataset, check_writable, install_run, replace_path
+from .results import build_dataset, check_writable, install_run, replace_path, write_folder
 from .results import summary_table as _summary_table
 
 #: Engine chunks per block written to the store (and per zarr chunk along ``draw``).
@@ -345,20 +345,15 @@ def write_streamed_run(
     config, draws, seed = _resolve(config, draws, seed)
     out_dir = Path(out_dir)
     check_writable(out_dir, force)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress, attrs=attrs)
         with open_results(tmp) as ds:
             summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         if extra is not None:
             extra(tmp)
-        names = sorted(p.name for p in tmp.iterdir())
-        install_run(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [out_dir / n for n in names]
+
+    return write_folder(out_dir, fill, install_run)
 
 
 # ------------------------------------------------------------------ reading

@@ -379,5 +379,5 @@ def test_reference_refuses_in_year_configs(reference, tmp_path):
     from .test_stream import monitoring_config
 
     config = monitoring_config(tmp_path)
-    with pytest.raises(NotImplementedError, match="snapshot"):
+    with pytest.raises(reference.UnsupportedConfig, match="snapshot"):
         reference.simulate(config, 5, seed=1)

@@ -15,13 +15,11 @@ that looks finished::
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from ..results import write_folder
 from .calibration import Calibration, ServiceCalibration
 from .records import DataError, from_day
 from .snapshot import write_caseload_snapshot
@@ -118,9 +116,8 @@ def write_calibration(
     out_dir = Path(out_dir)
     check_writable(out_dir, force)
     text = config_text if config_text is not None else to_toml(cal)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         (tmp / CONFIG_NAME).write_text(text, encoding="utf-8")
         fit_table(cal).to_csv(tmp / "fits.csv", index=False, float_format="%.6g")
         cal.log.to_frame().to_csv(tmp / "problems.csv", index=False)
@@ -130,15 +127,6 @@ def write_calibration(
             from .plots import write_plots
 
             write_plots(cal, tmp / "plots")
-        written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / "previous")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [out_dir / p for p in written]
+
+    write_folder(out_dir, fill)
+    return sorted(p for p in out_dir.rglob("*") if p.is_file())
