@@ -1493,11 +1493,29 @@ def write_charts(
     return written
 
 
+CHART_SUFFIXES = (".png", ".svg")
+
+
 def replace_charts(ds: xr.Dataset, folder: str | Path, **kw) -> list[Path]:
     """Redraw the charts into ``folder`` atomically: the old folder is swapped out only at the end.
 
+    The folder is replaced as a whole, so it must be a folder of charts (or not
+    exist yet): a folder holding anything else is refused rather than lost.
     Takes the keyword arguments of :func:`write_charts`.
     """
+    from .errors import UserError
     from .results import write_folder
 
-    return write_folder(Path(folder), lambda tmp: write_charts(ds, tmp, **kw))
+    folder = Path(folder)
+    if folder.exists():
+        others = (
+            [folder.name]
+            if not folder.is_dir()
+            else [p.name for p in folder.iterdir() if p.suffix.lower() not in CHART_SUFFIXES]
+        )
+        if others:
+            raise UserError(
+                f"{folder} holds other files ({', '.join(sorted(others)[:3])}): charts replace a "
+                "folder of their own, so give an empty or new folder, or the run's charts folder"
+            )
+    return write_folder(folder, lambda tmp: write_charts(ds, tmp, **kw))

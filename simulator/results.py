@@ -270,6 +270,17 @@ def replace_path(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _ordinary_permissions(folder: Path) -> None:
+    """Give a folder made by ``mkdtemp`` (private, 0700) the user's usual permissions.
+
+    So colleagues on a shared drive can open the results, as with any folder the
+    user makes.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    folder.chmod(0o777 & ~mask)
+
+
 def write_folder(
     out_dir: Path, fill: Callable[[Path], None], install: Callable[[Path, Path], None] | None = None
 ) -> list[Path]:
@@ -297,6 +308,7 @@ def write_folder(
     try:
         fill(tmp)
         names = sorted(p.name for p in tmp.iterdir())
+        _ordinary_permissions(tmp)
         (install or replace_path)(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

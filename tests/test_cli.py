@@ -197,3 +197,30 @@ def test_a_run_too_big_for_memory_streams_to_zarr(small_toml, tmp_path, monkeypa
     expected = sim.run(sim.load_config(small_toml), draws=700, seed=3)
     with simulator.stream.open_results(out) as ds:
         np.testing.assert_array_equal(ds["outturn"].values, expected["outturn"].values)
+
+
+def test_chart_refuses_a_folder_holding_other_files(small_toml, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert (
+        cli.main(["run", str(small_toml), "--draws", "50", "--out", str(run), "--no-charts"]) == 0
+    )
+    notes = tmp_path / "docs"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("important")
+    assert cli.main(["chart", str(run), "--format", "png", "--out", str(notes)]) == 2
+    assert "holds other files" in capsys.readouterr().err
+    assert (notes / "notes.txt").read_text() == "important"
+    assert cli.main(["chart", str(run), "--format", "png", "--out", str(run)]) == 2
+    assert (run / "simulation.nc").is_file()
+    assert cli.main(["chart", str(run), "--format", "png"]) == 0  # its own charts folder
+    assert cli.main(["chart", str(run), "--format", "png"]) == 0  # and again
+
+
+def test_results_folders_get_the_users_usual_permissions(small_toml, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        cli.main(["run", str(small_toml), "--draws", "20", "--out", str(out), "--no-charts"]) == 0
+    )
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
