@@ -286,7 +286,7 @@ def placement_service(
     unknown = cost0 <= 0.0
     cost0[unknown] = draw_costs(rng, p, int(unknown.sum()))
 
-    rate = p["per_year"] * grid.days / DAYS_PER_YEAR * season * (1.0 + p["growth"]) ** t
+    rate = p["per_year"] * grid.year_share() * season * (1.0 + p["growth"]) ** t
     if svc.arrivals.dispersion > 0:
         phi = svc.arrivals.dispersion
         rate = rate * rng.gamma(1.0 / phi, phi, rate.size)
@@ -314,7 +314,7 @@ def _years_since_start(grid: MonthGrid) -> np.ndarray:
 def cost_line(rng: np.random.Generator, svc: Service, x: Draws, base: str, d: int, grid: MonthGrid):
     """One draw of a non-placement line: gross monthly spend (GBP) at price-base prices."""
     annual, growth = x[f"{base}.cost.annual_gbp"][d], x[f"{base}.cost.growth"][d]
-    spend = annual * grid.days / DAYS_PER_YEAR * (1.0 + growth) ** _years_since_start(grid)
+    spend = annual * grid.year_share() * (1.0 + growth) ** _years_since_start(grid)
     cv = svc.cost.monthly_cv
     if cv > 0:
         mu, sigma = _lognormal_from_mean(1.0, cv)

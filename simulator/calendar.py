@@ -97,6 +97,14 @@ class MonthGrid:
         """Days in each financial year, shape ``(years,)``."""
         return np.bincount(self.fy_index, weights=self.days, minlength=self.years)
 
+    def year_share(self) -> np.ndarray:
+        """Each month's share of its financial year, by days; shape ``(n_months,)``.
+
+        Annual amounts are spread over months with it, so a year's months add up
+        to exactly the annual amount, leap years included.
+        """
+        return self.days / self.fy_days[self.fy_index]
+
     def month_of_day(self) -> np.ndarray:
         """Month index of each whole day since the start, and ``n_months`` for the day after.
 

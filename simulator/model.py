@@ -10,10 +10,12 @@ financial year ``y``:
    S(r) / E[L] (``kernels.sample_steady_state_remaining``).
 2. **Arrivals.** Expected new placements in month m::
 
-       lambda[d,s,m] = per_year[d,s] * days[m] / 365.25 * season[s,m] * (1 + growth[d,s]) ** t[m]
+       lambda[d,s,m] = per_year[d,s] * days[m] / days_in_year[m] * season[s,m] * (1 + growth[d,s]) ** t[m]
 
-   with t[m] the mid-month time in years; the growth rate is drawn once per
-   draw. With dispersion phi > 0 the rate is multiplied by a Gamma(1/phi, phi)
+   with days_in_year[m] the days of month m's financial year (365 or 366) and
+   t[m] the mid-month time in years since 1 April of the first year: per_year is
+   the annual rate at the start of the horizon, compounding continuously. The
+   growth rate is drawn once per draw. With dispersion phi > 0 the rate is multiplied by a Gamma(1/phi, phi)
    shock each month (negative binomial counts, variance = mean + phi mean^2).
    Arrivals ~ Poisson, at uniform times within the month.
 3. **Placement length** in weeks from a lognormal, gamma, Weibull or
@@ -22,7 +24,7 @@ financial year ``y``:
    coefficient of variation; a share ``high_cost_share`` comes from a second,
    higher lognormal. A placement is charged for exactly the days it is open
    (``kernels.simulate_placements``), giving gross spend at price-base prices.
-   Non-placement ``cost`` lines: annual_gbp * days[m] / 365.25 * (1 + growth) ** t[m]
+   Non-placement ``cost`` lines: annual_gbp * days[m] / days_in_year[m] * (1 + growth) ** t[m]
    times a mean-one lognormal monthly shock.
 5. **Inflation.** Each April after the price base, a service's prices rise by::
 
@@ -53,7 +55,7 @@ import numpy as np
 from scipy import special
 
 from . import kernels
-from .calendar import DAYS_PER_YEAR, MonthGrid, month_grid, parse_fy
+from .calendar import MonthGrid, month_grid, parse_fy
 from .config import (
     FRACTION,
     GBP_PER_WEEK,
@@ -391,7 +393,7 @@ def expected_arrivals(plan: Plan, x: Draws) -> np.ndarray:
     out = np.empty((x.n, plan.placement.size, grid.n_months))
     for j, i in enumerate(plan.placement):
         base = f"services.{plan.keys[i]}"
-        rate = x[f"{base}.arrivals.per_year"][:, None] * (grid.days / DAYS_PER_YEAR)[None, :]
+        rate = x[f"{base}.arrivals.per_year"][:, None] * grid.year_share()[None, :]
         out[:, j, :] = rate * plan.season[j] * _growth_factor(x[f"{base}.arrivals.growth"], grid)
     return out
 
@@ -455,9 +457,7 @@ def cost_line_spend(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarra
     for j, i in enumerate(plan.cost_lines):
         line, base = plan.config.services[plan.keys[i]].cost, f"services.{plan.keys[i]}"
         annual = x[f"{base}.cost.annual_gbp"][:, None]
-        out[:, j, :] = (
-            annual * (grid.days / DAYS_PER_YEAR) * _growth_factor(x[f"{base}.cost.growth"], grid)
-        )
+        out[:, j, :] = annual * grid.year_share() * _growth_factor(x[f"{base}.cost.growth"], grid)
         if line.monthly_cv > 0:
             mu, sigma = _lognormal_mu_sigma(np.ones(1), line.monthly_cv)
             out[:, j, :] *= np.exp(mu + sigma * rng.standard_normal(out[:, j, :].shape))
@@ -541,7 +541,7 @@ def simulate_chunk(
     income = gross * share[:, :, None]
     # Savings are spread over the year's months by days; months already fixed at
     # actuals have their savings in the actuals.
-    month_share = grid.days / grid.fy_days[grid.fy_index]
+    month_share = grid.year_share()
     month_share[: plan.start_month] = 0.0
     saved = savings_delivered(plan, x)[:, :, grid.fy_index] * month_share
     spend = gross - income - saved

@@ -110,7 +110,7 @@ def new_placements(svc, dist, values, base, rng, grid) -> list[tuple[float, floa
         weight = season[m] * grid.days[fy].sum() / (season[fy] * grid.days[fy]).sum()
         mean = (
             values[f"{base}.arrivals.per_year"]
-            * grid.days[m] / 365.25 * weight
+            * grid.days[m] / grid.days[fy].sum() * weight
             * (1 + values[f"{base}.arrivals.growth"]) ** years_mid[m]
         )  # fmt: skip
         if arr.dispersion > 0:
@@ -141,7 +141,7 @@ def cost_line_gross(svc, values, base, rng, grid) -> np.ndarray:
     edges = grid.edges_weeks
     years_mid = 0.5 * (edges[:-1] + edges[1:]) * 7 / 365.25
     annual, g = values[f"{base}.cost.annual_gbp"], values[f"{base}.cost.growth"]
-    gross = annual * grid.days / 365.25 * (1 + g) ** years_mid
+    gross = annual * grid.days / grid.fy_days[grid.fy_index] * (1 + g) ** years_mid
     if svc.cost.monthly_cv > 0:
         s2 = math.log1p(svc.cost.monthly_cv**2)
         gross = gross * np.exp(-s2 / 2 + math.sqrt(s2) * rng.standard_normal(grid.n_months))

@@ -18,7 +18,6 @@ from simulator.calendar import month_grid
 from .helpers import make_config, placement_service
 
 Z = 4.0
-WEEKS_PER_YEAR = 365.25 / 7
 
 
 def lognormal(median: float, sigma: float):
@@ -41,18 +40,33 @@ def mg_infinity():
     return ds.sel(service="queue"), lognormal(20.0, 0.8)
 
 
-def _expected_open(rate_per_week: float, dist, t: float) -> float:
-    """E[N(t)] = lambda * integral_0^t S(u) du for an M/G/infinity queue started empty."""
-    return rate_per_week * integrate.quad(dist.sf, 0, t, limit=200)[0]
+def _year_rates(per_year: float, start_year: int, years: int) -> list[tuple[float, float, float]]:
+    """(start week, end week, arrivals per week) for each financial year.
+
+    A year's arrivals are spread over its own days (365 or 366).
+    """
+    grid = month_grid(start_year, years)
+    edges = grid.edges_weeks[::12]
+    return [(edges[y], edges[y + 1], per_year / (edges[y + 1] - edges[y])) for y in range(years)]
+
+
+def _g(dist, x: float) -> float:
+    """G(x) = integral_0^x S(u) du."""
+    return integrate.quad(dist.sf, 0, max(x, 0.0), limit=200)[0]
+
+
+def _expected_open(rates, dist, t: float) -> float:
+    """E[N(t)] = integral_0^t lambda(u) S(t - u) du for an M/G/infinity queue started empty."""
+    return sum(lam * (_g(dist, t - a) - _g(dist, t - min(b, t))) for a, b, lam in rates if a < t)
 
 
 def test_mg_infinity_caseload_mean_and_poisson_variance(mg_infinity):
     ds, dist = mg_infinity
-    rate = 520.0 / WEEKS_PER_YEAR
+    rates = _year_rates(520.0, 2024, 5)
     edges = month_grid(2024, 5).edges_weeks
     for m in (5, 30, 59):  # early (transient) and late (steady state)
         counts = ds["caseload"].isel(month=m).values.astype(float)
-        expected = _expected_open(rate, dist, edges[m + 1])
+        expected = _expected_open(rates, dist, edges[m + 1])
         se = math.sqrt(expected / counts.size)  # Poisson: variance = mean
         assert abs(counts.mean() - expected) < Z * se, (m, counts.mean(), expected)
         # Variance-to-mean ratio is 1; its SE is about sqrt(2 / (n - 1)) for a large mean.
@@ -62,27 +76,23 @@ def test_mg_infinity_caseload_mean_and_poisson_variance(mg_infinity):
 
 def test_mg_infinity_steady_state_is_arrivals_times_mean_length(mg_infinity):
     ds, dist = mg_infinity
-    steady = 520.0 / WEEKS_PER_YEAR * dist.mean()  # lambda * E[L]
+    steady = 520.0 / (365 / 7) * dist.mean()  # lambda * E[L]; the last year has 365 days
     counts = ds["caseload"].isel(month=-1).values
     assert abs(counts.mean() - steady) < Z * math.sqrt(steady / counts.size) + 0.001 * steady
 
 
-def _expected_weeks(rate: float, dist, a: float, b: float) -> float:
-    """Expected placement-weeks in [a, b]: lambda * integral_a^b G(t) dt, G(t) = int_0^t S."""
-
-    def g(t: float) -> float:
-        return integrate.quad(dist.sf, 0, t, limit=200)[0]
-
-    return rate * integrate.quad(g, a, b, limit=200)[0]
+def _expected_weeks(rates, dist, a: float, b: float) -> float:
+    """Expected placement-weeks in [a, b]: the integral of E[N(t)] over it."""
+    return integrate.quad(lambda t: _expected_open(rates, dist, t), a, b, limit=200)[0]
 
 
 def test_mg_infinity_spend_is_cost_times_placement_weeks(mg_infinity):
     ds, dist = mg_infinity
-    rate = 520.0 / WEEKS_PER_YEAR
+    rates = _year_rates(520.0, 2024, 5)
     edges = month_grid(2024, 5).edges_weeks
     for y in (0, 4):
         spend = ds["outturn"].isel(financial_year=y).values
-        expected = 100.0 * _expected_weeks(rate, dist, edges[12 * y], edges[12 * y + 12])
+        expected = 100.0 * _expected_weeks(rates, dist, edges[12 * y], edges[12 * y + 12])
         se = spend.std(ddof=1) / math.sqrt(spend.size)
         assert abs(spend.mean() - expected) < Z * se, (y, spend.mean(), expected)
 
@@ -90,7 +100,8 @@ def test_mg_infinity_spend_is_cost_times_placement_weeks(mg_infinity):
 def test_arrivals_are_poisson_per_month(mg_infinity):
     ds, _ = mg_infinity
     days = ds["days_in_month"].values
-    expected = 520.0 * days / 365.25
+    fy_days = ds["days_in_month"].groupby("month_financial_year").sum()
+    expected = 520.0 * days / fy_days.sel(month_financial_year=ds["month_financial_year"]).values
     arrivals = ds["arrivals"].values.astype(float)
     n = arrivals.shape[0]
     assert np.all(np.abs(arrivals.mean(axis=0) - expected) < Z * np.sqrt(expected / n))
@@ -237,7 +248,7 @@ def test_deterministic_limit_with_inflation_income_savings_and_cost_line():
         got = ds["outturn"].sel(service="home_care", financial_year=year).values
         np.testing.assert_allclose(got, gross * 0.9 - saving, rtol=1e-12)
         line = ds["outturn"].sel(service="transport", financial_year=year).values
-        np.testing.assert_allclose(line, 5_000_000 * days[y] / 365.25, rtol=1e-12)
+        np.testing.assert_allclose(line, 5_000_000, rtol=1e-12)  # a flat line: exactly annual
         total = ds["outturn"].sel(service="total", financial_year=year).values
         np.testing.assert_allclose(total, got + line, rtol=1e-12)
 
