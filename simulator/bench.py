@@ -52,6 +52,7 @@ from . import kernels
 from ._version import __version__
 from .config import Config, bundled_config, config_from_dict, load_config
 from .engine import Simulation, chunk_bounds, chunk_rng, simulate
+from .errors import UserError
 from .model import Draws, Plan, build_plan, draw_arrivals, expected_arrivals, length_parameters
 from .model import placement_spend as _placement_spend
 
@@ -861,6 +862,58 @@ def run_suite(
 CHECKED_RATIOS = {"numpy_speedup": True, "floor_ratio": False, "kernel_floor_ratio_numba": False}
 
 
+def read_baseline(path: str | Path) -> dict:
+    """Read a baseline for ``--check``, refusing one that could not be compared with.
+
+    Checked before the suite runs, so a mistyped file costs seconds, not the
+    suite's half hour; and a file holding none of :data:`CHECKED_RATIOS` must
+    not pass the check by comparing nothing.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A results JSON written by :func:`write_results` (e.g. ``benchmarks/baseline.json``).
+
+    Returns
+    -------
+    dict
+        The baseline.
+
+    Raises
+    ------
+    UserError
+        If the file cannot be read, is not a JSON object, gives a checked ratio
+        that is not a positive number, or gives none of them.
+    """
+    where = f"--check {path}"
+    try:
+        baseline = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{where}: no such baseline file") from None
+    except OSError as exc:
+        raise UserError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(baseline, dict):
+        raise UserError(f"{where}: not a JSON object (a results file of overspend bench)")
+    given = {k: baseline[k] for k in CHECKED_RATIOS if baseline.get(k) is not None}
+    for name, value in given.items():
+        if not _positive_number(value):
+            raise UserError(f"{where}: {name} = {value!r} is not a positive number")
+    if not given:
+        raise UserError(
+            f"{where}: no ratio to compare: expected at least one of "
+            f"{', '.join(CHECKED_RATIOS)} (as in a results file of overspend bench)"
+        )
+    return baseline
+
+
+def _positive_number(value: object) -> bool:
+    # bool is an int in Python, but true is no ratio.
+    ok_type = isinstance(value, int | float) and not isinstance(value, bool)
+    return ok_type and math.isfinite(value) and value > 0
+
+
 def check_against_baseline(
     current: dict, baseline: dict, tolerance: float = DEFAULT_TOLERANCE
 ) -> list[str]:
@@ -1058,8 +1111,13 @@ def main(
     -------
     int
         0, or 1 when ``check`` is given and a ratio fell below the baseline.
+
+    Raises
+    ------
+    UserError
+        If ``check`` is not a usable baseline (:func:`read_baseline`), before the suite runs.
     """
-    baseline = json.loads(Path(check).read_text()) if check else None
+    baseline = read_baseline(check) if check else None
     res = run_suite(config_path, quick, threads, log=lambda s: print(f"... {s}", flush=True))
     print_report(res)
     json_path, png_path = write_results(res, Path(out_dir))

@@ -181,7 +181,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.write_mapping is not None:
         if args.write_mapping.exists() and not args.force:
             raise UserError(f"{args.write_mapping} already exists: use --force to replace it")
-        args.write_mapping.write_text(DEFAULT_MAPPING_TOML, encoding="utf-8")
+        try:
+            args.write_mapping.write_text(DEFAULT_MAPPING_TOML, encoding="utf-8")
+        except OSError as exc:
+            # A missing folder, a folder at the path, no permission: the user's to fix.
+            raise UserError(
+                f"--write-mapping {args.write_mapping}: cannot write it ({exc.strerror or exc})"
+            ) from None
         print(f"Wrote the default mapping to {args.write_mapping}: edit it, then pass --mapping.")
         return 0
     started = time.perf_counter()

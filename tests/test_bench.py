@@ -381,3 +381,37 @@ def test_reference_refuses_in_year_configs(reference, tmp_path):
     config = monitoring_config(tmp_path)
     with pytest.raises(reference.UnsupportedConfig, match="snapshot"):
         reference.simulate(config, 5, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"foo": 1}', "expected at least one of numpy_speedup, floor_ratio"),
+        ('{"numpy_speedup": null}', "expected at least one of numpy_speedup"),
+        ('{"numpy_speedup": "fast"}', "numpy_speedup = 'fast' is not a positive number"),
+    ],
+)
+def test_bad_baseline_is_refused_before_the_suite_runs(
+    tmp_path, monkeypatch, capsys, text, message
+):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the suite ran before the baseline was checked")
+
+    monkeypatch.setattr(bench, "run_suite", must_not_run)
+    baseline = tmp_path / "bad.json"
+    baseline.write_text(text)
+    out = ["--out", str(tmp_path / "out")]
+    assert cli.main(["bench", "--quick", "--check", str(baseline), *out]) == 2
+    err = capsys.readouterr().err
+    assert str(baseline) in err and message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_baseline_is_refused(tmp_path, capsys):
+    folder = tmp_path / "baseline.json"
+    folder.mkdir()
+    assert cli.main(["bench", "--quick", "--check", str(folder)]) == 2
+    assert f"--check {folder}" in capsys.readouterr().err

@@ -7,6 +7,8 @@ bad row never stops a load unless strict mode is on.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -339,3 +341,18 @@ def test_snapshot_excludes_placements_ended_by_the_date(bad_episodes):
     open_on_31_aug = caseload_snapshot(bad_episodes, "2020-08-31")
     assert "ifa_fostering" not in set(open_on_31_aug["service"])  # ended 1 August
     assert len(caseload_snapshot(bad_episodes, "2020-07-31")) == 4
+
+
+def test_snapshot_gets_the_users_usual_permissions(tmp_path):
+    # Not private like a bare temporary file: colleagues on a shared drive read it.
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "caseload.csv"
+        write_caseload_snapshot(load_packages(BAD_PACKAGES), "2021-06-30", path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        os.umask(0o077)
+        write_caseload_snapshot(load_packages(BAD_PACKAGES), "2021-06-30", path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    assert [p.name for p in tmp_path.iterdir()] == ["caseload.csv"]

@@ -355,3 +355,15 @@ def test_an_earlier_as_of_date_replays_what_was_known_then():
         assert np.all(svc.caseload_start <= to_day("2020-03-31"))
     later = calibrate(records, as_of="2021-09-30")
     assert any("days before the horizon starts" in w for w in later.warnings)
+
+
+def test_write_mapping_to_a_bad_path_is_a_message(tmp_path, capsys):
+    missing = tmp_path / "no" / "such" / "mapping.toml"
+    assert main(["calibrate", "--write-mapping", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"--write-mapping {missing}: cannot write" in err and "No such file" in err
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    assert main(["calibrate", "--write-mapping", str(folder), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"--write-mapping {folder}: cannot write" in err and "Is a directory" in err

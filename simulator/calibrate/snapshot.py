@@ -106,8 +106,20 @@ def write_caseload_snapshot(
     os.close(fd)
     try:
         table.to_csv(tmp, index=False, float_format="%.2f", lineterminator="\n")
+        _ordinary_permissions(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return len(table)
+
+
+def _ordinary_permissions(path: str) -> None:
+    """Give a file made by ``mkstemp`` (private, 0600) the user's usual permissions.
+
+    So colleagues on a shared drive can read the snapshot, as with any file the
+    user writes.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
