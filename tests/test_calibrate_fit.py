@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.calibrate.arrivals import fit_arrivals, monthly_counts
+from simulator.calibrate.arrivals import days_in_fy, fit_arrivals, monthly_counts
 from simulator.calibrate.costs import fit_costs
 from simulator.calibrate.lengths import (
     FAMILIES,
@@ -169,7 +169,8 @@ def test_few_ended_placements_get_the_exponential_only():
 def simulate_starts(per_year: float, growth: float, dispersion: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     days = np.arange(OBSERVED_FROM, AS_OF + 1)
-    rate = per_year / 365.25 * (1 + growth) ** ((days - ORIGIN) / 365.25)
+    # The engine's equation: each day is 1 / (days in its financial year) of a year.
+    rate = per_year / days_in_fy(days) * (1 + growth) ** ((days - ORIGIN) / 365.25)
     if dispersion > 0:
         month = days.astype("datetime64[D]").astype("datetime64[M]")
         _, which = np.unique(month, return_inverse=True)
@@ -208,7 +209,7 @@ def test_arrival_standard_errors_match_the_spread_of_estimates():
 def test_partial_months_count_by_exposure():
     counts = monthly_counts(np.array([to_day("2024-03-20")]), to_day("2024-02-15"), AS_OF, ORIGIN)
     assert list(counts.month.astype(str)) == ["2024-02", "2024-03"]
-    np.testing.assert_allclose(counts.exposure * 365.25, [15, 31])
+    np.testing.assert_allclose(counts.exposure * 366, [15, 31])  # 2023/24 holds 29 February
     assert list(counts.count) == [0, 1]
     assert counts.t[-1] == pytest.approx(-15.5 / 365.25)
 
@@ -261,3 +262,18 @@ def test_identical_costs_do_not_break_the_fit():
     fit = fit_costs(np.full(200, 450.0))
     assert not fit.tail and fit.mean == pytest.approx(450.0, rel=1e-3)
     assert fit_costs(np.array([450.0])) is None
+
+
+@pytest.mark.parametrize(
+    ("fy", "days", "next_days"), [("2022-04-01", 365, 366), ("2023-04-01", 366, 365)]
+)
+def test_a_whole_financial_year_is_exactly_one_year_of_exposure(fy, days, next_days):
+    # As in the engine, a flat rate gives exactly per_year starts each financial year,
+    # leap years included.
+    first = to_day(fy)
+    last = first + days - 1
+    assert days_in_fy(np.array([first, last, last + 1])).tolist() == [days, days, next_days]
+    counts = monthly_counts(np.array([], dtype=np.int64), first, last, ORIGIN)
+    month_days = np.diff(np.arange(counts.month[0], counts.month[-1] + 2).astype("datetime64[D]"))
+    np.testing.assert_allclose(counts.exposure, month_days.astype(float) / days)
+    assert counts.years == pytest.approx(1.0, abs=1e-12)

@@ -2,17 +2,20 @@
 
 The engine's arrivals equation (``simulator.model``, equation 2) is::
 
-    mean starts in month m = per_year * days[m] / 365.25 * (1 + growth) ** t[m]
+    mean starts in month m = per_year * days[m] / days_in_fy[m] * (1 + growth) ** t[m]
 
-with ``t[m]`` the mid-month time in years since the horizon start, and with
+with ``days_in_fy[m]`` the days of month m's financial year (365 or 366, so a
+flat rate gives exactly ``per_year`` starts in every financial year),
+``t[m]`` the mid-month time in years since the horizon start, and with
 ``dispersion`` phi > 0 the counts are negative binomial with variance
 mean + phi mean^2. The regression fitted here is the same equation on the
 observed months, so its estimates go into the config unchanged::
 
     log E[count_m] = log(exposure_m) + a + b * t_m
 
-where exposure_m is the part of month m observed, in years, and t_m is the
-middle of that part in years from the horizon start (negative in the past).
+where exposure_m is the part of month m observed, as a fraction of its
+financial year (days observed / days_in_fy), and t_m is the middle of that
+part in years from the horizon start (negative in the past).
 Then per_year = exp(a) at the horizon start and growth = exp(b) - 1.
 """
 
@@ -44,7 +47,7 @@ class MonthlyCounts:
     count : numpy.ndarray
         Placements starting in the observed part of each month.
     exposure : numpy.ndarray
-        Observed part of each month, in years.
+        Observed part of each month, as a fraction of its financial year.
     t : numpy.ndarray
         Middle of the observed part, in years from the origin (the horizon start).
     """
@@ -61,8 +64,33 @@ class MonthlyCounts:
 
     @property
     def years(self) -> float:
-        """Length of the window, in years."""
+        """Length of the window, in financial years."""
         return float(self.exposure.sum())
+
+
+def days_in_fy(days: np.ndarray) -> np.ndarray:
+    """Days in the financial year (1 April to 31 March) holding each day: 365 or 366.
+
+    The engine pro-rates a year's arrivals to a month by days[m] / days_in_fy[m],
+    so the fit measures exposure the same way.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        Days since 1970-01-01 (integers).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, the shape of ``days``.
+    """
+    month = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]")
+    # Months since January 1970; April is month 3 of each year.
+    n = month.astype(np.int64)
+    april = n - (n - 3) % 12
+    start = april.astype("datetime64[M]").astype("datetime64[D]")
+    end = (april + 12).astype("datetime64[M]").astype("datetime64[D]")
+    return (end - start).astype(np.int64)
 
 
 def monthly_counts(
@@ -95,7 +123,7 @@ def monthly_counts(
     return MonthlyCounts(
         month=months,
         count=count.astype(np.int64),
-        exposure=(hi - lo) / DAYS_PER_YEAR,
+        exposure=(hi - lo) / days_in_fy(lo),
         t=(0.5 * (lo + hi) - origin_day) / DAYS_PER_YEAR,
     )
 
@@ -169,7 +197,7 @@ class ArrivalFit:
         return math.sqrt(max(var, 0.25 * self.cov[0, 0]))
 
     def expected(self, exposure: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Expected counts for months of the given exposure (years) and time (years)."""
+        """Expected counts for months of ``exposure`` and ``t`` as in :class:`MonthlyCounts`."""
         return exposure * np.exp(self.coef[0] + self.coef[1] * t)
 
     def interval(self, mean: np.ndarray, level: float = 0.8) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..calendar import DAYS_PER_YEAR
+from .arrivals import days_in_fy
 from .calibration import Calibration, ServiceCalibration
 from .records import from_day
 
@@ -66,8 +68,8 @@ def _arrivals(ax, svc: ServiceCalibration, cal: Calibration) -> None:
     first = np.datetime64(f"{cal.start_year}-04", "M")
     ahead = np.arange(first, first + 12)
     edges = np.append(ahead, ahead[-1] + 1).astype("datetime64[D]").astype(np.int64)
-    exposure = np.diff(edges) / 365.25
-    t = (0.5 * (edges[:-1] + edges[1:]) - cal.origin) / 365.25
+    exposure = np.diff(edges) / days_in_fy(edges[:-1])
+    t = (0.5 * (edges[:-1] + edges[1:]) - cal.origin) / DAYS_PER_YEAR
     future = fit.expected(exposure, t)
     f_lo, f_hi = fit.interval(future)
     days = ahead.astype("datetime64[D]") + 14

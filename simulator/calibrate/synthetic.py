@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..config import Config, Length, UnitCost
+from .arrivals import days_in_fy
 from .records import from_day, to_day
 
 DAYS_PER_YEAR = 365.25
@@ -66,7 +67,9 @@ def _start_days(
 ) -> np.ndarray:  # fmt: skip
     """Start days of placements, following the engine's arrivals equation."""
     days = np.arange(first, last + 1)
-    rate = per_year / DAYS_PER_YEAR * np.exp(np.log1p(growth) * (days - origin) / DAYS_PER_YEAR)
+    # Each day is 1 / days_in_fy of its financial year, as the engine pro-rates months.
+    trend = np.exp(np.log1p(growth) * (days - origin) / DAYS_PER_YEAR)
+    rate = per_year / days_in_fy(days) * trend
     if dispersion > 0:
         months = days.astype("datetime64[D]").astype("datetime64[M]")
         _, which = np.unique(months, return_inverse=True)
