@@ -42,21 +42,25 @@ def _parse_month(text: str) -> str:
 
 
 def _money(text: str, allow_negative: bool) -> float:
-    value = float(text.replace(",", "").replace("£", "").strip())
-    if not math.isfinite(value) or (value < 0 and not allow_negative) or abs(value) > 1e11:
-        raise ValueError(
-            f"{text!r} must be {'a' if allow_negative else 'a non-negative'} amount in GBP"
-        )
+    what = "an amount in GBP" if allow_negative else "an amount in GBP, > 0"
+    try:
+        value = float(text.replace(",", "").replace("£", "").strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number: write {what}") from None
+    if not math.isfinite(value) or (value <= 0 and not allow_negative) or abs(value) > 1e11:
+        raise ValueError(f"{text!r} must be {what} (at most 1e11)")
     return value
 
 
-def _rows(path: Path, kind: str, columns: tuple[str, ...]) -> tuple[list[dict], list[str]]:
-    """The file's rows as dicts, and the problems with its header."""
+def _rows(
+    path: Path, kind: str, columns: tuple[str, ...]
+) -> tuple[list[tuple[int, dict]], list[str]]:
+    """The file's rows as (row number, dict) pairs, and the problems with its shape."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
-            rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
+            rows = list(reader)
     except FileNotFoundError:
         return [], ["no such file"]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -66,6 +70,13 @@ def _rows(path: Path, kind: str, columns: tuple[str, ...]) -> tuple[list[dict], 
         for c in _REQUIRED[kind]
         if c not in header
     ]
+    cleaned = []
+    for n, row in enumerate(rows, start=2):
+        if None in row:  # csv puts fields beyond the header under the key None
+            problems.append(f"row {n}: more fields than the header has columns")
+            continue
+        cleaned.append((n, {(k or "").strip(): (v or "").strip() for k, v in row.items()}))
+    rows = cleaned
     unknown = [h for h in header if h not in columns]
     if unknown:
         problems.append(f"unknown column {unknown[0]!r}; allowed: {', '.join(columns)}")
@@ -87,8 +98,12 @@ def read_snapshot(path: Path) -> tuple[list[dict], list[str]]:
     """
     rows, problems = _rows(path, "snapshot", SNAPSHOT_COLUMNS)
     out = []
-    for n, row in enumerate(rows, start=2):  # row 1 is the header
+    for n, row in rows:
         item, bad = {"service": row.get("service", "")}, False
+        for column in ("service", "start_date"):
+            if not row.get(column):
+                problems.append(f"row {n}, column {column}: is empty; every placement needs one")
+                bad = True
         for column, parse in (("start_date", parse_date), ("planned_end_date", parse_date)):
             text = row.get(column, "")
             if text:
@@ -115,7 +130,7 @@ def read_actuals(path: Path) -> tuple[list[dict], list[str]]:
     """
     rows, problems = _rows(path, "actuals", ACTUALS_COLUMNS)
     out = []
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         try:
             item = {"service": row.get("service", ""), "month": _parse_month(row.get("month", ""))}
         except ValueError as exc:

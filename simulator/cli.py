@@ -99,7 +99,7 @@ def _simulate(args, config, draws: int, seed: int):
     from .console import progress_bar
 
     if args.precision is not None:
-        from .convergence import MAX_DRAWS, run_to_precision
+        from .convergence import MAX_DRAWS, MIN_DRAWS, run_to_precision
 
         limit = args.draws or MAX_DRAWS
         with progress_bar(limit, f"Simulating {config.council.name} to precision") as advance:
@@ -110,6 +110,7 @@ def _simulate(args, config, draws: int, seed: int):
                 threads=args.threads,
                 progress=advance,
                 max_draws=limit,
+                min_draws=min(MIN_DRAWS, limit),
             )
     with progress_bar(draws, f"Simulating {config.council.name}") as advance:
         return run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
@@ -134,7 +135,8 @@ def _summary_csv(out_dir: Path):
     """The summary table a streamed run wrote (so the store is not read again)."""
     import pandas as pd
 
-    return pd.read_csv(out_dir / "summary.csv", dtype={"service": str, "financial_year": str})
+    # Labels such as "N/A" are names here, not missing values.
+    return pd.read_csv(out_dir / "summary.csv", keep_default_na=False, na_values=[""])
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import tomli_w
 from pydantic import (
     BaseModel,
@@ -190,6 +191,10 @@ class Caseload(_Model):
                 )
             bad = [x for x in self.elapsed_weeks if not (0 <= x <= 100_000)]
         elif self.elapsed_weeks is not None:
+            if self.open is None:
+                raise ValueError(
+                    "elapsed_weeks is one number for all open placements, so give open = ... too"
+                )
             bad = [] if 0 <= self.elapsed_weeks <= 100_000 else [self.elapsed_weeks]
         else:
             bad = []
@@ -231,8 +236,8 @@ class Arrivals(_Model):
                 raise ValueError(
                     f"seasonality has {len(s)} values: give 12 relative weights, April to March"
                 )
-            if any(not (math.isfinite(x) and x >= 0) for x in s) or sum(s) <= 0:
-                raise ValueError("seasonality weights must be >= 0 and not all zero")
+            if any(not (math.isfinite(x) and 0 <= x <= 1e6) for x in s) or sum(s) <= 0:
+                raise ValueError("seasonality weights must be between 0 and 1e6 and not all zero")
         return self
 
 
@@ -386,7 +391,9 @@ class Actuals(_Model):
     file: str | None = None
     source: str = ""
     months: list[ActualMonth] = Field(default_factory=list)
-    forecast_overspend_gbp: dict[str, float] = Field(default_factory=dict)
+    forecast_overspend_gbp: dict[str, Annotated[float, Field(ge=-1e11, le=1e11)]] = Field(
+        default_factory=dict
+    )
 
 
 class Scenario(_Model):
@@ -661,6 +668,28 @@ def _check_actuals(config: Config) -> list[str]:
     return problems
 
 
+def _lowest(param: Param) -> float:
+    """The one-in-a-billion low value of a parameter (its value, when fixed)."""
+    return float(param.ppf(np.array([1e-9]))[0])
+
+
+def _check_price_floor(config: Config, key: str, service: Service) -> list[str]:
+    """An April uplift may not take prices to zero or below, however the factors fall."""
+    for year in config.uplift_years:
+        low = _lowest(service.inflation.extra)
+        for name, weight in service.inflation.factors.items():
+            factor = config.inflation.factors.get(name)
+            if factor is not None:
+                low += weight * _lowest(factor.by_year.get(year, factor.uplift))
+        if low <= -0.9:
+            return [
+                f"services.{key}.inflation: in {year} the weighted factors and extra can take "
+                f"prices down by {-low:.0%}: uplifts must stay above -90% a year (lower the "
+                "weights or narrow the factors)"
+            ]
+    return []
+
+
 def _cross_check(config: Config) -> list[str]:
     """Checks that span sections: years, factor names, identifiers, as-of data."""
     problems = []
@@ -713,6 +742,7 @@ def _cross_check(config: Config) -> list[str]:
                 problems.append(
                     f"{where}.inflation.factors.{name} = {weight!r}: weight must be between 0 and 10"
                 )
+        problems += _check_price_floor(config, key, service)
         for sid, saving in service.savings.items():
             if not _ID.match(sid):
                 problems.append(
@@ -908,6 +938,15 @@ def with_actuals(config: Config, as_of: str, actuals_file: str | Path) -> Config
         day = parse_date(as_of)
     except ValueError as exc:
         raise ConfigError("--as-of", [str(exc)]) from None
+    if config.snapshot is not None and config.snapshot.as_of != day:
+        raise ConfigError(
+            "--as-of",
+            [
+                f"{day} differs from the config's snapshot.as_of = {config.snapshot.as_of}: the "
+                "snapshot lists the placements open on its own date, so give a snapshot for "
+                f"{day} or use --as-of {config.snapshot.as_of}"
+            ],
+        )
     data = config.model_dump(mode="python", exclude_none=True)
     data["actuals"] = {
         **data.get("actuals", {}),
@@ -915,8 +954,6 @@ def with_actuals(config: Config, as_of: str, actuals_file: str | Path) -> Config
         "months": [],
         "file": str(actuals_file),
     }
-    if data.get("snapshot"):
-        data["snapshot"]["as_of"] = day
     data = read_named_files(data, Path("."))
     return config_from_dict(data, "--actuals")
 

@@ -88,7 +88,7 @@ def print_summary(
 ) -> None:
     """Print the summary tables (and any forecast comparison) to standard output."""
     console = console or Console(width=max(Console().width, 130))
-    if ds.attrs.get("as_of"):
+    if "month_is_actual" in ds.coords and bool(ds["month_is_actual"].any()):
         console.print(f"Actual spend to {ds.attrs['as_of']}; the rest of the year is simulated.")
     for t in summary_tables(ds, table):
         console.print(t)

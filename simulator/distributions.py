@@ -141,6 +141,11 @@ class Normal(Param):
             return np.full(u.shape, self.mean)
         lo = -np.inf if self.low is None else (self.low - self.mean) / self.sd
         hi = np.inf if self.high is None else (self.high - self.mean) / self.sd
+        if lo > 0:
+            # A range far above the mean: work in the upper tail, where the
+            # probabilities are not rounded to 1 (by symmetry of the normal).
+            a, b = special.ndtr(-hi), special.ndtr(-lo)
+            return self.mean - self.sd * special.ndtri(a + (1.0 - u) * (b - a))
         a, b = special.ndtr(lo), special.ndtr(hi)
         return self.mean + self.sd * special.ndtri(a + u * (b - a))
 
@@ -375,7 +380,14 @@ def parse_param(raw: Any, field: Support) -> Param:
     values = {k: _number(k, raw[k]) for k in (*required, *optional) if k in raw}
     _check_family(dist, values)
     param = cls(**values)
-    _check_range(param, field)
+    try:
+        with np.errstate(all="ignore"):
+            _check_range(param, field)
+            ends = param.ppf(np.array([_TAIL, 0.5, 1 - _TAIL]))
+    except (OverflowError, ZeroDivisionError, FloatingPointError):
+        ends = np.array([np.nan])
+    if not np.all(np.isfinite(ends)):
+        raise ValueError(f"a {dist} with these values cannot be computed: use less extreme values")
     return param
 
 

@@ -124,7 +124,7 @@ def _truncated_standard_normal(rng, z0, counts):
 def _gamma_residual_unit(rng, k, x, counts):
     """Remaining length of a unit-scale gamma(k) that has lasted ``x`` (exact)."""
     if x <= k:
-        # Below the mean, survival is at least about 0.3: draw until past x.
+        # Below the mean, survival is at least 0.12 (0.3 for shape >= 0.3): draw until past x.
         while True:
             g = _gamma(rng, k, counts)
             if g > x:
@@ -163,8 +163,12 @@ def sample_remaining(rng, family, p1, p2, elapsed, counts):
         return p2 * _gamma_residual_unit(rng, p1, elapsed / p2, counts)
     if family == WEIBULL:
         # Closed form: S(l) = exp(-(l/lambda)^k), so (L/lambda)^k - (a/lambda)^k is Exp(1).
-        h = (elapsed / p2) ** p1 + _exponential(rng, counts)
-        return max(p2 * h ** (1.0 / p1) - elapsed, 0.0)
+        e = _exponential(rng, counts)
+        x = elapsed / p2
+        if x <= 1.0:
+            return max(p2 * (x**p1 + e) ** (1.0 / p1) - elapsed, 0.0)
+        # Far past the scale, x^k can overflow: L = a (1 + e x^-k)^(1/k), in logs.
+        return elapsed * math.expm1(math.log1p(e * math.exp(-p1 * math.log(x))) / p1)
     return p1 * _exponential(rng, counts)
 
 

@@ -265,3 +265,24 @@ def test_partial_months_are_pro_rated_by_days():
     spend = ds["spend"].sel(service="one").values[0]
     np.testing.assert_allclose(spend[0], 1000.0, rtol=1e-12)
     assert np.all(spend[1:] == 0)
+
+
+def test_weibull_remaining_length_far_past_its_scale_is_finite_and_right():
+    """(a/lambda)^k overflows for a large shape far past the scale; the log form does not."""
+    length = {"dist": "weibull", "median_weeks": 10.0, "shape": 60.0}
+    dist = stats.weibull_min(60.0, scale=10.0 / math.log(2) ** (1 / 60.0))
+    horizon = month_grid(2024, 1).edges_weeks[-1]
+    # Just past the scale, where scipy can still compute the conditional mean.
+    ds = _cohort(length, 10.5, n_open=100, draws=100, seed=4, years=1)
+    per_draw = ds["outturn"].sum("financial_year").values / 100
+    # The conditional survival falls to nothing within hundredths of a week, so
+    # integrate over the first week only (quad over the year misses it).
+    expected = _conditional_weeks(dist, 10.5, 1.0)
+    assert horizon > 1.0
+    se = per_draw.std(ddof=1) / math.sqrt(per_draw.size)
+    assert abs(per_draw.mean() - expected) < Z * se
+    # Far past it ((1000/10)^60 = 1e120 overflows nothing now): a placement that has
+    # survived so long under such a steep hazard ends almost at once, not never.
+    ds = _cohort(length, 1000.0, n_open=10, draws=5, seed=4, years=1)
+    weeks = ds["outturn"].sum("financial_year").values / 10
+    assert np.all(np.isfinite(weeks)) and np.all((weeks >= -1e-9) & (weeks < 1e-3))

@@ -224,3 +224,36 @@ def test_results_folders_get_the_users_usual_permissions(small_toml, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~mask
+
+
+def test_out_must_be_a_folder_we_can_write(small_toml, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out in (afile, afile / "sub"):
+        assert (
+            cli.main(["run", str(small_toml), "--draws", "20", "--out", str(out), "--no-charts"])
+            == 2
+        )
+        assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_precision_with_a_small_limit(small_toml, tmp_path, capsys):
+    argv = ["run", str(small_toml), "--precision", "0.001", "--draws", "600", "--out",
+            str(tmp_path / "p"), "--no-charts"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert "Precision NOT reached" in capsys.readouterr().out
+
+
+def test_streamed_summary_keeps_labels_that_look_missing(small_toml, tmp_path, monkeypatch, capsys):
+    import simulator.stream
+
+    monkeypatch.setattr(simulator.stream, "needs_streaming", lambda config, draws: True)
+    path = tmp_path / "na.toml"
+    path.write_text(
+        small_toml.read_text().replace("[services.homes]", '[services.homes]\nlabel = "N/A"')
+    )
+    assert (
+        cli.main(["run", str(path), "--draws", "30", "--out", str(tmp_path / "o"), "--no-charts"])
+        == 0
+    )
+    assert "N/A" in capsys.readouterr().out

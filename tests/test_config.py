@@ -236,3 +236,17 @@ def test_any_mutation_is_a_valid_model_or_a_clear_error(data):
     # A valid model must also run.
     ds = simulator.run(config, draws=2, seed=1)
     assert all(math.isfinite(float(x)) for x in ds["outturn"].values.ravel())
+
+
+def test_uplifts_may_not_take_prices_to_zero():
+    data = copy.deepcopy(VALID)
+    data["inflation"]["factors"]["market"]["uplift"] = -0.4
+    data["services"]["homes"]["inflation"]["factors"]["market"] = 3.0
+    with pytest.raises(ConfigError, match="uplifts must stay above -90% a year"):
+        config_from_dict(data, "x.toml")
+
+
+def test_one_elapsed_time_needs_a_count():
+    data = _broken("services.homes.caseload", {"elapsed_weeks": 52})
+    with pytest.raises(ConfigError, match=r"give open = \.\.\. too"):
+        config_from_dict(data, "x.toml")

@@ -78,3 +78,25 @@ def test_unknown_and_missing_keys():
         parse_param({"dist": "normal", "mean": 1, "sd": 1, "sigma": 2}, ANY)
     with pytest.raises(ValueError, match="'sd' is missing"):
         parse_param({"dist": "gamma", "mean": 1}, ANY)
+
+
+def test_truncated_normal_far_above_its_mean():
+    """A range many sds above the mean must not round to infinity."""
+    param = parse_param(
+        {"dist": "normal", "mean": 0.02, "sd": 0.005, "low": 0.07, "high": 0.08}, ANY
+    )
+    reference = stats.truncnorm(10.0, 12.0, loc=0.02, scale=0.005)
+    np.testing.assert_allclose(param.ppf(U), reference.ppf(U), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"dist": "gamma", "mean": 1, "sd": 1e200},
+        {"dist": "beta", "mean": 0.5, "sd": 1e-170},
+        {"dist": "lognormal", "mean": 1, "sd": 1e160},
+    ],
+)
+def test_extreme_values_are_a_clear_error(raw):
+    with pytest.raises(ValueError, match="cannot be computed"):
+        parse_param(raw, ANY)

@@ -178,7 +178,7 @@ def test_as_of_and_actuals_on_the_command_line(tmp_path):
         (
             SNAPSHOT.replace("7000", "-5"),
             ACTUALS,
-            "caseload.csv: row 2, column weekly_cost_gbp: '-5' must be a non-negative amount in GBP",
+            "caseload.csv: row 2, column weekly_cost_gbp: '-5' must be an amount in GBP, > 0",
         ),
         (
             SNAPSHOT,
@@ -206,3 +206,55 @@ def test_as_of_must_be_a_month_end(tmp_path):
     path.write_text(path.read_text().replace("2024-06-30", "2024-06-15"))
     with pytest.raises(ConfigError, match="must be the last day of a month"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "actuals", "expected"),
+    [
+        (
+            SNAPSHOT + "homes,2024-01-01,5000,,extra\n",
+            ACTUALS,
+            "caseload.csv: row 5: more fields than the header has columns",
+        ),
+        (
+            SNAPSHOT.replace("homes,2024-06-01", ",2024-06-01"),
+            ACTUALS,
+            "caseload.csv: row 4, column service: is empty",
+        ),
+        (
+            SNAPSHOT.replace("7000", "0"),
+            ACTUALS,
+            "row 2, column weekly_cost_gbp: '0' must be an amount in GBP, > 0",
+        ),
+        (
+            SNAPSHOT,
+            ACTUALS.replace("260000", "abc"),
+            "actuals.csv: row 3, column net_spend_gbp: 'abc' is not a number",
+        ),
+    ],
+)
+def test_more_bad_rows(tmp_path, snapshot, actuals, expected):
+    with pytest.raises(ConfigError) as exc:
+        load_config(_write(tmp_path, snapshot=snapshot, actuals=actuals))
+    assert expected in str(exc.value), str(exc.value)
+
+
+def test_as_of_on_the_command_line_must_match_the_snapshot(tmp_path, capsys):
+    path = _write(tmp_path)
+    argv = ["run", str(path), "--as-of", "2024-05-31", "--actuals", str(tmp_path / "actuals.csv"),
+            "--out", str(tmp_path / "o"), "--no-charts"]  # fmt: skip
+    assert cli.main(argv) == 2
+    assert "differs from the config's snapshot.as_of = 2024-06-30" in capsys.readouterr().err
+
+
+def test_snapshot_only_runs_do_not_claim_actuals(tmp_path, capsys):
+    (tmp_path / "caseload.csv").write_text(SNAPSHOT.replace("2024-06-01", "2024-03-01"))
+    text = CONFIG.format(extension=0.0, arrivals=5).split("[actuals]")[0]
+    text += "[services" + CONFIG.format(extension=0.0, arrivals=5).split("[services", 1)[1]
+    path = tmp_path / "snap.toml"
+    path.write_text(text.replace("2024-06-30", "2024-03-31"))
+    assert (
+        cli.main(["run", str(path), "--draws", "30", "--out", str(tmp_path / "o"), "--no-charts"])
+        == 0
+    )
+    assert "Actual spend" not in capsys.readouterr().out
