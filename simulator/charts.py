@@ -186,7 +186,8 @@ def p90_phrase(p90: float, decimals: int = 1) -> str:
         return f"1 in 10 chance of more than {money_text(p90, decimals)} over budget"
     if round(p90 / 1e6, decimals) < 0:
         return f"1 in 10 chance of an underspend smaller than {money_text(-p90, decimals)}"
-    return "1 in 10 chance of any overspend at all"
+    # Not "a 1 in 10 chance of any overspend": the chance of that is the measured one.
+    return f"90th percentile on budget (within £{0.5 * 10**-decimals:g}m)"
 
 
 def _wrap(text: str, width: int) -> str:
@@ -835,11 +836,16 @@ def draw_distribution(
 # ------------------------------------------------------------------ drivers
 
 
+def drivers_title(financial_year: str) -> str:
+    """The drivers chart's title, which the report's key messages refer to."""
+    return f"What drives the risk to the total, {financial_year}"
+
+
 def draw_drivers(fig: Figure | SubFigure, d: Drivers, run: RunInfo) -> None:
     """Draw each budget line's contribution to the total's risk, largest first."""
     body = _frame(
         fig,
-        f"What drives the risk to the total, {d.financial_year}",
+        drivers_title(d.financial_year),
         run,
         "Left: each line's covariance with the total divided by the total's variance; shares "
         "add to 100% (shared inflation is counted in the lines it moves). Right: each line's "
@@ -1031,6 +1037,9 @@ def draw_sobol(
 ) -> None:
     """Draw first-order and total Sobol indices of the total's overspend, with intervals.
 
+    Estimates and intervals are drawn clipped to [0, 1], and the caption says
+    that what is left outside, or a first order above the total, is noise.
+
     Parameters
     ----------
     sens : xarray.Dataset
@@ -1038,9 +1047,11 @@ def draw_sobol(
         variance) by ``input``, with ``*_low``/``*_high`` bounds when present,
         and ``case_level_share`` (the variance left to case-level randomness).
     """
+    from .sensitivity import SOBOL_CAVEAT, shown_index
+
     names = [str(x) for x in sens["input"].values]
-    total = _sens_point(sens, "total_order", financial_year)
-    first = _sens_point(sens, "first_order", financial_year)
+    total = shown_index(_sens_point(sens, "total_order", financial_year))
+    first = shown_index(_sens_point(sens, "first_order", financial_year))
     order = np.argsort(-np.nan_to_num(total, nan=-np.inf), kind="stable")[:top]
     level = sens.attrs.get("confidence_level")
     samples = sens.attrs.get("sobol_samples")
@@ -1051,7 +1062,7 @@ def draw_sobol(
         fig,
         f"Share of the uncertainty in the overspend of all services, {financial_year}",
         run,
-        note + ". Total effect includes interactions with other inputs.",
+        f"{note}. Total effect includes interactions with other inputs. {SOBOL_CAVEAT}",
     )
     ax = body.subplots()
     rows = [(input_label(names[i], labels), i) for i in order]
@@ -1067,7 +1078,7 @@ def draw_sobol(
                 xerr=_interval(sens, name, financial_year, order, values), label=text)  # fmt: skip
     labels_y = [_wrap(label, 40) for label, _ in rows]
     if case:
-        share = _sens_point(sens, "case_level_share", financial_year)
+        share = shown_index(_sens_point(sens, "case_level_share", financial_year))
         err = _interval(sens, "case_level_share", financial_year, np.array([0]), share)
         ax.barh(y[-1:], 100 * share[:1], height=h, color="#bdbdbd", hatch="...",
                 edgecolor="#555555", lw=0.5, xerr=err, capsize=2, error_kw={"lw": 0.8},
@@ -1085,11 +1096,14 @@ def draw_sobol(
 def _interval(
     sens: xr.Dataset, name: str, year: str, order: np.ndarray, values: np.ndarray
 ) -> np.ndarray | None:
-    """Whisker lengths (percentage points) from ``<name>_low`` and ``<name>_high``."""
+    """Whisker lengths (percentage points) from ``<name>_low`` and ``<name>_high``.
+
+    The ends are clipped to [0, 1], as the indices are (``values`` are already).
+    """
     if f"{name}_low" not in sens or f"{name}_high" not in sens:
         return None
-    lo = _sens_point(sens, f"{name}_low", year)[order]
-    hi = _sens_point(sens, f"{name}_high", year)[order]
+    lo = np.clip(_sens_point(sens, f"{name}_low", year)[order], 0, 1)
+    hi = np.clip(_sens_point(sens, f"{name}_high", year)[order], 0, 1)
     v = values[order]
     return 100 * np.nan_to_num(np.clip(np.vstack([v - lo, hi - v]), 0, None))
 

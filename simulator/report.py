@@ -22,6 +22,7 @@ import base64
 import html
 import io
 import os
+import tomllib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,16 @@ def _article(pct: str) -> str:
     return "an" if digits.startswith("8") or digits.startswith(("11%", "18%")) else "a"
 
 
+def _chance(p: float) -> str:
+    """A probability strictly between 0 and 1 in words, e.g. "a 73% chance"."""
+    pct = pct_text(p)
+    if pct.startswith("<"):
+        return "less than a 1% chance"
+    if pct.startswith(">"):
+        return "more than a 99% chance"
+    return f"{_article(pct)} {pct} chance"
+
+
 def chance_sentence(subject: str, plural: bool, year: str, p: float, draws: int) -> str:
     """The first sentence: how likely an overspend is.
 
@@ -104,34 +115,59 @@ def chance_sentence(subject: str, plural: bool, year: str, p: float, draws: int)
     if p == 1:
         every = f"the one {outcomes}" if draws == 1 else f"all {outcomes}"
         return f"{subject[:1].upper()}{subject[1:]} {verb} in {year} in {every}."
-    pct = pct_text(p)
-    if pct.startswith("<"):
-        chance = "less than a 1% chance"
-    elif pct.startswith(">"):
-        chance = "more than a 99% chance"
-    else:
-        chance = f"{_article(pct)} {pct} chance"
-    return f"There is {chance} that {subject} {verb} in {year}."
+    return f"There is {_chance(p)} that {subject} {verb} in {year}."
 
 
-def range_sentence(median: float, p90: float) -> str:
-    """The second sentence: the central estimate and the 1-in-10 bad outcome (GBP)."""
-    m, q = round(median / 1e6, 1), round(p90 / 1e6, 1)
+def _any_overspend(p: float) -> str:
+    """The tail clause when the 90th percentile rounds to on budget: the measured chance."""
+    if p == 0:
+        return "no simulated outcome overspends at all"
+    if p == 1:
+        return "every simulated outcome overspends, if only slightly"
+    return f"there is {_chance(p)} of any overspend"
+
+
+def range_sentence(median: float, p90: float, p: float, decimals: int = 1) -> str:
+    """The second sentence: the central estimate and the 1-in-10 bad outcome.
+
+    Parameters
+    ----------
+    median, p90 : float
+        Median and 90th percentile of overspend (GBP; negative is an underspend).
+    p : float
+        Probability of overspend: stated when the 90th percentile rounds to on
+        budget, so the sentence never implies a chance the first one contradicts.
+    decimals : int
+        Decimals of the £m amounts (see :func:`headline_decimals`).
+    """
+    m, q = round(median / 1e6, decimals), round(p90 / 1e6, decimals)
     if m > 0:
-        central = f"The central estimate is {money_text(median)} over budget"
+        central = f"The central estimate is {money_text(median, decimals)} over budget"
     elif m < 0:
-        central = f"The central estimate is {money_text(-median)} under budget"
+        central = f"The central estimate is {money_text(-median, decimals)} under budget"
     else:
-        central = "The central estimate is on budget (within £0.05m)"
+        central = f"The central estimate is on budget (within £{0.5 * 10**-decimals:g}m)"
     if q > 0 and m > 0:
-        tail = f"there is a 1 in 10 chance that it is more than {money_text(p90)}"
+        tail = f"there is a 1 in 10 chance that it is more than {money_text(p90, decimals)}"
     elif q > 0:
-        tail = f"there is a 1 in 10 chance of an overspend of more than {money_text(p90)}"
+        tail = f"there is a 1 in 10 chance of an overspend of more than {money_text(p90, decimals)}"
     elif q == 0:
-        tail = "there is a 1 in 10 chance of any overspend"
+        tail = _any_overspend(p)
     else:
-        tail = f"there is a 1 in 10 chance that the underspend is less than {money_text(-p90)}"
+        tail = (
+            "there is a 1 in 10 chance that the underspend is less than "
+            f"{money_text(-p90, decimals)}"
+        )
     return f"{central}; {tail}."
+
+
+def headline_decimals(over: np.ndarray) -> int:
+    """Decimals of £m in a headline: those of the distribution chart of the same outcomes.
+
+    Two decimals when the central 90% of outcomes spans less than £2m, where
+    £0.1m steps would round a small line's whole range to "on budget".
+    """
+    return charts.chart_decimals(np.ptp(np.quantile(over, [0.05, 0.95])))
 
 
 def headline(ds: xr.Dataset, service: str, year: str) -> Headline:
@@ -141,7 +177,8 @@ def headline(ds: xr.Dataset, service: str, year: str) -> Headline:
     median, p90 = (float(v) for v in np.quantile(over, [0.5, 0.9]))
     total = service == "total"
     subject = "all services together" if total else charts.service_label(ds, service)
-    text = f"{chance_sentence(subject, total, year, p, over.size)} {range_sentence(median, p90)}"
+    second = range_sentence(median, p90, p, headline_decimals(over))
+    text = f"{chance_sentence(subject, total, year, p, over.size)} {second}"
     return Headline(
         service, charts.service_label(ds, service), year, p, median, p90, over.size, text
     )
@@ -154,6 +191,11 @@ def headlines(ds: xr.Dataset, services: Iterable[str] | None = None) -> list[Hea
     return [headline(ds, key, year) for year in years for key in keys]
 
 
+def year_heading(year: str) -> str:
+    """The heading of a year's section, which holds its summary table and charts."""
+    return f"{year}: the risk by service"
+
+
 def drivers_sentence(d: charts.Drivers, top: int = 3) -> str:
     """Which lines carry most of the total's uncertainty, e.g. "Most of the uncertainty ..."."""
     shares = list(zip(d.labels, d.variance_share, strict=True))[:top]
@@ -161,9 +203,11 @@ def drivers_sentence(d: charts.Drivers, top: int = 3) -> str:
     if not named:
         return f"No budget line stands out as a driver of the uncertainty in {d.financial_year}."
     listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    year = d.financial_year
+    chart = f"\u201c{charts.drivers_title(year)}\u201d under {year_heading(year)}"
     return (
-        f"The largest shares of the uncertainty in the total's outturn for {d.financial_year} "
-        f"come from {listed} (shares of its variance; see What drives the risk)."
+        f"The largest shares of the uncertainty in the total's outturn for {year} "
+        f"come from {listed} (shares of its variance; see the chart {chart})."
     )
 
 
@@ -340,7 +384,7 @@ def build_report(
     for i, year in enumerate(years):
         blocks += [
             PageBreak(),
-            Heading(f"{year}: the risk by service"),
+            Heading(year_heading(year)),
             Paragraph(
                 "£m. P10, P50 and P90 are the 10th, 50th and 90th percentiles of the overspend "
                 "(negative: an underspend); s.e. is the Monte Carlo standard error."
@@ -979,28 +1023,132 @@ def write_xlsx(ds: xr.Dataset, path: Path) -> None:
 LOAD_BYTES = 1024**3
 
 
-def _open_extra(path: Path) -> xr.Dataset | None:
-    """``sensitivity.nc`` or ``scenarios.nc``, when present (they are small)."""
+#: What the charts and the report read from a results Dataset, with each one's dimensions.
+REQUIRED = {
+    "service": ("service",),
+    "service_label": ("service",),
+    "service_type": ("service",),
+    "department": ("service",),
+    "financial_year": ("financial_year",),
+    "month": ("month",),
+    "month_financial_year": ("month",),
+    "days_in_month": ("month",),
+    "spend": ("draw", "service", "month"),
+    "overspend": ("draw", "service", "financial_year"),
+    "outturn": ("draw", "service", "financial_year"),
+    "budget": ("service", "financial_year"),
+}
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message cut to its first line (xarray's run on with links and advice)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def check_results(ds: xr.Dataset, found: Path) -> None:
+    """Refuse a Dataset that lacks what the charts and report read, in one line.
+
+    Raises
+    ------
+    UserError
+        Naming the missing variables, or the first variable of the wrong shape.
+    """
+    missing = [name for name in REQUIRED if name not in ds.variables]
+    if missing:
+        raise UserError(
+            f"{found} lacks {', '.join(missing)}: not a results file of `overspend run` "
+            "(run it again to rewrite the folder)"
+        )
+    for name, dims in REQUIRED.items():
+        if ds[name].dims != dims:
+            raise UserError(
+                f"{found}: {name} has dimensions ({', '.join(map(str, ds[name].dims))}), "
+                f"not ({', '.join(dims)}): not a results file of `overspend run`"
+            )
+    if "total" not in set(ds["service"].values.astype(str)):
+        raise UserError(
+            f"{found} has no 'total' service row: not a results file of `overspend run`"
+        )
+
+
+#: Sections of a config that leave what sensitivity and scenario results measure unchanged:
+#: [run] holds only defaults, and both commands run the plan without actuals.
+IGNORED_SECTIONS = ("run", "actuals")
+
+
+def _model_of(config_text: str) -> dict:
+    """A config's sections that define the model (text that is not TOML is kept whole)."""
+    try:
+        data = tomllib.loads(config_text)
+    except tomllib.TOMLDecodeError:
+        return {"text": config_text}
+    return {k: v for k, v in data.items() if k not in IGNORED_SECTIONS}
+
+
+def mismatch(ds: xr.Dataset, extra: xr.Dataset) -> str | None:
+    """Why ``extra`` (sensitivity or scenario results) is not of the run ``ds``; ``None`` if it is.
+
+    Compares the configs the two were made from when both record theirs, else
+    the council and the result rows.
+    """
+    ours, theirs = ds.attrs.get("config"), extra.attrs.get("config")
+    if isinstance(ours, str) and isinstance(theirs, str):
+        if _model_of(ours) != _model_of(theirs):
+            return "it was made from a different config than simulation.nc"
+        return None
+    council = str(extra.attrs.get("council", ds.attrs.get("council")))
+    if council != str(ds.attrs.get("council")):
+        return f"it is for {council}, not {ds.attrs.get('council')}"
+    if "service" in extra.coords and list(extra["service"].values.astype(str)) != list(
+        ds["service"].values.astype(str)
+    ):
+        return "its services differ from those of simulation.nc"
+    return None
+
+
+def _open_extra(path: Path, ds: xr.Dataset, notes: list[str] | None) -> xr.Dataset | None:
+    """``sensitivity.nc`` or ``scenarios.nc`` when present and of this run (they are small).
+
+    One from another config is left out, with a note saying why.
+    """
     if not path.exists():
         return None
     try:
-        return xr.load_dataset(path)
+        extra = xr.load_dataset(path)
     except (OSError, ValueError) as exc:
-        raise UserError(f"{path} cannot be read as a netCDF results file: {exc}") from None
+        raise UserError(
+            f"{path} cannot be read as a netCDF results file: {_first_line(exc)}"
+        ) from None
+    why = mismatch(ds, extra)
+    if why is None:
+        return extra
+    if notes is not None:
+        notes.append(f"{path.name} left out: {why} (run it again for this config)")
+    return None
 
 
 def load_results(
-    results_dir: str | Path,
+    results_dir: str | Path, notes: list[str] | None = None
 ) -> tuple[xr.Dataset, xr.Dataset | None, xr.Dataset | None]:
     """Open a run folder's results and, when present, ``sensitivity.nc`` and ``scenarios.nc``.
 
     ``simulation.nc`` is read into memory when it is under :data:`LOAD_BYTES`;
     a larger file or a streamed run's ``simulation.zarr`` is opened lazily.
 
+    Parameters
+    ----------
+    results_dir : str or pathlib.Path
+        A folder written by ``overspend run``.
+    notes : list of str, optional
+        Receives a one-line note for each of ``sensitivity.nc`` and
+        ``scenarios.nc`` left out because it comes from another config (it is
+        then returned as ``None``).
+
     Raises
     ------
     UserError
-        When the folder or its results are missing or unreadable.
+        When the folder or its results are missing, unreadable or incomplete.
     """
     folder = Path(results_dir)
     if not folder.is_dir():
@@ -1016,11 +1164,14 @@ def load_results(
         small = found.suffix == ".nc" and found.stat().st_size < LOAD_BYTES
         ds = xr.load_dataset(found) if small else open_results(found)
     except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"{found} cannot be read as a results file: {exc}") from None
-    missing = {"spend", "overspend", "outturn", "budget"} - set(ds.data_vars)
-    if missing:
-        raise UserError(f"{found} lacks {', '.join(sorted(missing))}: not an overspend run")
-    return ds, _open_extra(folder / "sensitivity.nc"), _open_extra(folder / "scenarios.nc")
+        raise UserError(f"{found} cannot be read as a results file: {_first_line(exc)}") from None
+    try:
+        check_results(ds, found)
+    except UserError:
+        ds.close()
+        raise
+    sens = _open_extra(folder / "sensitivity.nc", ds, notes)
+    return ds, sens, _open_extra(folder / "scenarios.nc", ds, notes)
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
@@ -1036,8 +1187,21 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
+def _check_out(out: Path) -> None:
+    """Refuse, before any work, an output path that is a file or lies under one."""
+    for path in (out, *out.parents):
+        if path.exists() and not path.is_dir():
+            raise UserError(
+                f"--out {out}: {path} is a file, not a folder (the report writes "
+                f"{', '.join(REPORT_FILES)} into a folder)"
+            )
+
+
 def write_report(
-    results_dir: str | Path, out_dir: str | Path | None = None, every: bool = False
+    results_dir: str | Path,
+    out_dir: str | Path | None = None,
+    every: bool = False,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write ``report.html``, ``report.pdf`` and ``summary.xlsx`` for a results folder.
 
@@ -1050,16 +1214,28 @@ def write_report(
         Where to write (default: ``results_dir``).
     every : bool
         Include the charts of every service and year.
+    notes : list of str, optional
+        Receives a note for each sensitivity or scenario file left out (see
+        :func:`load_results`).
 
     Returns
     -------
     list of pathlib.Path
         The three files written.
+
+    Raises
+    ------
+    UserError
+        When the results cannot be read, or ``out_dir`` is a file.
     """
-    ds, sens, scen = load_results(results_dir)
+    out = Path(out_dir) if out_dir is not None else Path(results_dir)
+    _check_out(out)
+    ds, sens, scen = load_results(results_dir, notes)
     with ds:  # a lazily opened run keeps its file open until here
-        out = Path(out_dir) if out_dir is not None else Path(results_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--out {out}: cannot make the folder ({_first_line(exc)})") from None
         run = RunInfo.from_dataset(ds)
         blocks = build_report(ds, sens, scen, every)
         text = render_html(blocks, run)

@@ -12,12 +12,20 @@ import time
 from pathlib import Path
 
 
+def _print_notes(notes: list[str]) -> None:
+    """Say which sensitivity or scenario results were left out, and why (one line each)."""
+    for note in notes:
+        print(f"note: {note}")
+
+
 def _cmd_chart(args: argparse.Namespace) -> int:
     from .charts import FORMATS, replace_charts
     from .report import load_results
 
     started = time.perf_counter()
-    ds, sens, scen = load_results(args.results_dir)
+    notes: list[str] = []
+    ds, sens, scen = load_results(args.results_dir, notes)
+    _print_notes(notes)
     out = Path(args.out) if args.out else Path(args.results_dir) / "charts"
     formats = FORMATS if args.format == "both" else (args.format,)
     with ds:
@@ -34,7 +42,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
     started = time.perf_counter()
-    written = write_report(args.results_dir, args.out, every=args.every)
+    notes: list[str] = []
+    written = write_report(args.results_dir, args.out, every=args.every, notes=notes)
+    _print_notes(notes)
     print(f"Report written in {time.perf_counter() - started:.1f} s:")
     for path in written:
         print(f"  {path}")

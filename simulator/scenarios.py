@@ -35,7 +35,7 @@ from .config import Config, dumps_config, scenario_config
 from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
 from .errors import UserError
 from .model import Plan, build_plan, simulate_chunk
-from .sensitivity import overspend_rows, row_weights, run_tasks
+from .sensitivity import data_var, overspend_rows, row_weights, run_tasks
 
 BASE = "base"
 _NEW_INPUT_KEY = 0x5EED_0010
@@ -89,11 +89,14 @@ def _twin(state: dict) -> np.random.Generator:
     return rng
 
 
-def _plans(config: Config, names: Sequence[str]) -> list[Plan]:
-    """Base plan then one per scenario, checked to have the same result rows."""
+def _plans(config: Config, names: Sequence[str], source: str = "<config>") -> list[Plan]:
+    """Base plan then one per scenario, checked to have the same result rows.
+
+    ``source`` (the config's file name) starts the message of an unknown or invalid scenario.
+    """
     if BASE in names:
         raise UserError(f"a scenario is named {BASE!r}, which compare uses for the base case")
-    plans = [build_plan(config)] + [build_plan(scenario_config(config, n)) for n in names]
+    plans = [build_plan(config)] + [build_plan(scenario_config(config, n, source)) for n in names]
     rows = [g.key for g in plans[0].groups]
     for name, plan in zip(names, plans[1:], strict=True):
         if [g.key for g in plan.groups] != rows:
@@ -159,10 +162,6 @@ def _paired(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return diff.mean(axis=0), se
 
 
-def _var(dims, data, units: str, long_name: str):
-    return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
-
-
 def scenario_summary_vars(overspend: np.ndarray) -> dict:
     """Means, probabilities, paired differences and standard errors by scenario.
 
@@ -187,25 +186,25 @@ def scenario_summary_vars(overspend: np.ndarray) -> dict:
     p_diff, p_diff_se = _paired(over.astype(float))
     not_base = (np.arange(mean.shape[0]) > 0)[:, None, None]
     return {
-        "mean_overspend": _var(dims, mean, "GBP", "mean overspend (negative is an underspend)"),
-        "mean_overspend_se": _var(dims, mean_se, "GBP", "Monte Carlo standard error of the mean overspend"),
-        "p_overspend": _var(dims, p, "1", "probability of overspend"),
-        "p_overspend_se": _var(dims, p_se, "1", "Monte Carlo standard error of the probability of overspend"),
-        "mean_overspend_diff": _var(dims, mean_diff, "GBP", "change in mean overspend from the base case"),
-        "mean_overspend_diff_se": _var(
+        "mean_overspend": data_var(dims, mean, "GBP", "mean overspend (negative is an underspend)"),
+        "mean_overspend_se": data_var(dims, mean_se, "GBP", "Monte Carlo standard error of the mean overspend"),
+        "p_overspend": data_var(dims, p, "1", "probability of overspend"),
+        "p_overspend_se": data_var(dims, p_se, "1", "Monte Carlo standard error of the probability of overspend"),
+        "mean_overspend_diff": data_var(dims, mean_diff, "GBP", "change in mean overspend from the base case"),
+        "mean_overspend_diff_se": data_var(
             dims, mean_diff_se, "GBP",
             "Monte Carlo standard error of the change in mean overspend (paired, common random numbers)",
         ),
-        "p_overspend_diff": _var(dims, p_diff, "1", "change in the probability of overspend from the base case"),
-        "p_overspend_diff_se": _var(
+        "p_overspend_diff": data_var(dims, p_diff, "1", "change in the probability of overspend from the base case"),
+        "p_overspend_diff_se": data_var(
             dims, p_diff_se, "1",
             "Monte Carlo standard error of the change in probability of overspend (paired, common random numbers)",
         ),
-        "mean_overspend_diff_se_independent": _var(
+        "mean_overspend_diff_se_independent": data_var(
             dims, np.hypot(mean_se, mean_se[:1]) * not_base, "GBP",
             "standard error the change in mean overspend would have from independent runs of this size",
         ),
-        "p_overspend_diff_se_independent": _var(
+        "p_overspend_diff_se_independent": data_var(
             dims, np.hypot(p_se, p_se[:1]) * not_base, "1",
             "standard error the change in probability of overspend would have from independent runs",
         ),
@@ -220,6 +219,7 @@ def compare_scenarios(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     keep_draws: bool = True,
+    source: str = "<config>",
 ) -> xr.Dataset:
     """Run the base case and scenarios on common random numbers and compare them.
 
@@ -238,6 +238,8 @@ def compare_scenarios(
         Called with draws finished; the total is ``draws * (1 + len(names))``.
     keep_draws : bool
         Keep every draw's overspend as the variable ``overspend``.
+    source : str
+        The config's file name, for messages about its scenarios.
 
     Returns
     -------
@@ -255,7 +257,7 @@ def compare_scenarios(
     seed = config.run.seed if seed is None else int(seed)
     if draws < 2:
         raise UserError(f"draws = {draws}: compare needs at least 2 draws for standard errors")
-    plans = _plans(config, names)
+    plans = _plans(config, names, source)
     overspend = simulate_scenarios(plans, draws, seed, threads, progress)
     return scenario_dataset(plans, [BASE, *names], overspend, seed, keep_draws)
 
@@ -289,14 +291,14 @@ def scenario_dataset(
     config = base.config
     data = scenario_summary_vars(overspend)
     weights = row_weights(base)
-    data["budget"] = _var(
+    data["budget"] = data_var(
         ("scenario", "service", "financial_year"),
         np.array([weights @ p.budget for p in plans]),
         "GBP",
         "budget",
     )
     if keep_draws:
-        data["overspend"] = _var(
+        data["overspend"] = data_var(
             ("draw", "scenario", "service", "financial_year"), overspend, "GBP",
             "overspend (outturn minus budget; negative is an underspend)",
         )  # fmt: skip

@@ -290,6 +290,22 @@ class ModelEvaluator:
 
 # ------------------------------------------------------------------ Sobol indices
 
+#: Said under every printed or drawn Sobol estimate: the true indices lie in [0, 1] with
+#: first order <= total, but their estimates, shown clipped to [0, 1], need not.
+SOBOL_CAVEAT = (
+    "Estimates: small negative values or first-order above total are sampling noise; "
+    "see the intervals."
+)
+
+
+def shown_index(values: np.ndarray | float) -> np.ndarray:
+    """Sobol estimates clipped to [0, 1] for display (``sensitivity.nc`` keeps the raw ones).
+
+    A true index is a share of variance, never below 0 or above 1; an estimate
+    outside that range is the estimator's sampling noise, not a finding.
+    """
+    return np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
+
 
 @dataclass
 class SobolEstimate:
@@ -727,7 +743,11 @@ def _values_at(plan: Plan, group: InputGroup, q: float) -> str:
     return ", ".join(f"{float(inputs[c].param.ppf(np.array([q]))[0]):.4g}" for c in group.members)
 
 
-def _var(dims, data, units: str, long_name: str):
+def data_var(dims, data, units: str, long_name: str) -> tuple:
+    """An xarray data variable as ``(dims, float values, attrs)`` with units and a long name.
+
+    Shared with :mod:`simulator.scenarios`, so both files describe variables alike.
+    """
     return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
 
 
@@ -743,24 +763,24 @@ def _sobol_vars(sobol: SobolEstimate, rows: int, years: int) -> dict:
         ("first_order", "first-order Sobol index of overspend (share of its variance)"),
         ("total_order", "total Sobol index of overspend, excluding interactions with case-level randomness"),
     ):  # fmt: skip
-        out[name] = _var(dims, by_input(getattr(sobol, name)), "1", text)
+        out[name] = data_var(dims, by_input(getattr(sobol, name)), "1", text)
         for end in ("low", "high"):
-            out[f"{name}_{end}"] = _var(
+            out[f"{name}_{end}"] = data_var(
                 dims, by_input(getattr(sobol, f"{name}_{end}")), "1",
                 f"{text}: {end} end of the {level} bootstrap interval",
             )  # fmt: skip
     text = "share of overspend variance left to case-level randomness, E[Var(Y|inputs)]/Var(Y)"
-    out["case_level_share"] = _var(
+    out["case_level_share"] = data_var(
         ("service", "financial_year"), sobol.case_level_share.reshape(rows, years), "1", text
     )
     for end in ("low", "high"):
-        out[f"case_level_share_{end}"] = _var(
+        out[f"case_level_share_{end}"] = data_var(
             ("service", "financial_year"),
             getattr(sobol, f"case_level_share_{end}").reshape(rows, years),
             "1",
             f"{text}: {end} end of the {level} bootstrap interval",
         )
-    out["sobol_variance"] = _var(
+    out["sobol_variance"] = data_var(
         ("service", "financial_year"), sobol.variance.reshape(rows, years), "GBP2",
         "variance of overspend over the Sobol design (inputs and cases uncertain)",
     )  # fmt: skip
@@ -774,24 +794,24 @@ def _tornado_vars(t: TornadoEstimate) -> dict:
     for end, pct in (("low", lo), ("high", hi)):
         mean_text = f"change in mean overspend with the input at its {pct} percentile"
         p_text = f"change in the probability of overspend with the input at its {pct} percentile"
-        out[f"tornado_mean_{end}"] = _var(dims, getattr(t, f"mean_{end}"), "GBP", mean_text)
-        out[f"tornado_mean_{end}_se"] = _var(
+        out[f"tornado_mean_{end}"] = data_var(dims, getattr(t, f"mean_{end}"), "GBP", mean_text)
+        out[f"tornado_mean_{end}_se"] = data_var(
             dims,
             getattr(t, f"mean_{end}_se"),
             "GBP",
             f"Monte Carlo standard error of the {mean_text}",
         )
-        out[f"tornado_p_{end}"] = _var(dims, getattr(t, f"p_{end}"), "1", p_text)
-        out[f"tornado_p_{end}_se"] = _var(
+        out[f"tornado_p_{end}"] = data_var(dims, getattr(t, f"p_{end}"), "1", p_text)
+        out[f"tornado_p_{end}_se"] = data_var(
             dims, getattr(t, f"p_{end}_se"), "1", f"Monte Carlo standard error of the {p_text}"
         )
-    out["tornado_base_mean_overspend"] = _var(
+    out["tornado_base_mean_overspend"] = data_var(
         ("service", "financial_year"),
         t.base_mean,
         "GBP",
         "mean overspend of the tornado's base run",
     )
-    out["tornado_base_p_overspend"] = _var(
+    out["tornado_base_p_overspend"] = data_var(
         ("service", "financial_year"),
         t.base_p,
         "1",

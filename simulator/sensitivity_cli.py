@@ -96,9 +96,18 @@ def _label(ds: xr.Dataset) -> str:
 
 
 def _index(x: float, lo: float, hi: float) -> str:
+    """A Sobol estimate and its interval as shown: clipped to [0, 1].
+
+    A negative estimate whose interval holds 0 reads "≈0" rather than a bare
+    0.00, so the clipping is visible.
+    """
+    from .sensitivity import shown_index
+
     if not np.isfinite(x):
         return "n/a"
-    return f"{x:.2f} ({lo:.2f}, {hi:.2f})"
+    low, high = shown_index([lo, hi])
+    value = "\u22480" if x < 0 and lo <= 0 <= hi else f"{shown_index(x):.2f}"
+    return f"{value} ({low:.2f}, {high:.2f})"
 
 
 def short_name(name: str) -> str:
@@ -109,7 +118,12 @@ def short_name(name: str) -> str:
 
 
 def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP) -> list[Table]:
-    """First-order and total Sobol indices of one row, with intervals, by year."""
+    """First-order and total Sobol indices of one row, with intervals, by year.
+
+    Shown clipped to [0, 1], with :data:`~simulator.sensitivity.SOBOL_CAVEAT` under each table.
+    """
+    from .sensitivity import SOBOL_CAVEAT
+
     row = _row(ds, service)
     years = [str(y) for y in row["financial_year"].values]
     order = np.argsort(-np.nan_to_num(row["total_order"].mean("financial_year").values))
@@ -135,8 +149,9 @@ def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP)
             for j in range(len(years))
         ]
         t.add_row("Case-level randomness (share)", *case, style="bold")
-        if len(order) > top:
-            t.caption = f"{len(order) - top} more inputs in sensitivity.nc"
+        more = f" {len(order) - top} more inputs in sensitivity.nc." if len(order) > top else ""
+        t.caption = SOBOL_CAVEAT + more
+        t.caption_justify = "left"
         tables.append(t)
     return tables
 
@@ -323,7 +338,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     with progress_bar(draws * (1 + len(names)), f"{1 + len(names)} scenarios") as advance:
         ds = compare_scenarios(
             config, draws, seed, names, threads=args.threads, progress=advance,
-            keep_draws=not args.summary_only,
+            keep_draws=not args.summary_only, source=path.name,
         )  # fmt: skip
     ds.attrs["config_file"] = str(path)
     _console().print(scenario_table(ds, args.service))
@@ -368,8 +383,9 @@ def register(subparsers) -> None:
     add_run_arguments(sens)
     sens.add_argument(
         "--samples", type=_power_of_two, default=DEFAULT_SAMPLES,
-        help=f"Sobol base samples, a power of two (default {DEFAULT_SAMPLES}); "
-        "the model runs samples x (inputs + 3) draws",
+        help=f"Sobol base samples, a power of two (default {DEFAULT_SAMPLES}); the model runs "
+        "samples x (groups + 3) draws, plus samples for each group that changes the case-level "
+        "draws (arrival rates and growth); groups are the inputs as --group gathers them",
     )  # fmt: skip
     sens.add_argument(
         "--group", choices=GROUPINGS, default="parameter",

@@ -16,6 +16,7 @@ import pytest
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
+from matplotlib.container import BarContainer
 from matplotlib.text import Text
 
 import simulator
@@ -441,3 +442,97 @@ def test_commands_explain_a_missing_run(tmp_path, capsys, command):
     (tmp_path / "simulation.nc").write_text("not netCDF")
     assert main([command, str(tmp_path)]) == 2
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_commands_give_one_line_for_an_unreadable_file(tmp_path, capsys):
+    """xarray's own message runs to several lines of advice and links: only the first is kept."""
+    (tmp_path / "simulation.nc").write_text("not netCDF\nat all\n")
+    for command in ("chart", "report"):
+        assert main([command, str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "cannot be read" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("command", ["chart", "report"])
+@pytest.mark.parametrize(
+    "name",
+    ["service_label", "service_type", "department", "days_in_month", "month_financial_year",
+     "budget", "spend"],
+)  # fmt: skip
+def test_commands_refuse_a_run_without_what_they_read(one_year, tmp_path, capsys, command, name):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    one_year.drop_vars(name).to_netcdf(run_dir / "simulation.nc")
+    assert main([command, str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert f"lacks {name}:" in err and err.count("\n") == 1, err
+
+
+def test_commands_refuse_variables_of_the_wrong_shape(one_year, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    one_year.assign(budget=one_year["budget"].isel(financial_year=0)).to_netcdf(
+        run_dir / "simulation.nc"
+    )
+    assert main(["chart", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "budget has dimensions (service), not (service, financial_year)" in err, err
+
+
+def test_results_of_another_config_are_left_out_with_a_note(one_year, tmp_path, capsys):
+    from simulator.config import dumps_config, load_config
+
+    run_dir = tmp_path / "run"
+    write_run(one_year, run_dir)
+    sens = fake_sensitivity(one_year)
+    sens.attrs["config"] = dumps_config(load_config(bundled_config()))
+    sens.to_netcdf(run_dir / "sensitivity.nc")
+    scen = fake_scenarios(one_year)
+    scen.attrs["council"] = "Elsewhere Borough Council"
+    scen.to_netcdf(run_dir / "scenarios.nc")
+    assert main(["chart", str(run_dir), "--format", "png"]) == 0
+    out = capsys.readouterr().out
+    assert "note: sensitivity.nc left out: it was made from a different config" in out
+    assert "note: scenarios.nc left out: it is for Elsewhere Borough Council" in out
+    assert not [p for p in (run_dir / "charts").iterdir() if p.stem.startswith(("sobol", "tor"))]
+    assert not (run_dir / "charts" / "scenarios.png").exists()
+
+
+def test_results_of_the_same_config_are_kept_whatever_the_run_section(one_year):
+    from simulator.report import mismatch
+
+    sens = fake_sensitivity(one_year)
+    assert "draws = 10000" in one_year.attrs["config"]
+    sens.attrs["config"] = one_year.attrs["config"].replace("draws = 10000", "draws = 77")
+    assert mismatch(one_year, sens) is None
+    assert mismatch(one_year, fake_scenarios(one_year)) is None
+    other = fake_scenarios(one_year).isel(service=slice(1, None))
+    assert mismatch(one_year, other) == "its services differ from those of simulation.nc"
+
+
+def noisy_sensitivity(ds: xr.Dataset) -> xr.Dataset:
+    """Sobol estimates as sampling noise leaves them: below 0, above 1, first above total."""
+    sens = fake_sensitivity(ds)
+    at = {"service": "total", "financial_year": sens["financial_year"].values[0]}
+    for name, values in (
+        ("first_order", [-0.04, 0.9]), ("first_order_low", [-0.1, 0.8]),
+        ("first_order_high", [0.02, 1.05]), ("total_order", [0.01, 1.08]),
+        ("total_order_low", [-0.05, 0.95]), ("total_order_high", [0.06, 1.2]),
+    ):  # fmt: skip
+        sens[name].loc[{"input": sens["input"].values[:2], **at}] = values
+    return sens
+
+
+def test_sobol_chart_draws_estimates_within_0_and_1_and_says_why(ds):
+    sens = noisy_sensitivity(ds)
+    fig = figure(lambda f: charts.draw_sobol(f, sens, "2024/25", charts.RunInfo.from_dataset(ds)))
+    bars = [c for a in all_axes(fig) for c in a.containers if isinstance(c, BarContainer)]
+    widths = [p.get_width() for c in bars for p in c.patches]
+    assert widths and min(widths) >= 0 and max(widths) <= 100
+    whiskers = [c.errorbar.lines[2][0] for c in bars if c.errorbar is not None]
+    ends = [s[:, 0] for w in whiskers for s in w.get_segments()]
+    assert ends and min(e.min() for e in ends) >= 0 and max(e.max() for e in ends) <= 100
+    words = " ".join(t.get_text() for t, _ in drawn_texts(fig)).replace("\n", " ")
+    assert "small negative values or first-order above total are sampling noise" in words
+    # The file keeps the raw estimates.
+    assert float(sens["first_order"].sel(service="total").values.min()) < 0

@@ -133,14 +133,24 @@ def ds(results) -> xr.Dataset:
 # ------------------------------------------------------------------ headline sentences
 
 
+def _amount(text: str) -> tuple[float, float]:
+    """A stated £m amount and half a unit of its last decimal (its rounding)."""
+    digits = text.replace(",", "")
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    return float(digits), 0.5 * 10**-decimals
+
+
 def read_headline(text: str) -> dict:
-    """The numbers a headline states, read back from its words (GBP and fractions)."""
+    """The numbers a headline states, read back from its words, with each one's rounding.
+
+    Amounts are in £m, each as ``(value, tolerance)``; the probability is ``(op, value)``.
+    """
     out = {}
-    if m := re.search(r"There is an? (\d+)% chance", text):
+    if m := re.search(r"There is an? (\d+)% chance that", text):
         out["p"] = ("=", int(m[1]) / 100)
-    elif "less than a 1% chance" in text:
+    elif "There is less than a 1% chance" in text:
         out["p"] = ("<", 0.005)
-    elif "more than a 99% chance" in text:
+    elif "There is more than a 99% chance" in text:
         out["p"] = (">", 0.995)
     elif text.startswith("In none of the"):
         out["p"] = ("=", 0.0)
@@ -148,19 +158,28 @@ def read_headline(text: str) -> dict:
         assert " in all " in text, text
         out["p"] = ("=", 1.0)
     if m := re.search(r"The central estimate is £([\d,.]+)m (over|under) budget", text):
-        out["median"] = float(m[1].replace(",", "")) * (1 if m[2] == "over" else -1)
+        value, tol = _amount(m[1])
+        out["median"] = (value * (1 if m[2] == "over" else -1), tol)
     else:
-        assert "The central estimate is on budget (within £0.05m)" in text, text
-        out["median"] = 0.0
+        m = re.search(r"The central estimate is on budget \(within £([\d.]+)m\)", text)
+        assert m, text
+        out["median"] = (0.0, float(m[1]))
     if m := re.search(
         r"1 in 10 chance (?:that it is|of an overspend of) more than £([\d,.]+)m\.", text
     ):
-        out["p90"] = float(m[1].replace(",", ""))
+        out["p90"] = _amount(m[1])
     elif m := re.search(r"the underspend is less than £([\d,.]+)m\.", text):
-        out["p90"] = -float(m[1].replace(",", ""))
+        value, tol = _amount(m[1])
+        out["p90"] = (-value, tol)
     else:
-        assert text.endswith("1 in 10 chance of any overspend."), text
-        out["p90"] = 0.0
+        # The 90th percentile rounds to on budget, to the sentence's own decimals.
+        out["p90"] = (0.0, out["median"][1] if "within" in text else _amount(
+            re.search(r"£([\d,.]+)m", text)[1])[1])  # fmt: skip
+        if m := re.search(r"there is an? (\d+)% chance of any overspend\.$", text):
+            out["p_any"] = int(m[1]) / 100
+        else:
+            assert text.endswith(("overspends at all.", "if only slightly.",
+                                  "1% chance of any overspend.")), text  # fmt: skip
     return out
 
 
@@ -173,22 +192,66 @@ def test_headline_numbers_equal_the_datasets(ds):
         median, p90 = np.quantile(over, [0.5, 0.9]) / 1e6
         said = read_headline(h.text)
         op, value = said["p"]
-        # Each stated number is the Dataset's, rounded: to a whole percent and to £0.1m.
+        # Each stated number is the Dataset's, rounded: to a whole percent and to the £m
+        # decimals the sentence states.
         if op == "=":
             assert abs(100 * value - 100 * p) <= 0.5 + 1e-9, h.text
         else:
             assert (p < value) if op == "<" else (p > value), h.text
-        assert abs(said["median"] - median) <= 0.05 + 1e-9, h.text
-        assert abs(said["p90"] - p90) <= 0.05 + 1e-9, h.text
+        for name, true in (("median", median), ("p90", p90)):
+            stated, tol = said[name]
+            assert abs(stated - true) <= tol + 1e-9, h.text
+        if "p_any" in said:
+            assert abs(100 * said["p_any"] - 100 * p) <= 0.5 + 1e-9, h.text
         subject = "all services together" if h.service == "total" else h.label
         assert f" {subject} overspend" in h.text and h.financial_year in h.text
+
+
+def small_line(over: np.ndarray) -> xr.Dataset:
+    """A one-line results Dataset holding just these overspends (GBP) for 2024/25."""
+    return xr.Dataset(
+        {"overspend": (("draw", "service", "financial_year"), over[:, None, None])},
+        coords={
+            "service": ["respite"],
+            "service_label": ("service", ["Respite care"]),
+            "financial_year": ["2024/25"],
+        },
+    )
+
+
+def test_a_small_line_reads_its_own_probability_and_amounts():
+    # The review's example: a 34% chance of overspend used to be followed by "a 1 in 10
+    # chance of any overspend", because the 90th percentile (£0.04m) rounded to £0.0m.
+    over = np.random.default_rng(3).normal(-0.02e6, 0.05e6, 20_000)
+    h = report.headline(small_line(over), "respite", "2024/25")
+    p = float(np.mean(over > 0))
+    assert f"There is a {p:.0%} chance that Respite care overspends" in h.text
+    assert "1 in 10 chance of any overspend" not in h.text
+    assert h.text.endswith(
+        "The central estimate is £0.02m under budget; there is a 1 in 10 chance of an "
+        f"overspend of more than {charts.money_text(np.quantile(over, 0.9), 2)}."
+    )
+    said = read_headline(h.text)
+    assert abs(said["p90"][0] - np.quantile(over, 0.9) / 1e6) <= said["p90"][1]
+
+
+def test_a_tail_on_budget_states_the_measured_chance():
+    # So narrow that even £0.01m steps round the 90th percentile to on budget.
+    over = np.random.default_rng(4).normal(-0.5e3, 2e3, 20_000)
+    h = report.headline(small_line(over), "respite", "2024/25")
+    p = float(np.mean(over > 0))
+    assert h.text.endswith(
+        f"The central estimate is on budget (within £0.005m); there is a {p:.0%} chance "
+        "of any overspend."
+    )
+    assert f"There is a {p:.0%} chance" in h.text
 
 
 def test_headline_matches_the_issue_example():
     text = (
         report.chance_sentence("Children and Family Services", False, "2024/25", 0.73, 10_000)
         + " "
-        + report.range_sentence(9.1e6, 14.2e6)
+        + report.range_sentence(9.1e6, 14.2e6, 0.73)
     )
     assert text == (
         "There is a 73% chance that Children and Family Services overspends in 2024/25. "
@@ -198,20 +261,29 @@ def test_headline_matches_the_issue_example():
 
 
 @pytest.mark.parametrize(
-    ("median", "p90", "expected"),
+    ("median", "p90", "p", "expected"),
     [
-        (-1.2e6, 3.0e6, "The central estimate is £1.2m under budget; there is a 1 in 10 "
-                        "chance of an overspend of more than £3.0m."),
-        (-4.0e6, -0.5e6, "The central estimate is £4.0m under budget; there is a 1 in 10 "
-                         "chance that the underspend is less than £0.5m."),
-        (0.02e6, 2.0e6, "The central estimate is on budget (within £0.05m); there is a 1 in 10 "
-                        "chance of an overspend of more than £2.0m."),
-        (-1.0e6, 0.01e6, "The central estimate is £1.0m under budget; there is a 1 in 10 "
-                         "chance of any overspend."),
+        (-1.2e6, 3.0e6, 0.4, "The central estimate is £1.2m under budget; there is a 1 in 10 "
+                             "chance of an overspend of more than £3.0m."),
+        (-4.0e6, -0.5e6, 0.02, "The central estimate is £4.0m under budget; there is a 1 in 10 "
+                               "chance that the underspend is less than £0.5m."),
+        (0.02e6, 2.0e6, 0.52, "The central estimate is on budget (within £0.05m); there is a "
+                              "1 in 10 chance of an overspend of more than £2.0m."),
+        (-1.0e6, 0.01e6, 0.11, "The central estimate is £1.0m under budget; there is an 11% "
+                               "chance of any overspend."),
+        (-1.0e6, -0.01e6, 0.0, "The central estimate is £1.0m under budget; no simulated "
+                               "outcome overspends at all."),
     ],
 )  # fmt: skip
-def test_underspends_read_sensibly(median, p90, expected):
-    assert report.range_sentence(median, p90) == expected
+def test_underspends_read_sensibly(median, p90, p, expected):
+    assert report.range_sentence(median, p90, p) == expected
+
+
+def test_two_decimals_when_the_range_is_small():
+    assert report.range_sentence(-0.02e6, 0.044e6, 0.34, 2) == (
+        "The central estimate is £0.02m under budget; there is a 1 in 10 chance of an "
+        "overspend of more than £0.04m."
+    )
 
 
 @pytest.mark.parametrize(
@@ -410,6 +482,27 @@ def test_key_messages_name_the_largest_drivers(results, ds):
     assert [int(p) for _, p in named] == [round(100 * v) for v in d.variance_share[:3]]
     text = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
     assert sentence in text
+
+
+def test_the_drivers_sentence_points_to_a_chart_and_section_that_exist(pdf, ds):
+    sentence = report.drivers_sentence(charts.drivers_data(ds, "2024/25"))
+    found = re.search(r"see the chart \u201c(.+?)\u201d under (.+?)\)\.$", sentence)
+    assert found, sentence
+    chart, section = found.groups()
+    text = normalise(" ".join(p.extract_text() for p in pdf.pages)).replace(sentence, "")
+    assert chart in text  # the drivers chart's title, drawn as text in the PDF
+    headings = [b.text for b in report.build_report(ds) if isinstance(b, report.Heading)]
+    assert section in headings
+
+
+def test_report_out_that_is_a_file_is_refused(results, tmp_path, capsys):
+    taken = tmp_path / "report.txt"
+    taken.write_text("mine")
+    for out in (taken, taken / "sub"):
+        assert main(["report", str(results), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"{taken} is a file, not a folder" in err and err.count("\n") == 1, err
+    assert taken.read_text() == "mine"
 
 
 def test_actuals_and_the_officers_forecast_are_reported(results, ds):

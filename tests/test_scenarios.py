@@ -9,6 +9,7 @@ import tomli_w
 import xarray as xr
 
 import simulator
+from simulator import scenarios, sensitivity
 from simulator.cli import main
 from simulator.config import ConfigError, scenario_config
 from simulator.errors import UserError
@@ -234,3 +235,18 @@ def test_compare_command_writes_scenarios_nc(tmp_path, capsys):
         assert "overspend" not in ds and ds.sizes["scenario"] == 1 + len(SCENARIOS)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no partial files left
     assert main([*args, "--force", "--service", "nope"]) == 2
+
+
+def test_an_unknown_scenario_is_named_with_the_config_file(tmp_path, capsys):
+    path = tmp_path / "council.toml"
+    path.write_text(tomli_w.dumps(scenario_dict()))
+    args = ["compare", str(path), "--draws", "10", "--out", str(tmp_path / "out")]
+    assert main([*args, "--scenario", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: council.toml: no scenario named 'bogus'"), err
+
+
+def test_scenarios_describe_variables_with_the_sensitivity_helper():
+    # One helper for both files' variables, not two copies that could drift apart.
+    assert scenarios.data_var is sensitivity.data_var
+    assert not hasattr(scenarios, "_var")

@@ -105,3 +105,44 @@ def test_write_netcdf_is_atomic_and_refuses_to_overwrite(tmp_path):
 def test_money_shows_small_amounts_in_thousands():
     assert money(6_646) == "£7k" and money(-12_400) == "-£12k"
     assert money(2_745_625) == "£2.7m"
+
+
+def test_samples_help_gives_the_draws_the_model_really_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["sensitivity", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    formula = "samples x (groups + 3) draws, plus samples for each group that changes the"
+    assert f"{formula} case-level draws" in help_text
+    path, out = council_file(tmp_path), tmp_path / "out"
+    assert main(["sensitivity", str(path), "--samples", "8", "--method", "sobol",
+                 "--bootstrap", "5", "--out", str(out), "--threads", "1"]) == 0  # fmt: skip
+    with xr.open_dataset(out / "sensitivity.nc") as ds:
+        redrawn = int(ds["input_redraws_cases"].sum())
+        assert redrawn >= 1  # arrival growth changes which cases arrive
+        assert ds.attrs["sobol_evaluations"] == 8 * (ds.sizes["input"] + 3 + redrawn)
+
+
+def test_sobol_tables_clip_noise_and_say_why():
+    from rich.console import Console
+
+    from simulator.sensitivity import SOBOL_CAVEAT
+    from simulator.sensitivity_cli import sobol_tables
+
+    dims = ("input", "service", "financial_year")
+    est = {"first_order": [[[-0.04]], [[1.02]]], "total_order": [[[0.01]], [[1.1]]]}
+    data = {}
+    for name, values in est.items():
+        v = np.array(values)
+        data |= {name: (dims, v), f"{name}_low": (dims, v - 0.06), f"{name}_high": (dims, v + 0.05)}
+    for end, shift in (("", 0.0), ("_low", -0.02), ("_high", 0.02)):
+        data[f"case_level_share{end}"] = (dims[1:], np.array([[0.3 + shift]]))
+    coords = {"input": ["a.b", "c.d"], "service": ["total"], "financial_year": ["2024/25"],
+              "service_label": ("service", ["All services"])}  # fmt: skip
+    console = Console(record=True, width=200)
+    for table in sobol_tables(xr.Dataset(data, coords)):
+        console.print(table)
+    text = console.export_text()
+    assert "\u22480 (0.00, 0.01)" in text  # first order of a.b: -0.04, interval holds 0
+    assert "1.00 (0.96, 1.00)" in text  # first order of c.d: 1.02, shown as 1
+    assert "-0." not in text and "1.10" not in text
+    assert text.count(" ".join(SOBOL_CAVEAT.split()[:4])) == 2  # under both tables
