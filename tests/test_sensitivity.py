@@ -225,7 +225,7 @@ def decomposable_config():
 def _transport_outturn(plan, growth: np.ndarray) -> np.ndarray:
     """Reference: the transport line's outturn by year (GBP) for given growth rates."""
     grid = plan.grid
-    monthly = 20_000_000 * grid.days / 365.25 * (1 + growth[:, None]) ** grid.years_since_start()
+    monthly = 20_000_000 * grid.year_share() * (1 + growth[:, None]) ** grid.years_since_start()
     return np.add.reduceat(monthly, np.arange(0, grid.n_months, 12), axis=1)
 
 
