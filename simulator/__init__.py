@@ -46,16 +46,12 @@ def run(
     xarray.Dataset
         See the results contract in the README.
     """
+    from .config import resolve_run
     from .engine import simulate
     from .model import build_plan
     from .results import build_dataset
 
-    if not isinstance(config, Config):
-        config = load_config(config)
-    draws = config.run.draws if draws is None else int(draws)
-    seed = config.run.seed if seed is None else int(seed)
-    if draws < 1:
-        raise ValueError(f"draws = {draws}: must be at least 1")
+    config, draws, seed = resolve_run(config, draws, seed)
     plan = build_plan(config)
     sim = simulate(plan, draws, seed, threads=threads, progress=progress)
     return build_dataset(plan, sim, seed, draws)

@@ -964,6 +964,27 @@ def dumps_config(config: Config) -> str:
     return tomli_w.dumps(data)
 
 
+def resolve_run(
+    config: Config | str | Path, draws: int | None = None, seed: int | None = None
+) -> tuple[Config, int, int]:
+    """A config (loaded when a path is given) and the draws and seed to run with.
+
+    ``None`` takes the config's ``[run]`` values.
+
+    Raises
+    ------
+    ValueError
+        When draws is below 1.
+    """
+    if not isinstance(config, Config):
+        config = load_config(config)
+    draws = config.run.draws if draws is None else int(draws)
+    seed = config.run.seed if seed is None else int(seed)
+    if draws < 1:
+        raise ValueError(f"draws = {draws}: must be at least 1")
+    return config, draws, seed
+
+
 DEFAULT_CONFIG = "example_county.toml"
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .config import Config, dumps_config, scenario_config
+from .config import Config, dumps_config, resolve_run, scenario_config
 from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
 from .errors import UserError
 from .model import Plan, build_plan, simulate_chunk
@@ -253,8 +253,7 @@ def compare_scenarios(
             "the config declares no scenarios: add [scenarios.<name>] tables with "
             "a description and changes (see docs/sensitivity.md)"
         )
-    draws = config.run.draws if draws is None else int(draws)
-    seed = config.run.seed if seed is None else int(seed)
+    config, draws, seed = resolve_run(config, draws, seed)
     if draws < 2:
         raise UserError(f"draws = {draws}: compare needs at least 2 draws for standard errors")
     plans = _plans(config, names, source)

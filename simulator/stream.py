@@ -36,7 +36,7 @@ import pandas as pd
 import xarray as xr
 import zarr
 
-from .config import Config, load_config
+from .config import Config, resolve_run
 from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_rng, store_chunk
 from .errors import UserError
 from .model import ChunkResult, Plan, build_plan, simulate_chunk
@@ -199,16 +199,6 @@ def _write_block(group: zarr.Group, ds: xr.Dataset, first: int) -> None:
         group[name][first:stop] = ds[name].values
 
 
-def _resolve(config: Config | str | Path, draws: int | None, seed: int | None):
-    if not isinstance(config, Config):
-        config = load_config(config)
-    draws = config.run.draws if draws is None else int(draws)
-    seed = config.run.seed if seed is None else int(seed)
-    if draws < 1:
-        raise ValueError(f"draws = {draws}: must be at least 1")
-    return config, draws, seed
-
-
 def _write_store(
     plan: Plan,
     path: Path,
@@ -288,7 +278,7 @@ def run_to_zarr(
     FileExistsError
         If ``store_path`` exists and ``overwrite`` is false.
     """
-    config, draws, seed = _resolve(config, draws, seed)
+    config, draws, seed = resolve_run(config, draws, seed)
     store_path = Path(store_path)
     if store_path.exists() and not overwrite:
         raise FileExistsError(f"{store_path} exists: pass overwrite=True to replace it")
@@ -342,7 +332,7 @@ def write_streamed_run(
     list of pathlib.Path
         What was written, at the final paths.
     """
-    config, draws, seed = _resolve(config, draws, seed)
+    config, draws, seed = resolve_run(config, draws, seed)
     out_dir = Path(out_dir)
     check_writable(out_dir, force)
 
