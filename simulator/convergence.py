@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from .config import Config, load_config
-from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_rng, store_chunk
+from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_results, store_chunk
 from .errors import UserError
-from .model import ChunkResult, Plan, build_plan, simulate_chunk
+from .model import ChunkResult, Plan, build_plan
 from .results import build_dataset
 from .sensitivity import overspend_rows, row_weights
 
@@ -166,24 +165,17 @@ def _run_chunks(
     total, weights = _total_row(plan), row_weights(plan)
     chunks: list[ChunkResult] = []
     overspends, draws = np.zeros(plan.config.horizon.years), 0
-    ahead: dict[int, Future] = {}
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for i in range(len(bounds)):
-            for j in range(i, min(i + threads, len(bounds))):
-                if j not in ahead:
-                    n = bounds[j][1] - bounds[j][0]
-                    ahead[j] = pool.submit(simulate_chunk, plan, chunk_rng(seed, j), n)
-            chunk = ahead.pop(i).result()
-            chunks.append(chunk)
-            over = overspend_rows(plan, chunk, weights)[:, total]
-            overspends += (over > 0).sum(axis=0)
-            draws += over.shape[0]
-            if progress is not None:
-                progress(over.shape[0])
-            if draws >= min_draws and stopping_se(overspends, draws).max() < precision:
-                break
-        for future in ahead.values():  # computed ahead but not needed
-            future.cancel()
+    results = chunk_results(plan, seed, bounds, threads)
+    for chunk in results:
+        chunks.append(chunk)
+        over = overspend_rows(plan, chunk, weights)[:, total]
+        overspends += (over > 0).sum(axis=0)
+        draws += over.shape[0]
+        if progress is not None:
+            progress(over.shape[0])
+        if draws >= min_draws and stopping_se(overspends, draws).max() < precision:
+            results.close()  # cancels the chunks computed ahead but not needed
+            break
     met = bool(stopping_se(overspends, draws).max() < precision)
     return chunks, met
 

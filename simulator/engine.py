@@ -9,8 +9,9 @@ The kernels release the GIL (``nogil=True``), so chunks run in parallel.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,42 @@ def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -
     out.inputs[rows] = result.inputs
 
 
+def chunk_results(
+    plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int
+) -> Iterator[ChunkResult]:
+    """Simulate chunks ``bounds`` on ``threads`` threads and yield them in order.
+
+    At most ``2 * threads`` chunks are in flight, so memory stays bounded: a
+    finished chunk waits only for its consumer, never for the whole run. Every
+    way of running (in memory, streamed, to a precision) takes its chunks from
+    here; stopping early (closing the iterator) cancels the chunks not started.
+    """
+
+    def work(index: int) -> ChunkResult:
+        first, stop = bounds[index]
+        return simulate_chunk(plan, chunk_rng(seed, index), stop - first)
+
+    if threads == 1:
+        for index in range(len(bounds)):
+            yield work(index)
+        return
+    pool = ThreadPoolExecutor(max_workers=threads)
+    pending: deque[Future[ChunkResult]] = deque()
+    submitted = 0
+    try:
+        while submitted < min(2 * threads, len(bounds)):
+            pending.append(pool.submit(work, submitted))
+            submitted += 1
+        while pending:
+            result = pending.popleft().result()
+            if submitted < len(bounds):
+                pending.append(pool.submit(work, submitted))
+                submitted += 1
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def simulate(
     plan: Plan,
     draws: int,
@@ -105,23 +142,12 @@ def simulate(
     """
     threads = max(1, threads or os.cpu_count() or 1)
     out = allocate(plan, draws)
-    counts = []
-
-    def work(index: int, bounds: tuple[int, int]) -> None:
-        first, stop = bounds
-        result = simulate_chunk(plan, chunk_rng(seed, index), stop - first)
+    bounds = chunk_bounds(draws)
+    for (first, stop), result in zip(
+        bounds, chunk_results(plan, seed, bounds, threads), strict=True
+    ):
         store_chunk(plan, out, slice(first, stop), result)
-        counts.append(result.counts)
+        out.counts += result.counts
         if progress is not None:
             progress(stop - first)
-
-    bounds = chunk_bounds(draws)
-    if threads == 1:
-        for index, b in enumerate(bounds):
-            work(index, b)
-    else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(work, i, b) for i, b in enumerate(bounds)]:
-                future.result()
-    out.counts = np.sum(counts, axis=0) if counts else out.counts
     return out

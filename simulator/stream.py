@@ -25,9 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
@@ -37,9 +35,9 @@ import xarray as xr
 import zarr
 
 from .config import Config, resolve_run
-from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_rng, store_chunk
+from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_results, store_chunk
 from .errors import UserError
-from .model import ChunkResult, Plan, build_plan, simulate_chunk
+from .model import Plan, build_plan
 from .results import build_dataset, check_writable, install_run, replace_path, write_folder
 from .results import summary_table as _summary_table
 
@@ -118,40 +116,6 @@ def needs_streaming(
 # ------------------------------------------------------------------ running chunks in order
 
 
-def _chunk_results(
-    plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int
-) -> Iterator[ChunkResult]:
-    """The engine's chunks, in order, with at most ``2 * threads`` in flight.
-
-    The window bounds memory: finished chunks wait only for the writer, never
-    for the whole run.
-    """
-
-    def work(index: int) -> ChunkResult:
-        first, stop = bounds[index]
-        return simulate_chunk(plan, chunk_rng(seed, index), stop - first)
-
-    if threads == 1:
-        for index in range(len(bounds)):
-            yield work(index)
-        return
-    pool = ThreadPoolExecutor(max_workers=threads)
-    pending: deque[Future[ChunkResult]] = deque()
-    submitted = 0
-    try:
-        while submitted < min(2 * threads, len(bounds)):
-            pending.append(pool.submit(work, submitted))
-            submitted += 1
-        while pending:
-            result = pending.popleft().result()
-            if submitted < len(bounds):
-                pending.append(pool.submit(work, submitted))
-                submitted += 1
-            yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _trim(block: Simulation, n: int) -> Simulation:
     """The first ``n`` draws of a block (the last block of a run may be short)."""
     per_draw = {
@@ -215,7 +179,7 @@ def _write_store(
     group = None
     block_first = 0  # first draw of the block being filled
     for (first, stop), result in zip(
-        bounds, _chunk_results(plan, seed, bounds, threads), strict=True
+        bounds, chunk_results(plan, seed, bounds, threads), strict=True
     ):
         store_chunk(plan, block, slice(first - block_first, stop - block_first), result)
         if progress is not None:
