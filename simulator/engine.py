@@ -72,9 +72,7 @@ def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -
         source, target = getattr(result, name), getattr(out, name)
         for g, group in enumerate(plan.groups):
             members = list(group.members)
-            target[rows, g] = (
-                source[:, members].sum(axis=1) if len(members) > 1 else source[:, members[0]]
-            )
+            target[rows, g] = source[:, members].sum(axis=1)
     out.inputs[rows] = result.inputs
 
 

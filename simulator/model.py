@@ -205,7 +205,7 @@ def _starting_caseload(key: str, config: Config) -> tuple[np.ndarray, np.ndarray
                 for r in rows
             ]
         )
-        return elapsed.reshape(-1), cost.reshape(-1), planned.reshape(-1)
+        return elapsed, cost, planned
     load = config.services[key].caseload
     if load is None or load.count == 0:
         return np.empty(0), np.empty(0), np.empty(0)

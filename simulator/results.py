@@ -125,7 +125,7 @@ def _officer_forecast(plan: Plan) -> np.ndarray | None:
     if config.actuals is None or not config.actuals.forecast_overspend_gbp:
         return None
     out = np.full((len(plan.groups), config.horizon.years), np.nan)
-    year = min(plan.start_month, plan.grid.n_months - 1) // 12
+    year = plan.start_month // 12  # validation keeps the as-of date inside the horizon
     keys = [g.key for g in plan.groups]
     for key, value in config.actuals.forecast_overspend_gbp.items():
         out[keys.index(key), year] = value
