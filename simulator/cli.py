@@ -150,7 +150,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if (args.as_of is None) != (args.actuals is None):
         raise UserError("--as-of and --actuals go together: give both, or neither")
     if args.as_of is not None:
-        config = with_actuals(config, args.as_of, args.actuals)
+        config = with_actuals(config, args.as_of, args.actuals, path.name)
     out_dir = Path(args.out) if args.out else Path("results") / path.stem
     check_writable(out_dir, args.force)
     draws = args.draws or config.run.draws

@@ -843,7 +843,7 @@ def config_from_dict(data: dict, source: str = "<config>") -> Config:
 _READERS = {"snapshot": ("placements", "read_snapshot"), "actuals": ("months", "read_actuals")}
 
 
-def read_named_files(data: dict, base_dir: Path) -> dict:
+def read_named_files(data: dict, base_dir: Path, source: str = "<config>") -> dict:
     """Replace ``snapshot.file`` and ``actuals.file`` by the rows they hold.
 
     Paths are relative to ``base_dir`` (the config's folder). The rows go into the
@@ -862,9 +862,9 @@ def read_named_files(data: dict, base_dir: Path) -> dict:
             continue
         name = part["file"]
         if not isinstance(name, str):
-            raise ConfigError("config", [f"{section}.file = {name!r}: must be a file name"])
+            raise ConfigError(source, [f"{section}.file = {name!r}: must be a file name"])
         if part.get(key):
-            raise ConfigError(name, [f"{section}: give either file or {key}, not both"])
+            raise ConfigError(source, [f"{section}: give either file or {key}, not both"])
         path = base_dir / name
         rows, problems = getattr(casefiles, reader)(path)
         if problems:
@@ -884,7 +884,7 @@ def loads_config(text: str, source: str = "<config>", base_dir: Path | None = No
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
-    data = read_named_files(data, Path(".") if base_dir is None else base_dir)
+    data = read_named_files(data, Path(".") if base_dir is None else base_dir, source)
     return config_from_dict(data, source)
 
 
@@ -917,7 +917,9 @@ def load_config(path: str | Path) -> Config:
     return loads_config(text, path.name, path.parent)
 
 
-def with_actuals(config: Config, as_of: str, actuals_file: str | Path) -> Config:
+def with_actuals(
+    config: Config, as_of: str, actuals_file: str | Path, source: str = "<config>"
+) -> Config:
     """The config with actuals to date from a CSV file (``overspend run --as-of --actuals``).
 
     Parameters
@@ -927,6 +929,8 @@ def with_actuals(config: Config, as_of: str, actuals_file: str | Path) -> Config
         The last day of the last actual month, ``YYYY-MM-DD``.
     actuals_file : str or pathlib.Path
         CSV with columns service, month, net_spend_gbp and optionally caseload.
+    source : str
+        The config's name, for error messages.
 
     Returns
     -------
@@ -954,8 +958,9 @@ def with_actuals(config: Config, as_of: str, actuals_file: str | Path) -> Config
         "months": [],
         "file": str(actuals_file),
     }
-    data = read_named_files(data, Path("."))
-    return config_from_dict(data, "--actuals")
+    where = f"{source} with --actuals {actuals_file}"
+    data = read_named_files(data, Path("."), where)
+    return config_from_dict(data, where)
 
 
 def dumps_config(config: Config) -> str:

@@ -258,3 +258,19 @@ def test_snapshot_only_runs_do_not_claim_actuals(tmp_path, capsys):
         == 0
     )
     assert "Actual spend" not in capsys.readouterr().out
+
+
+def test_errors_after_as_of_name_the_config_and_the_actuals_file(tmp_path, capsys):
+    _write(tmp_path)
+    base = tmp_path / "plain.toml"
+    base.write_text(
+        "[council]\nname = 'x'\n[horizon]\nstart = '2024/25'\nyears = 1\n"
+        "[services.homes]\nbudget_gbp = 1\narrivals = { per_year = 1 }\n"
+        "length = { dist = 'exponential', mean_weeks = 10 }\nunit_cost = { mean_gbp_per_week = 1 }\n"
+    )
+    argv = ["run", str(base), "--as-of", "2024-06-30", "--actuals", str(tmp_path / "actuals.csv"),
+            "--out", str(tmp_path / "o"), "--no-charts"]  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"plain.toml with --actuals {tmp_path / 'actuals.csv'}" in err
+    assert "service 'staff' is not in this config" in err
