@@ -60,8 +60,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from scipy import stats
-from scipy.stats import qmc
 
 from ._version import __version__
 from .config import dumps_config
@@ -362,7 +360,12 @@ def sobol_design(n: int, n_inputs: int, groups: Sequence[InputGroup], seed: int)
         halves of one 2K-dimensional Sobol sequence, as in
         :func:`scipy.stats.sobol_indices`.
     """
+    # Imported here, not at the top: every `overspend` command loads this module
+    # to register its options, and scipy.stats takes half a second to import.
+    from scipy.stats import qmc
+
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DESIGN_KEY,)))
+
     points = qmc.Sobol(d=2 * n_inputs, scramble=True, rng=rng).random(n)
     a, b = points[:, :n_inputs], points[:, n_inputs:]
     design = np.empty((len(groups) + 3, n, n_inputs))
@@ -384,10 +387,12 @@ def _scipy_indices(
     page's total index is the case-level share, which is taken off the total
     index of each redrawn group (see the module docstring).
     """
+    from scipy.stats import sobol_indices  # here, not at import (see sobol_design)
+
     n_out, n = f_a.shape
     pages, n_groups = f_ab.shape[0], redrawn.size
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = stats.sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
+        res = sobol_indices(func={"f_A": f_a, "f_B": f_b, "f_AB": f_ab}, n=n)
     first = np.reshape(res.first_order, (n_out, pages))
     total = np.reshape(res.total_order, (n_out, pages))
     case = total[:, -1]
