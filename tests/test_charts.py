@@ -536,3 +536,13 @@ def test_sobol_chart_draws_estimates_within_0_and_1_and_says_why(ds):
     assert "small negative values or first-order above total are sampling noise" in words
     # The file keeps the raw estimates.
     assert float(sens["first_order"].sel(service="total").values.min()) < 0
+
+
+def test_parallel_and_sequential_drawing_write_the_same_files(one_year, tmp_path, monkeypatch):
+    """Charts drawn in forked processes are the same files as drawn one after another."""
+    parallel = charts.write_charts(one_year, tmp_path / "parallel", formats=("png",))
+    monkeypatch.setattr(charts.os, "cpu_count", lambda: 1)
+    sequential = charts.write_charts(one_year, tmp_path / "sequential", formats=("png",))
+    assert [p.name for p in parallel] == [p.name for p in sequential]
+    for a, b in zip(parallel, sequential, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
