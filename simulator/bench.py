@@ -55,6 +55,7 @@ from .engine import Simulation, chunk_bounds, chunk_rng, simulate
 from .errors import UserError
 from .model import Draws, Plan, build_plan, draw_arrivals, expected_arrivals, length_parameters
 from .model import placement_spend as _placement_spend
+from .results import write_file
 
 GIB = 1024**3
 #: Peak resident memory allowed for a 1,000,000-draw run of the default config.
@@ -1090,10 +1091,9 @@ def write_results(res: dict, out_dir: Path) -> tuple[Path, Path]:
     """Write ``<timestamp>.json`` and ``<timestamp>.png`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    json_path = out_dir / f"{stamp}.json"
-    tmp = json_path.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(res, indent=2) + "\n")
-    os.replace(tmp, json_path)
+    json_path = write_file(
+        out_dir / f"{stamp}.json", lambda tmp: tmp.write_text(json.dumps(res, indent=2) + "\n")
+    )
     return json_path, plot(res, out_dir / f"{stamp}.png")
 
 

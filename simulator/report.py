@@ -21,9 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import tomllib
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +38,7 @@ from PIL import Image
 from . import charts
 from .charts import Chart, RunInfo, chart_style, money_text, pct_text
 from .errors import UserError
-from .results import forecast_comparison
+from .results import forecast_comparison, write_file
 from .stream import open_results, results_path, summary_table
 
 #: What :func:`write_report` writes.
@@ -1174,19 +1172,6 @@ def load_results(
     return ds, sens, _open_extra(folder / "scenarios.nc", ds, notes)
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write via a temporary file in the same folder, then rename over ``path``."""
-    # Not mkstemp: its files are private (0600); these should get the usual permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _check_out(out: Path) -> None:
     """Refuse, before any work, an output path that is a file or lies under one."""
     for path in (out, *out.parents):
@@ -1241,7 +1226,7 @@ def write_report(
         text = render_html(blocks, run)
         html_name, pdf_name, xlsx_name = REPORT_FILES
         return [
-            _atomic(out / html_name, lambda p: p.write_text(text, encoding="utf-8")),
-            _atomic(out / pdf_name, lambda p: render_pdf(blocks, run, p)),
-            _atomic(out / xlsx_name, lambda p: write_xlsx(ds, p)),
+            write_file(out / html_name, lambda p: p.write_text(text, encoding="utf-8")),
+            write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p)),
+            write_file(out / xlsx_name, lambda p: write_xlsx(ds, p)),
         ]

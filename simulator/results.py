@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -276,6 +277,25 @@ def replace_path(new: Path, target: Path) -> None:
     os.replace(target, old / "previous")
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def write_file(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write one file atomically: ``write(tmp)`` beside it, then rename over ``path``.
+
+    An interrupted write leaves no file that looks finished. The temporary name is
+    made here rather than by ``mkstemp``, whose files are private (0600), so the
+    file gets the user's usual permissions.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _ordinary_permissions(folder: Path) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from rich.table import Table
 from .cli import positive_int
 from .console import new_progress
 from .errors import UserError
-from .results import gbp_m
+from .results import gbp_m, write_file
 
 DEFAULT_SAMPLES = 1024
 DEFAULT_TORNADO_DRAWS = 1000
@@ -65,16 +63,7 @@ def write_netcdf(ds: xr.Dataset, path: Path, force: bool = False) -> Path:
     pathlib.Path
     """
     check_new_file(path, force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh hidden name beside the target (not mkstemp, whose file would keep mode 0600).
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_file(path, ds.to_netcdf)
 
 
 # ------------------------------------------------------------------ tables

@@ -16,14 +16,13 @@ happened next, not what was planned then.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..results import write_file
 from .records import Records
 
 SNAPSHOT_COLUMNS = ("service", "start_date", "weekly_cost_gbp", "planned_end_date")
@@ -100,26 +99,8 @@ def write_caseload_snapshot(
         Rows written (open placements).
     """
     table = caseload_snapshot(records, as_of)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        table.to_csv(tmp, index=False, float_format="%.2f", lineterminator="\n")
-        _ordinary_permissions(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file(
+        Path(path),
+        lambda tmp: table.to_csv(tmp, index=False, float_format="%.2f", lineterminator="\n"),
+    )
     return len(table)
-
-
-def _ordinary_permissions(path: str) -> None:
-    """Give a file made by ``mkstemp`` (private, 0600) the user's usual permissions.
-
-    So colleagues on a shared drive can read the snapshot, as with any file the
-    user writes.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
