@@ -28,11 +28,8 @@ against quantiles computed directly from the Dataset.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1499,41 +1496,14 @@ def write_charts(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    charts = chart_list(ds, sensitivity, scenarios, every)
-    jobs = [(chart, folder, tuple(formats)) for chart in charts]
-    workers = min(os.cpu_count() or 1, 4, len(jobs))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [path for job in jobs for path in _draw_chart(job)]
-    # Drawing is pure Python in matplotlib, so threads would not overlap; forked
-    # processes inherit the charts and the data without copying or pickling them.
-    global _JOBS
-    _JOBS = jobs
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            drawn = list(pool.map(_draw_job, range(len(jobs))))
-    finally:
-        _JOBS = []
-    return [path for paths in drawn for path in paths]
-
-
-_JOBS: list = []  # the charts a forked drawing process picks from, by index
-
-
-def _draw_job(index: int) -> list[Path]:
-    return _draw_chart(_JOBS[index])
-
-
-def _draw_chart(job) -> list[Path]:
-    """Draw one chart and save it in each format; returns the files."""
-    chart, folder, formats = job
     written = []
     with chart_style():
-        fig = chart.figure()
-        for fmt in formats:
-            path = folder / f"{chart.name}.{fmt}"
-            fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix))
-            written.append(path)
+        for chart in chart_list(ds, sensitivity, scenarios, every):
+            fig = chart.figure()
+            for fmt in formats:
+                path = folder / f"{chart.name}.{fmt}"
+                fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix))
+                written.append(path)
     return written
 
 

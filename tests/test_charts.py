@@ -536,17 +536,3 @@ def test_sobol_chart_draws_estimates_within_0_and_1_and_says_why(ds):
     assert "small negative values or first-order above total are sampling noise" in words
     # The file keeps the raw estimates.
     assert float(sens["first_order"].sel(service="total").values.min()) < 0
-
-
-def test_parallel_and_sequential_drawing_write_the_same_files(one_year, tmp_path, monkeypatch):
-    """Charts drawn in forked processes are the same files as drawn one after another."""
-    parallel = charts.write_charts(one_year, tmp_path / "parallel", formats=("png",))
-    monkeypatch.setattr(charts.os, "cpu_count", lambda: 1)
-    sequential = charts.write_charts(one_year, tmp_path / "sequential", formats=("png",))
-    assert [p.name for p in parallel] == [p.name for p in sequential]
-    for a, b in zip(parallel, sequential, strict=True):
-        # The same picture: PNG bytes can differ by a stray anti-aliasing
-        # decision between processes, so compare pixels, allowing 0.1% to differ.
-        pa, pb = mimage.imread(a), mimage.imread(b)
-        assert pa.shape == pb.shape, a.name
-        assert np.mean(np.any(np.abs(pa - pb) > 1e-6, axis=-1)) < 0.001, a.name
