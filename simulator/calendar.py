@@ -97,6 +97,10 @@ class MonthGrid:
         """Days in each financial year, shape ``(years,)``."""
         return np.bincount(self.fy_index, weights=self.days, minlength=self.years)
 
+    def month_labels(self) -> list[str]:
+        """Each month as ``YYYY-MM`` (as in an actuals file)."""
+        return [str(m)[:7] for m in self.month_start]
+
     def year_share(self) -> np.ndarray:
         """Each month's share of its financial year, by days; shape ``(n_months,)``.
 

@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from .calendar import fy_label, parse_fy
+from .calendar import fy_label, month_grid, parse_fy
 from .distributions import Fixed, Param, Support, parse_param, support
 from .errors import UserError
 
@@ -636,11 +636,8 @@ def _check_snapshot(config: Config) -> list[str]:
 def _check_actuals(config: Config) -> list[str]:
     act = config.actuals
     problems, seen = [], set()
-    start = parse_fy(config.horizon.start)
-    months = [
-        f"{start + (4 + m - 1) // 12}-{(4 + m - 1) % 12 + 1:02d}"
-        for m in range(config.actual_months)
-    ]
+    grid = month_grid(parse_fy(config.horizon.start), config.horizon.years)
+    months = grid.month_labels()[: config.actual_months]
     for i, row in enumerate(act.months):
         where = f"actuals.months[{i}]" + (f" ({act.source} row {i + 2})" if act.source else "")
         if row.service not in config.services:

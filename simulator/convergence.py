@@ -18,7 +18,6 @@ stops.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -135,7 +134,6 @@ def run_to_precision(
         config = load_config(config)
     _check(precision, min_draws, max_draws)
     seed = config.run.seed if seed is None else int(seed)
-    threads = max(1, threads or os.cpu_count() or 1)
     plan = build_plan(config)
     chunks, met = _run_chunks(plan, seed, threads, precision, min_draws, max_draws, progress)
     draws = sum(c.spend.shape[0] for c in chunks)

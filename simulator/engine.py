@@ -76,8 +76,13 @@ def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -
     out.inputs[rows] = result.inputs
 
 
+def thread_count(threads: int | None) -> int:
+    """Worker threads to use: ``threads``, or the machine's cores when not given."""
+    return max(1, threads or os.cpu_count() or 1)
+
+
 def chunk_results(
-    plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int
+    plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int | None
 ) -> Iterator[ChunkResult]:
     """Simulate chunks ``bounds`` on ``threads`` threads and yield them in order.
 
@@ -91,6 +96,7 @@ def chunk_results(
         first, stop = bounds[index]
         return simulate_chunk(plan, chunk_rng(seed, index), stop - first)
 
+    threads = thread_count(threads)
     if threads == 1:
         for index in range(len(bounds)):
             yield work(index)
@@ -138,7 +144,6 @@ def simulate(
     -------
     Simulation
     """
-    threads = max(1, threads or os.cpu_count() or 1)
     out = allocate(plan, draws)
     bounds = chunk_bounds(draws)
     for (first, stop), result in zip(

@@ -223,7 +223,7 @@ def _actuals(config: Config, keys: list[str], grid: MonthGrid) -> tuple[np.ndarr
     k = config.actual_months
     spend, caseload = np.zeros((len(keys), k)), np.zeros((len(keys), k), dtype=np.int32)
     if config.actuals is not None:
-        months = [str(m)[:7] for m in grid.month_start[:k]]
+        months = grid.month_labels()[:k]
         for row in config.actuals.months:
             s, m = keys.index(row.service), months.index(row.month)
             spend[s, m] = row.net_spend_gbp

@@ -30,6 +30,24 @@ from .model import Plan
 GBP = "GBP"
 
 
+def group_coords(plan: Plan) -> dict:
+    """Coordinates of the result rows (services, departments, total) and financial years.
+
+    Shared by every results file (simulation, sensitivity, scenarios) so they align.
+    """
+    groups = plan.groups
+    return {
+        "service": ("service", [g.key for g in groups], {"long_name": "service, department or total"}),
+        "service_label": ("service", [g.label for g in groups], {"long_name": "display name"}),
+        "service_type": (
+            "service", [g.kind for g in groups], {"long_name": "placements, cost, department or total"}
+        ),
+        "financial_year": (
+            "financial_year", plan.grid.fy_labels, {"long_name": "financial year, April to March"}
+        ),
+    }  # fmt: skip
+
+
 def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Dataset:
     """Wrap a simulation's arrays as the results Dataset.
 
@@ -79,11 +97,7 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
         },
         coords={
             "draw": coord("draw", np.arange(draws), "Monte Carlo draw"),
-            "service": coord("service", [g.key for g in groups], "service, department or total"),
-            "service_label": coord("service", [g.label for g in groups], "display name"),
-            "service_type": coord(
-                "service", [g.kind for g in groups], "placements, cost, department or total"
-            ),
+            **group_coords(plan),
             "department": coord("service", [g.department for g in groups], "department"),
             "month": coord(
                 "month", grid.month_start.astype("datetime64[ns]"), "first day of the month"
@@ -95,7 +109,6 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
             "month_is_actual": coord(
                 "month", np.arange(grid.n_months) < plan.start_month, "month fixed at actual spend"
             ),
-            "financial_year": coord("financial_year", fy, "financial year, April to March"),
             "input": coord("input", [i.name for i in plan.inputs], "uncertain input"),
         },
         attrs={

@@ -35,6 +35,7 @@ from .config import Config, dumps_config, resolve_run, scenario_config
 from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
 from .errors import UserError
 from .model import Plan, build_plan, simulate_chunk
+from .results import group_coords
 from .sensitivity import data_var, overspend_rows, row_weights, run_tasks
 
 BASE = "base"
@@ -305,14 +306,7 @@ def scenario_dataset(
     coords = {
         "scenario": ("scenario", list(names), {"long_name": "scenario (base case first)"}),
         "scenario_description": ("scenario", descriptions, {"long_name": "what the scenario changes"}),
-        "service": ("service", [g.key for g in base.groups], {"long_name": "service, department or total"}),
-        "service_label": ("service", [g.label for g in base.groups], {"long_name": "display name"}),
-        "service_type": (
-            "service", [g.kind for g in base.groups], {"long_name": "placements, cost, department or total"}
-        ),
-        "financial_year": (
-            "financial_year", base.grid.fy_labels, {"long_name": "financial year, April to March"}
-        ),
+        **group_coords(base),
     }  # fmt: skip
     if keep_draws:
         coords["draw"] = ("draw", np.arange(overspend.shape[0]), {"long_name": "Monte Carlo draw"})

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,9 +62,10 @@ import xarray as xr
 
 from ._version import __version__
 from .config import dumps_config
-from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
+from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng, thread_count
 from .errors import UserError
 from .model import ChunkResult, Plan, simulate_chunk
+from .results import group_coords
 
 #: Ways of grouping inputs: each named input alone; the per-year inputs of one
 #: parameter together (the default); or everything in one config section
@@ -180,7 +180,7 @@ def overspend_rows(
 
 def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
     """Run independent tasks on a thread pool (results are placed by each task)."""
-    threads = max(1, threads or os.cpu_count() or 1)
+    threads = thread_count(threads)
     if threads == 1:
         for task in tasks:
             task()
@@ -896,14 +896,7 @@ def sensitivity_dataset(
             "input", [_values_at(plan, g, hi) for g in groups],
             {"long_name": f"value of each member at its {hi:.0%} percentile"},
         ),
-        "service": ("service", [g.key for g in plan.groups], {"long_name": "service, department or total"}),
-        "service_label": ("service", [g.label for g in plan.groups], {"long_name": "display name"}),
-        "service_type": (
-            "service", [g.kind for g in plan.groups], {"long_name": "placements, cost, department or total"}
-        ),
-        "financial_year": (
-            "financial_year", plan.grid.fy_labels, {"long_name": "financial year, April to March"}
-        ),
+        **group_coords(plan),
     }  # fmt: skip
     if sobol is not None:
         coords["input_redraws_cases"] = (

@@ -22,7 +22,6 @@ few hundred megabytes.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -246,7 +245,6 @@ def run_to_zarr(
     store_path = Path(store_path)
     if store_path.exists() and not overwrite:
         raise FileExistsError(f"{store_path} exists: pass overwrite=True to replace it")
-    threads = max(1, threads or os.cpu_count() or 1)
     plan = build_plan(config)
     store_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
