@@ -119,14 +119,11 @@ def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP)
     level = f"{ds.attrs.get('confidence_level', 0.95):.0%}"
     tables = []
     for var, what in (("first_order", "First-order"), ("total_order", "Total")):
-        t = Table(
-            title=f"{what} Sobol indices of overspend, {_label(row)}: share of its variance "
+        t = _input_by_year_table(
+            f"{what} Sobol indices of overspend, {_label(row)}: share of its variance "
             f"({level} interval)",
-            title_justify="left",
+            years,
         )
-        t.add_column("Input", no_wrap=True)
-        for y in years:
-            t.add_column(y, justify="right", no_wrap=True)
         for i in order[:top]:
             cells = [
                 _index(*(float(row[f"{var}{s}"].values[i, j]) for s in ("", "_low", "_high")))
@@ -171,13 +168,9 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
         ("mean", "mean overspend", _signed_gbp),
         ("p", "probability of overspend (percentage points)", lambda x: f"{x * 100:+.1f}"),
     ):
-        t = Table(
-            title=f"Tornado, {_label(row)}: change in {what} with the input at {lo} / {hi}",
-            title_justify="left",
+        t = _input_by_year_table(
+            f"Tornado, {_label(row)}: change in {what} with the input at {lo} / {hi}", years
         )
-        t.add_column("Input", no_wrap=True)
-        for y in years:
-            t.add_column(y, justify="right", no_wrap=True)
         for i in order[:top]:
             cells = [
                 f"{fmt(row[f'tornado_{stat}_low'].values[i, j])} / {fmt(row[f'tornado_{stat}_high'].values[i, j])}"
@@ -345,6 +338,15 @@ def _power_of_two(text: str) -> int:
     if value < 2 or value & (value - 1):
         raise argparse.ArgumentTypeError(f"{value} must be a power of two, e.g. 512, 1024, 2048")
     return value
+
+
+def _input_by_year_table(title: str, years) -> Table:
+    """An empty table with a row per input and a column per financial year."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("Input", no_wrap=True)
+    for y in years:
+        t.add_column(y, justify="right", no_wrap=True)
+    return t
 
 
 def _common(parser: argparse.ArgumentParser, file: str) -> None:
