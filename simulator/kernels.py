@@ -1,6 +1,6 @@
 """numba kernels: the per-placement part of the model.
 
-Arrays and a ``numpy.random.Generator`` in, preallocated arrays filled, nothing
+Arrays and a random state (:mod:`simulator.rng`) in, preallocated arrays filled, nothing
 else: no config, no files, no printing. The equations these kernels implement
 are set out, in order, in :mod:`simulator.model` and ``docs/model.md``.
 
@@ -27,6 +27,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import rng as random
+
 LOGNORMAL, GAMMA, WEIBULL, EXPONENTIAL = 0, 1, 2, 3
 FAMILY_CODES = {
     "lognormal": LOGNORMAL,
@@ -42,144 +44,144 @@ N_COUNTERS = 4
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _uniform(rng, counts):
-    counts[N_UNIFORM] += 1
-    return rng.random()
+def _uniform(rng):
+    rng.n_uniform += 1
+    return random.uniform(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _normal(rng, counts):
-    counts[N_NORMAL] += 1
-    return rng.standard_normal()
+def _normal(rng):
+    rng.n_normal += 1
+    return random.normal(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _exponential(rng, counts):
-    counts[N_EXPONENTIAL] += 1
-    return rng.standard_exponential()
+def _exponential(rng):
+    rng.n_exponential += 1
+    return random.exponential(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _gamma(rng, shape, counts):
-    counts[N_GAMMA] += 1
-    return rng.standard_gamma(shape)
+def _gamma(rng, shape):
+    rng.n_gamma += 1
+    return random.gamma(rng, shape)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def sample_length(rng, family, p1, p2, counts):
+def sample_length(rng, family, p1, p2):
     """Draw one placement length in weeks."""
     if family == LOGNORMAL:
         if p2 == 0.0:
             return math.exp(p1)
-        return math.exp(p1 + p2 * _normal(rng, counts))
+        return math.exp(p1 + p2 * _normal(rng))
     if family == GAMMA:
-        return p2 * _gamma(rng, p1, counts)
+        return p2 * _gamma(rng, p1)
     if family == WEIBULL:
-        return p2 * _exponential(rng, counts) ** (1.0 / p1)
-    return p1 * _exponential(rng, counts)
+        return p2 * _exponential(rng) ** (1.0 / p1)
+    return p1 * _exponential(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _length_biased(rng, family, p1, p2, counts):
+def _length_biased(rng, family, p1, p2):
     """Draw from the length-biased distribution, density l f(l) / E[L]."""
     if family == LOGNORMAL:
         if p2 == 0.0:
             return math.exp(p1)
-        return math.exp(p1 + p2 * p2 + p2 * _normal(rng, counts))
+        return math.exp(p1 + p2 * p2 + p2 * _normal(rng))
     if family == GAMMA:
-        return p2 * _gamma(rng, p1 + 1.0, counts)
+        return p2 * _gamma(rng, p1 + 1.0)
     if family == WEIBULL:
-        return p2 * _gamma(rng, 1.0 + 1.0 / p1, counts) ** (1.0 / p1)
-    return p1 * _gamma(rng, 2.0, counts)
+        return p2 * _gamma(rng, 1.0 + 1.0 / p1) ** (1.0 / p1)
+    return p1 * _gamma(rng, 2.0)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def sample_steady_state_remaining(rng, family, p1, p2, counts):
+def sample_steady_state_remaining(rng, family, p1, p2):
     """Remaining weeks of a placement drawn from a caseload in steady state.
 
     In a steady-state caseload the remaining time has density S(r) / E[L]; it
     is a uniform fraction of a length-biased length.
     """
-    return _uniform(rng, counts) * _length_biased(rng, family, p1, p2, counts)
+    return _uniform(rng) * _length_biased(rng, family, p1, p2)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _truncated_standard_normal(rng, z0, counts):
+def _truncated_standard_normal(rng, z0):
     """A standard normal conditioned on being above ``z0`` (exact)."""
     if z0 < 0.45:
         # Plain rejection accepts with probability at least 1 - Phi(0.45) = 0.33.
         while True:
-            z = _normal(rng, counts)
+            z = _normal(rng)
             if z > z0:
                 return z
     # Robert (1995): exponential proposal with the optimal rate for the tail.
     alpha = 0.5 * (z0 + math.sqrt(z0 * z0 + 4.0))
     while True:
-        x = z0 + _exponential(rng, counts) / alpha
-        if _uniform(rng, counts) <= math.exp(-0.5 * (x - alpha) ** 2):
+        x = z0 + _exponential(rng) / alpha
+        if _uniform(rng) <= math.exp(-0.5 * (x - alpha) ** 2):
             return x
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _gamma_residual_unit(rng, k, x, counts):
+def _gamma_residual_unit(rng, k, x):
     """Remaining length of a unit-scale gamma(k) that has lasted ``x`` (exact)."""
     if x <= k:
         # Below the mean, survival is at least 0.12 (0.3 for shape >= 0.3): draw until past x.
         while True:
-            g = _gamma(rng, k, counts)
+            g = _gamma(rng, k)
             if g > x:
                 return g - x
     if k >= 1.0:
         # Exponential proposal; (1 + y/x)^(k-1) <= exp((k-1) y / x) bounds the ratio.
         rate = 1.0 - (k - 1.0) / x
         while True:
-            y = _exponential(rng, counts) / rate
+            y = _exponential(rng) / rate
             accept = (1.0 + y / x) ** (k - 1.0) * math.exp(-(k - 1.0) * y / x)
-            if _uniform(rng, counts) <= accept:
+            if _uniform(rng) <= accept:
                 return y
     while True:
         # k < 1: the density (x+y)^(k-1) e^-y is bounded by x^(k-1) e^-y.
-        y = _exponential(rng, counts)
-        if _uniform(rng, counts) <= (1.0 + y / x) ** (k - 1.0):
+        y = _exponential(rng)
+        if _uniform(rng) <= (1.0 + y / x) ** (k - 1.0):
             return y
 
 
 @njit(cache=True, nogil=True, inline="always")
-def sample_remaining(rng, family, p1, p2, elapsed, counts):
+def sample_remaining(rng, family, p1, p2, elapsed):
     """Remaining weeks of a placement that has already lasted ``elapsed`` weeks.
 
     Drawn from the length distribution conditioned on L > elapsed, so a child
     three years into a placement does not get a fresh length.
     """
     if elapsed <= 0.0:
-        return sample_length(rng, family, p1, p2, counts)
+        return sample_length(rng, family, p1, p2)
     if family == LOGNORMAL:
         if p2 == 0.0:
             # A degenerate length: a placement past it ends at once.
             return max(math.exp(p1) - elapsed, 0.0)
         z0 = (math.log(elapsed) - p1) / p2
-        return math.exp(p1 + p2 * _truncated_standard_normal(rng, z0, counts)) - elapsed
+        return math.exp(p1 + p2 * _truncated_standard_normal(rng, z0)) - elapsed
     if family == GAMMA:
-        return p2 * _gamma_residual_unit(rng, p1, elapsed / p2, counts)
+        return p2 * _gamma_residual_unit(rng, p1, elapsed / p2)
     if family == WEIBULL:
         # Closed form: S(l) = exp(-(l/lambda)^k), so (L/lambda)^k - (a/lambda)^k is Exp(1).
-        e = _exponential(rng, counts)
+        e = _exponential(rng)
         x = elapsed / p2
         if x <= 1.0:
             return max(p2 * (x**p1 + e) ** (1.0 / p1) - elapsed, 0.0)
         # Far past the scale, x^k can overflow: L = a (1 + e x^-k)^(1/k), in logs.
         return elapsed * math.expm1(math.log1p(e * math.exp(-p1 * math.log(x))) / p1)
-    return p1 * _exponential(rng, counts)
+    return p1 * _exponential(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def sample_cost(rng, mu, sigma, tail_share, tail_mu, tail_sigma, counts):
+def sample_cost(rng, mu, sigma, tail_share, tail_mu, tail_sigma):
     """Weekly cost of one placement: lognormal body, with a share in a high-cost tail."""
-    if tail_share > 0.0 and _uniform(rng, counts) < tail_share:
+    if tail_share > 0.0 and _uniform(rng) < tail_share:
         mu, sigma = tail_mu, tail_sigma
     if sigma == 0.0:
         return math.exp(mu)
-    return math.exp(mu + sigma * _normal(rng, counts))
+    return math.exp(mu + sigma * _normal(rng))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -233,8 +235,10 @@ def simulate_placements(
 
     Parameters
     ----------
-    rng : numpy.random.Generator
-        The chunk's own generator.
+    rng : simulator.rng.STATE[1]
+        The chunk's kernel random state (:func:`simulator.rng.seed_state` of
+        the chunk's generator); advanced in place, and its counters of
+        variates drawn are added to ``counts``.
     edges : float64[M + 1]
         Month boundaries, weeks since the horizon start.
     month_of_day : int64[n_days + 1]
@@ -274,6 +278,7 @@ def simulate_placements(
     counts : int64[N_COUNTERS]
         Output, added to: random variates drawn, by kind.
     """
+    rng = rng[0]  # the generator's state record, passed on by reference
     n_draws, n_services = len_p1.shape
     n_months = edges.size - 1
     t0 = edges[start_month]
@@ -292,25 +297,25 @@ def simulate_placements(
                 elapsed, planned = init_elapsed[i], init_planned[i]
                 if planned >= 0.0:
                     remaining = planned
-                    if _uniform(rng, counts) < extend_prob[d, p]:
+                    if _uniform(rng) < extend_prob[d, p]:
                         at_end = elapsed + planned
-                        remaining += sample_remaining(rng, fam, p1, p2, at_end, counts)
+                        remaining += sample_remaining(rng, fam, p1, p2, at_end)
                 elif elapsed < 0.0:
-                    remaining = sample_steady_state_remaining(rng, fam, p1, p2, counts)
+                    remaining = sample_steady_state_remaining(rng, fam, p1, p2)
                 else:
-                    remaining = sample_remaining(rng, fam, p1, p2, elapsed, counts)
+                    remaining = sample_remaining(rng, fam, p1, p2, elapsed)
                 cost = init_cost[i]
                 if cost <= 0.0:
-                    cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
+                    cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma)
                 _charge(
                     t0, t0 + remaining, cost, start_month, edges, month_of_day, direct, rate, opened
                 )
             for m in range(n_months):
                 width = edges[m + 1] - edges[m]
                 for _ in range(arrivals[d, p, m]):
-                    start = edges[m] + _uniform(rng, counts) * width
-                    length = sample_length(rng, fam, p1, p2, counts)
-                    cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma, counts)
+                    start = edges[m] + _uniform(rng) * width
+                    length = sample_length(rng, fam, p1, p2)
+                    cost = sample_cost(rng, mu, sigma, share, t_mu, t_sigma)
                     _charge(
                         start, start + length, cost, m, edges, month_of_day, direct, rate, opened
                     )
@@ -320,3 +325,7 @@ def simulate_placements(
                 open_now += opened[m]
                 spend[d, p, m] = direct[m] + weekly * (edges[m + 1] - edges[m])
                 caseload[d, p, m] = open_now
+    counts[N_UNIFORM] += rng.n_uniform
+    counts[N_NORMAL] += rng.n_normal
+    counts[N_EXPONENTIAL] += rng.n_exponential
+    counts[N_GAMMA] += rng.n_gamma
