@@ -189,7 +189,7 @@ def gamma(s, shape):
     boost = 1.0
     if shape < 1.0:
         # Gamma(k) = Gamma(k + 1) * U**(1/k); 1 - U is in (0, 1], never zero.
-        boost = (1.0 - uniform(s)) ** (1.0 / shape)
+        boost = math.exp(math.log(1.0 - uniform(s)) / shape)  # libm's pow is 4x slower
         shape += 1.0
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)

@@ -27,11 +27,11 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import zarr
 
 from .config import Config, resolve_run
 from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_results, store_chunk
@@ -39,6 +39,9 @@ from .errors import UserError
 from .model import Plan, build_plan
 from .results import build_dataset, check_writable, install_run, replace_path, write_folder
 from .results import summary_table as _summary_table
+
+if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
+    import zarr
 
 #: Engine chunks per block written to the store (and per zarr chunk along ``draw``).
 #: 10 x 500 draws of the example county is about 75 MB in memory and a 30 MB
@@ -147,6 +150,8 @@ def _create_store(path: Path, ds: xr.Dataset, draws: int, block_draws: int) -> z
     encoding = {name: {"chunks": (block_draws, *ds[name].shape[1:])} for name in _PER_DRAW}
     encoding["draw"] = {"chunks": (block_draws,)}
     ds.to_zarr(path, mode="w", zarr_format=2, encoding=encoding, consolidated=False)
+    import zarr
+
     group = zarr.open_group(path, mode="r+", zarr_format=2)
     for name in (*_PER_DRAW, "draw"):
         array = group[name]
@@ -191,6 +196,8 @@ def _write_store(
         else:
             _write_block(group, ds, block_first)
         block_first = stop
+    import zarr
+
     zarr.consolidate_metadata(path, zarr_format=2)
 
 
