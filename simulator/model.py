@@ -7,7 +7,7 @@ financial year ``y``:
    length drawn from the length distribution conditioned on the time it has
    already lasted (``kernels.sample_remaining``); with no elapsed times given,
    the caseload is taken to be in steady state, where remaining time has density
-   S(r) / E[L] (``kernels.sample_steady_state_remaining``).
+   S(r) / E[L] (``kernels.steady_state_parts``).
 2. **Arrivals.** Expected new placements in month m::
 
        lambda[d,s,m] = per_year[d,s] * days[m] / days_in_year[m] * season[s,m] * (1 + growth[d,s]) ** t[m]
