@@ -67,6 +67,26 @@ def _gamma(rng, shape):
     return random.gamma(rng, shape)
 
 
+# The same draws as calls rather than inlined code, for the rarely taken paths
+# (placements with a known elapsed time or a planned end): inlining the
+# samplers everywhere made the first compilation four times as long.
+@njit(cache=True, nogil=True)
+def _uniform_call(rng):
+    return _uniform(rng)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _normal_call(rng):
+    rng.n_normal += 1
+    return random.normal_call(rng)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exponential_call(rng):
+    rng.n_exponential += 1
+    return random.exponential_call(rng)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def length_parts(rng, family, p1, p2):
     """Draw one placement length in weeks, as (scale, power): length = scale * exp(power).
@@ -86,7 +106,7 @@ def length_parts(rng, family, p1, p2):
     return p1 * _exponential(rng), 0.0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def sample_length(rng, family, p1, p2):
     """Draw one placement length in weeks."""
     scale, power = length_parts(rng, family, p1, p2)
@@ -112,24 +132,24 @@ def steady_state_parts(rng, family, p1, p2):
     return u * p1 * _gamma(rng, 2.0), 0.0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _truncated_standard_normal(rng, z0):
     """A standard normal conditioned on being above ``z0`` (exact)."""
     if z0 < 0.45:
         # Plain rejection accepts with probability at least 1 - Phi(0.45) = 0.33.
         while True:
-            z = _normal(rng)
+            z = _normal_call(rng)
             if z > z0:
                 return z
     # Robert (1995): exponential proposal with the optimal rate for the tail.
     alpha = 0.5 * (z0 + math.sqrt(z0 * z0 + 4.0))
     while True:
-        x = z0 + _exponential(rng) / alpha
-        if _uniform(rng) <= math.exp(-0.5 * (x - alpha) ** 2):
+        x = z0 + _exponential_call(rng) / alpha
+        if _uniform_call(rng) <= math.exp(-0.5 * (x - alpha) ** 2):
             return x
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _gamma_residual_unit(rng, k, x):
     """Remaining length of a unit-scale gamma(k) that has lasted ``x`` (exact)."""
     if x <= k:
@@ -142,18 +162,18 @@ def _gamma_residual_unit(rng, k, x):
         # Exponential proposal; (1 + y/x)^(k-1) <= exp((k-1) y / x) bounds the ratio.
         rate = 1.0 - (k - 1.0) / x
         while True:
-            y = _exponential(rng) / rate
+            y = _exponential_call(rng) / rate
             accept = (1.0 + y / x) ** (k - 1.0) * math.exp(-(k - 1.0) * y / x)
-            if _uniform(rng) <= accept:
+            if _uniform_call(rng) <= accept:
                 return y
     while True:
         # k < 1: the density (x+y)^(k-1) e^-y is bounded by x^(k-1) e^-y.
-        y = _exponential(rng)
-        if _uniform(rng) <= (1.0 + y / x) ** (k - 1.0):
+        y = _exponential_call(rng)
+        if _uniform_call(rng) <= (1.0 + y / x) ** (k - 1.0):
             return y
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def sample_remaining(rng, family, p1, p2, elapsed):
     """Remaining weeks of a placement that has already lasted ``elapsed`` weeks.
 
@@ -172,13 +192,13 @@ def sample_remaining(rng, family, p1, p2, elapsed):
         return p2 * _gamma_residual_unit(rng, p1, elapsed / p2)
     if family == WEIBULL:
         # Closed form: S(l) = exp(-(l/lambda)^k), so (L/lambda)^k - (a/lambda)^k is Exp(1).
-        e = _exponential(rng)
+        e = _exponential_call(rng)
         x = elapsed / p2
         if x <= 1.0:
             return max(p2 * (x**p1 + e) ** (1.0 / p1) - elapsed, 0.0)
         # Far past the scale, x^k can overflow: L = a (1 + e x^-k)^(1/k), in logs.
         return elapsed * math.expm1(math.log1p(e * math.exp(-p1 * math.log(x))) / p1)
-    return p1 * _exponential(rng)
+    return p1 * _exponential_call(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -264,6 +284,61 @@ def _charge(start, end, cost, first_month, edges, month_of_day, direct, rate, op
     direct[last] += cost * (end - edges[last])
     rate[last] -= cost
     opened[last] -= 1
+
+
+@njit(cache=True, nogil=True)
+def _starting_placements(
+    rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, t0, start_month, extend,
+    elapsed, planned, known_cost, first, start, lengths, costs,
+):  # fmt: skip
+    """Draw a service's starting placements into the batch; returns how many.
+
+    Lengths and costs go in as (scale, power) pairs, see :func:`exp_scale`.
+    The per-placement draws are split from :func:`simulate_placements` into
+    this and :func:`_new_placements` because numba compiles inlined code
+    faster in small functions.
+    """
+    length, length_power = lengths
+    cost, cost_pow = costs
+    for n in range(elapsed.size):
+        first[n], start[n] = start_month, t0
+        length_power[n] = 0.0
+        if planned[n] >= 0.0:
+            length[n] = planned[n]
+            if _uniform(rng) < extend:
+                length[n] += sample_remaining(rng, fam, p1, p2, elapsed[n] + planned[n])
+        elif elapsed[n] < 0.0:
+            length[n], length_power[n] = steady_state_parts(rng, fam, p1, p2)
+        else:
+            length[n] = sample_remaining(rng, fam, p1, p2, elapsed[n])
+        if known_cost[n] > 0.0:
+            cost[n], cost_pow[n] = known_cost[n], 0.0
+        else:
+            cost[n] = 1.0
+            cost_pow[n] = cost_power(rng, mu, sigma, share, t_mu, t_sigma)
+    return elapsed.size
+
+
+@njit(cache=True, nogil=True)
+def _new_placements(
+    rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, edges, arrivals,
+    first, start, lengths, costs, n,
+):  # fmt: skip
+    """Draw a service's new placements, ``arrivals[m]`` in month m, into the batch from ``n`` on.
+
+    Returns the batch's new size.
+    """
+    length, length_power = lengths
+    cost, cost_pow = costs
+    for m in range(arrivals.size):
+        width = edges[m + 1] - edges[m]
+        for _ in range(arrivals[m]):
+            first[n], start[n] = m, edges[m] + _uniform(rng) * width
+            length[n], length_power[n] = length_parts(rng, fam, p1, p2)
+            cost[n] = 1.0
+            cost_pow[n] = cost_power(rng, mu, sigma, share, t_mu, t_sigma)
+            n += 1
+    return n
 
 
 @njit(cache=True, nogil=True)
@@ -361,33 +436,18 @@ def simulate_placements(
             fam, p1, p2 = family[p], len_p1[d, p], len_p2[d, p]
             mu, sigma = cost_mu[d, p], cost_sigma[p]
             share, t_mu, t_sigma = tail_share[d, p], tail_mu[d, p], tail_sigma[p]
-            n = 0
-            for i in range(init_offsets[p], init_offsets[p + 1]):
-                first[n], start[n] = start_month, t0
-                elapsed, planned = init_elapsed[i], init_planned[i]
-                length_power[n] = 0.0
-                if planned >= 0.0:
-                    length[n] = planned
-                    if _uniform(rng) < extend_prob[d, p]:
-                        length[n] += sample_remaining(rng, fam, p1, p2, elapsed + planned)
-                elif elapsed < 0.0:
-                    length[n], length_power[n] = steady_state_parts(rng, fam, p1, p2)
-                else:
-                    length[n] = sample_remaining(rng, fam, p1, p2, elapsed)
-                if init_cost[i] > 0.0:
-                    cost[n], cost_pow[n] = init_cost[i], 0.0
-                else:
-                    cost[n] = 1.0
-                    cost_pow[n] = cost_power(rng, mu, sigma, share, t_mu, t_sigma)
-                n += 1
-            for m in range(n_months):
-                width = edges[m + 1] - edges[m]
-                for _ in range(arrivals[d, p, m]):
-                    first[n], start[n] = m, edges[m] + _uniform(rng) * width
-                    length[n], length_power[n] = length_parts(rng, fam, p1, p2)
-                    cost[n] = 1.0
-                    cost_pow[n] = cost_power(rng, mu, sigma, share, t_mu, t_sigma)
-                    n += 1
+            lengths, costs = (length, length_power), (cost, cost_pow)
+            n = _starting_placements(
+                rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, t0, start_month, extend_prob[d, p],
+                init_elapsed[init_offsets[p] : init_offsets[p + 1]],
+                init_planned[init_offsets[p] : init_offsets[p + 1]],
+                init_cost[init_offsets[p] : init_offsets[p + 1]],
+                first, start, lengths, costs,
+            )  # fmt: skip
+            n = _new_placements(
+                rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, edges, arrivals[d, p],
+                first, start, lengths, costs, n,
+            )  # fmt: skip
             exp_scale(length, length_power, work, n)
             exp_scale(cost, cost_pow, work, n)
             direct[:] = 0.0
