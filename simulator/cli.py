@@ -95,10 +95,8 @@ def _chart_writer(args: argparse.Namespace, ds_of):
 
 def _simulate(args, config, draws: int, seed: int):
     """The in-memory run: to a precision, or a fixed number of draws."""
-    from . import run
-    from .console import progress_bar
-
     if args.precision is not None:
+        from .console import progress_bar
         from .convergence import MAX_DRAWS, MIN_DRAWS, run_to_precision
 
         limit = args.draws or MAX_DRAWS
@@ -112,8 +110,50 @@ def _simulate(args, config, draws: int, seed: int):
                 max_draws=limit,
                 min_draws=min(MIN_DRAWS, limit),
             )
-    with progress_bar(draws, f"Simulating {config.council.name}") as advance:
-        return run(config, draws=draws, seed=seed, threads=args.threads, progress=advance)
+    return _simulate_in_background(config, draws, seed, args.threads)
+
+
+def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
+    """A fixed number of draws, started before the modules for results and printing are imported.
+
+    Importing xarray, pandas and rich takes about half a second of one core;
+    done while the simulation runs, it overlaps with the work instead of
+    delaying it. The numbers are those of :func:`simulator.run`.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .engine import simulate
+    from .model import build_plan
+
+    plan = build_plan(config)
+    finished, lock, stop = [0], threading.Lock(), threading.Event()
+
+    def count(n: int) -> None:
+        if stop.is_set():  # Ctrl-C in the main thread: stop after this chunk
+            raise KeyboardInterrupt
+        with lock:
+            finished[0] += n
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(simulate, plan, draws, seed, threads, count)
+        try:
+            from .console import progress_bar
+            from .results import build_dataset
+
+            shown = 0
+            with progress_bar(draws, f"Simulating {config.council.name}") as advance:
+                while not running.done():
+                    threading.Event().wait(0.1)
+                    with lock:
+                        now = finished[0]
+                    advance(now - shown)
+                    shown = now
+            sim = running.result()
+        except BaseException:
+            stop.set()
+            raise
+    return build_dataset(plan, sim, seed, draws)
 
 
 def _stream(args, config, path: Path, out_dir: Path, draws: int, seed: int):
@@ -140,10 +180,10 @@ def _summary_csv(out_dir: Path):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # Only what is needed before the simulation starts; see _simulate_in_background.
+    from . import engine
     from .config import load_config, with_actuals
-    from .console import print_summary
-    from .results import check_writable, summary_table, write_run
-    from .stream import needs_streaming
+    from .folders import check_writable
 
     path = _config_path(args.config)
     config = load_config(path)
@@ -156,10 +196,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     draws = args.draws or config.run.draws
     seed = config.run.seed if args.seed is None else args.seed
     started = time.perf_counter()
-    if args.precision is None and needs_streaming(config, draws):
+    if args.precision is None and engine.needs_streaming(config, draws):
         ds, written = _stream(args, config, path, out_dir, draws, seed)
     else:
         ds = _simulate(args, config, draws, seed)
+        from .console import print_summary
+        from .results import summary_table, write_run
+
         ds.attrs["config_file"] = str(path)
         table = summary_table(ds)
         print_summary(ds, table=table)  # before the slower writing and charts
@@ -189,8 +232,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command."""
+def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
+    """The argument parser with every command (only ``run`` and ``validate`` if ``core_only``)."""
     parser = argparse.ArgumentParser(
         prog="overspend",
         description=(
@@ -244,14 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("config", nargs="?", help="TOML config (default: the bundled example)")
     validate.set_defaults(handler=_cmd_validate)
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    if not core_only:
+        for name in COMMAND_MODULES:
+            importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for input errors)."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # The other commands' modules import xarray and the engine when registered;
+    # `overspend run` starts sooner without them (see _simulate_in_background).
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(core_only=command in ("run", "validate")).parse_args(argv)
     try:
         return args.handler(args)
     except UserError as exc:

@@ -17,10 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels
-from .model import ChunkResult, Plan, simulate_chunk
+from .config import Config
+from .model import ChunkResult, Plan, build_plan, simulate_chunk
 
 #: Draws per chunk. Part of the definition of a result: changing it changes the draws.
 CHUNK_DRAWS = 500
+
+#: Runs whose in-memory Dataset would exceed this many bytes should stream
+#: (:mod:`simulator.stream`).
+STREAM_THRESHOLD_BYTES = 2 * 1024**3
 
 
 def chunk_rng(seed: int, index: int) -> np.random.Generator:
@@ -166,3 +171,39 @@ def simulate(
         if progress is not None:
             progress(stop - first)
     return out
+
+
+def bytes_per_draw(plan: Plan) -> int:
+    """Bytes one draw takes in the results Dataset (all variables with a draw dimension).
+
+    Parameters
+    ----------
+    plan : Plan
+
+    Returns
+    -------
+    int
+        Bytes per draw: float64 spend plus int32 caseload and arrivals per
+        row and month, five float64 yearly variables per row, float64 inputs.
+    """
+    rows, months, years = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
+    return rows * months * (8 + 4 + 4) + rows * years * 8 * 5 + len(plan.inputs) * 8
+
+
+def needs_streaming(
+    config: Config, draws: int, threshold_bytes: int = STREAM_THRESHOLD_BYTES
+) -> bool:
+    """Whether a run of ``draws`` draws should stream to zarr rather than stay in memory.
+
+    Parameters
+    ----------
+    config : Config
+    draws : int
+    threshold_bytes : int
+        In-memory size above which to stream (default 2 GiB).
+
+    Returns
+    -------
+    bool
+    """
+    return bytes_per_draw(build_plan(config)) * draws > threshold_bytes

@@ -24,7 +24,7 @@ import xarray as xr
 from ._version import __version__
 from .config import dumps_config
 from .engine import CHUNK_DRAWS, Simulation
-from .errors import UserError
+from .folders import check_writable, holds_run
 from .model import Plan
 
 GBP = "GBP"
@@ -234,34 +234,6 @@ def gbp_m(x: float) -> str:
 
 
 # ------------------------------------------------------------------ writing
-
-
-class ResultsExistError(UserError):
-    """The results folder exists and ``force`` was not given."""
-
-
-RUN_FILES = ("simulation.nc", "simulation.zarr")
-
-
-def holds_run(folder: Path) -> bool:
-    """Whether ``folder`` holds a simulation (other results alone do not count)."""
-    return any((Path(folder) / name).exists() for name in RUN_FILES)
-
-
-def check_writable(out_dir: Path, force: bool) -> None:
-    """Refuse early, before simulating, if a run is already there or the folder cannot be made."""
-    out_dir = Path(out_dir)
-    place = out_dir
-    while not place.exists():  # the nearest part of the path that exists
-        place = place.parent
-    if not place.is_dir():
-        raise ResultsExistError(f"{out_dir}: {place} is a file, not a folder: choose another --out")
-    if not os.access(place, os.W_OK | os.X_OK):
-        raise ResultsExistError(f"{out_dir}: cannot write in {place}: choose another --out")
-    if holds_run(out_dir) and not force:
-        raise ResultsExistError(
-            f"{out_dir} already holds a run: use --force to replace it, or --out to write elsewhere"
-        )
 
 
 def install_run(new: Path, out_dir: Path) -> None:

@@ -34,10 +34,18 @@ import pandas as pd
 import xarray as xr
 
 from .config import Config, resolve_run
-from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_results, store_chunk
+from .engine import (
+    CHUNK_DRAWS,
+    Simulation,
+    allocate,
+    chunk_bounds,
+    chunk_results,
+    store_chunk,
+)
 from .errors import UserError
+from .folders import check_writable
 from .model import Plan, build_plan
-from .results import build_dataset, check_writable, install_run, replace_path, write_folder
+from .results import build_dataset, install_run, replace_path, write_folder
 from .results import summary_table as _summary_table
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
@@ -48,9 +56,6 @@ if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
 #: spend chunk on disk: large enough that per-write overheads do not matter,
 #: small enough that peak memory stays low.
 CHUNKS_PER_BLOCK = 10
-
-#: Runs whose in-memory Dataset would exceed this many bytes should stream.
-STREAM_THRESHOLD_BYTES = 2 * 1024**3
 
 #: Memory the bounded summary may use for one batch of service rows, bytes.
 SUMMARY_BATCH_BYTES = 256 * 1024**2
@@ -77,42 +82,6 @@ class ResultsNotFoundError(UserError):
 
 
 # ------------------------------------------------------------------ sizes
-
-
-def bytes_per_draw(plan: Plan) -> int:
-    """Bytes one draw takes in the results Dataset (all variables with a draw dimension).
-
-    Parameters
-    ----------
-    plan : Plan
-
-    Returns
-    -------
-    int
-        Bytes per draw: float64 spend plus int32 caseload and arrivals per
-        row and month, five float64 yearly variables per row, float64 inputs.
-    """
-    rows, months, years = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
-    return rows * months * (8 + 4 + 4) + rows * years * 8 * 5 + len(plan.inputs) * 8
-
-
-def needs_streaming(
-    config: Config, draws: int, threshold_bytes: int = STREAM_THRESHOLD_BYTES
-) -> bool:
-    """Whether a run of ``draws`` draws should stream to zarr rather than stay in memory.
-
-    Parameters
-    ----------
-    config : Config
-    draws : int
-    threshold_bytes : int
-        In-memory size above which to stream (default 2 GiB).
-
-    Returns
-    -------
-    bool
-    """
-    return bytes_per_draw(build_plan(config)) * draws > threshold_bytes
 
 
 # ------------------------------------------------------------------ running chunks in order

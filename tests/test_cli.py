@@ -184,7 +184,7 @@ def test_other_results_in_the_folder_are_kept_until_a_run_is_replaced(small_toml
 def test_a_run_too_big_for_memory_streams_to_zarr(small_toml, tmp_path, monkeypatch, capsys):
     import simulator.stream
 
-    monkeypatch.setattr(simulator.stream, "needs_streaming", lambda config, draws: True)
+    monkeypatch.setattr(simulator.engine, "needs_streaming", lambda config, draws: True)
     out = tmp_path / "big"
     assert (
         cli.main(["run", str(small_toml), "--draws", "700", "--seed", "3", "--out", str(out)]) == 0
@@ -247,7 +247,7 @@ def test_precision_with_a_small_limit(small_toml, tmp_path, capsys):
 def test_streamed_summary_keeps_labels_that_look_missing(small_toml, tmp_path, monkeypatch, capsys):
     import simulator.stream
 
-    monkeypatch.setattr(simulator.stream, "needs_streaming", lambda config, draws: True)
+    monkeypatch.setattr(simulator.engine, "needs_streaming", lambda config, draws: True)
     path = tmp_path / "na.toml"
     path.write_text(
         small_toml.read_text().replace("[services.homes]", '[services.homes]\nlabel = "N/A"')

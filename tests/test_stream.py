@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator import results, stream
+from simulator import engine, folders, results, stream
 from simulator.engine import CHUNK_DRAWS
 from simulator.model import build_plan
 
@@ -118,7 +118,7 @@ def test_memory_stays_bounded(council, monkeypatch, tmp_path):
     """numpy reports its allocations to tracemalloc: the peak must not grow with draws."""
     monkeypatch.setattr(stream, "CHUNKS_PER_BLOCK", 1)
     draws = 40 * CHUNK_DRAWS
-    in_memory = stream.bytes_per_draw(build_plan(council)) * draws
+    in_memory = engine.bytes_per_draw(build_plan(council)) * draws
     stream.run_to_zarr(council, tmp_path / "warm.zarr", CHUNK_DRAWS, seed=1)  # compile first
     tracemalloc.start()
     try:
@@ -132,10 +132,10 @@ def test_memory_stays_bounded(council, monkeypatch, tmp_path):
 def test_bytes_per_draw_matches_the_dataset(council):
     ds = simulator.run(council, draws=50, seed=1)
     per_draw = sum(ds[name].nbytes for name in PER_DRAW) / 50
-    assert stream.bytes_per_draw(build_plan(council)) == per_draw
+    assert engine.bytes_per_draw(build_plan(council)) == per_draw
     county = simulator.load_config(simulator.config.bundled_config())
-    assert stream.needs_streaming(county, 1_000_000)
-    assert not stream.needs_streaming(county, 10_000)
+    assert engine.needs_streaming(county, 1_000_000)
+    assert not engine.needs_streaming(county, 10_000)
 
 
 def test_open_results_reads_both_formats_lazily(council, tmp_path):
@@ -170,7 +170,7 @@ def test_streamed_run_folder_has_the_summary(council, tmp_path):
     expected = results.summary_table(simulator.run(council, draws=600, seed=3))
     table = pd.read_csv(out / "summary.csv")
     np.testing.assert_allclose(table["p90_overspend_gbp"], expected["p90_overspend_gbp"], rtol=1e-5)
-    with pytest.raises(results.ResultsExistError):
+    with pytest.raises(folders.ResultsExistError):
         stream.write_streamed_run(council, out, draws=600, seed=3)
     stream.write_streamed_run(council, out, draws=100, seed=3, force=True)
     with stream.open_results(out) as ds:
