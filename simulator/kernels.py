@@ -106,13 +106,6 @@ def length_parts(rng, family, p1, p2):
     return p1 * _exponential(rng), 0.0
 
 
-@njit(cache=True, nogil=True)
-def sample_length(rng, family, p1, p2):
-    """Draw one placement length in weeks."""
-    scale, power = length_parts(rng, family, p1, p2)
-    return scale * math.exp(power)
-
-
 @njit(cache=True, nogil=True, inline="always")
 def steady_state_parts(rng, family, p1, p2):
     """Remaining weeks of a placement drawn from a caseload in steady state, as (scale, power).
@@ -178,10 +171,10 @@ def sample_remaining(rng, family, p1, p2, elapsed):
     """Remaining weeks of a placement that has already lasted ``elapsed`` weeks.
 
     Drawn from the length distribution conditioned on L > elapsed, so a child
-    three years into a placement does not get a fresh length.
+    three years into a placement does not get a fresh length. At ``elapsed`` 0
+    each branch below reduces to a fresh length (log 0 is minus infinity).
     """
-    if elapsed <= 0.0:
-        return sample_length(rng, family, p1, p2)
+    elapsed = max(elapsed, 0.0)
     if family == LOGNORMAL:
         if p2 == 0.0:
             # A degenerate length: a placement past it ends at once.
