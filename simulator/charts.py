@@ -95,6 +95,9 @@ STYLE = {
     "hatch.linewidth": 0.6,
     # Text stays text: searchable and editable in SVG, extractable in PDF.
     "svg.fonttype": "none",
+    # A fixed salt for the ids of SVG paths and clips: with none, matplotlib
+    # draws random ones, so the same run gave different files each time.
+    "svg.hashsalt": "overspend",
     "pdf.fonttype": 42,
     "savefig.dpi": DPI,
     "figure.autolayout": False,
