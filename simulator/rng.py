@@ -181,8 +181,8 @@ def exponential(s):
             return x
 
 
-# The samplers above are inlined where the kernel draws per placement. Other
-# callers (the gamma sampler, rarely taken paths) use these calls instead:
+# The samplers above are inlined where the kernel draws per placement (and in
+# the gamma sampler). Rarely taken paths use these calls instead:
 # inlining the ziggurat at every call site made the first compilation of the
 # kernel several times as long.
 @njit(cache=True, nogil=True)
@@ -201,7 +201,7 @@ def exponential_call(s):
 def gamma(s, shape):
     """A standard gamma variate (scale 1) of the given shape > 0."""
     if shape == 1.0:
-        return exponential_call(s)
+        return exponential(s)
     boost = 1.0
     if shape < 1.0:
         # Gamma(k) = Gamma(k + 1) * U**(1/k); 1 - U is in (0, 1], never zero.
@@ -210,7 +210,7 @@ def gamma(s, shape):
     d = shape - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
-        z = normal_call(s)
+        z = normal(s)
         v = 1.0 + c * z
         if v <= 0.0:
             continue
