@@ -16,7 +16,7 @@ What it measures (see ``benchmarks/README.md`` for how to read the results):
 5. **The random-number floor**: numpy's Generator drawing the same numbers
    and kinds of variates the simulation drew, in the same process; the
    ratio simulation / floor. Also the kernel alone against the same variates
-   drawn inside numba by the kernel's own generator (:mod:`simulator.rng`).
+   drawn inside numba by the kernel's own generator (in :mod:`simulator.kernels`).
 6. **A plain numpy implementation** (``benchmarks/reference_numpy.py``):
    the engine's speed-up over it, single-threaded, warm.
 
@@ -49,7 +49,6 @@ import numpy as np
 from numba import njit
 
 from . import kernels
-from . import rng as random
 from ._version import __version__
 from .config import Config, bundled_config, config_from_dict, load_config
 from .engine import Simulation, chunk_bounds, chunk_rng, simulate
@@ -405,25 +404,25 @@ def _draw_in_numba(state, n_uniform, n_normal, n_exponential, gamma_shapes, gamm
     s = state[0]
     total = 0.0  # summed so the draws cannot be optimised away
     for _ in range(n_uniform):
-        total += random.uniform(s)
+        total += kernels.uniform(s)
     for _ in range(n_normal):
-        total += random.normal(s)
+        total += kernels.normal(s)
     for _ in range(n_exponential):
-        total += random.exponential(s)
+        total += kernels.exponential(s)
     for j in range(gamma_shapes.size):
         for _ in range(gamma_counts[j]):
-            total += random.gamma(s, gamma_shapes[j])
+            total += kernels.gamma(s, gamma_shapes[j])
     return total
 
 
 def draw_floor_numba(kernel_counts: np.ndarray, plan: Plan, rng: np.random.Generator) -> None:
     """Draw the kernel's variates (by kind, gamma shapes as in :func:`floor_counts`) inside numba.
 
-    With the kernel's own generator (:mod:`simulator.rng`), seeded from ``rng``.
+    With the kernel's own generator, seeded from ``rng`` (:func:`simulator.kernels.seed_state`).
     """
     counts = floor_counts(plan, 0, kernel_counts)
     _draw_in_numba(
-        random.seed_state(rng),
+        kernels.seed_state(rng),
         counts.uniform,
         counts.normal,
         counts.exponential,
@@ -505,7 +504,7 @@ def measure_kernel_floor(plan: Plan, settings: Settings) -> dict:
     n, seed = settings.throughput_draws, 12
     kernel, floor = Timing(), Timing()
     _draw_in_numba(
-        random.seed_state(np.random.default_rng(0)), 1, 1, 1, np.ones(1), np.ones(1, np.int64)
+        kernels.seed_state(np.random.default_rng(0)), 1, 1, 1, np.ones(1), np.ones(1, np.int64)
     )
     inputs = []
     for index, (first, stop) in enumerate(chunk_bounds(n)):

@@ -146,12 +146,15 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
 
             shown = 0
             with progress_bar(draws, f"Simulating {config.council.name}") as advance:
-                while not running.done():
-                    threading.Event().wait(0.1)
+                while True:
+                    over = running.done()  # read before the count, so the last chunk is shown
                     with lock:
                         now = finished[0]
                     advance(now - shown)
                     shown = now
+                    if over:
+                        break
+                    threading.Event().wait(0.1)
             sim = running.result()
         except BaseException:
             stop.set()

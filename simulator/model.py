@@ -71,7 +71,6 @@ from .config import (
     Service,
 )
 from .distributions import Fixed, Param, Support, clip_to
-from .rng import seed_state
 
 
 @dataclass(frozen=True)
@@ -442,7 +441,7 @@ def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.G
     ext = x.get("snapshot.extension_probability")
     extend = np.repeat((np.zeros(n) if ext is None else ext)[:, None], n_place, axis=1)
     kernels.simulate_placements(
-        seed_state(rng), plan.grid.edges_weeks, plan.grid.month_of_day(), plan.start_month,
+        kernels.seed_state(rng), plan.grid.edges_weeks, plan.grid.month_of_day(), plan.start_month,
         plan.family, p1, p2, arrivals,
         plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,

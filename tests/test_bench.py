@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from simulator import bench, cli, kernels, model
-from simulator import rng as random
 from simulator.config import dumps_config
 from simulator.engine import chunk_rng, simulate
 from simulator.model import build_plan
@@ -190,7 +189,7 @@ def test_gamma_shapes_follow_the_length_families(mixed):
 
 
 def test_numba_floor_draws_in_numba():
-    state = random.seed_state(np.random.default_rng(0))
+    state = kernels.seed_state(np.random.default_rng(0))
     total = bench._draw_in_numba(state, 100_000, 0, 0, np.empty(0), np.empty(0, np.int64))
     assert total == pytest.approx(50_000, rel=0.01)  # the mean of 100,000 uniforms, summed
 

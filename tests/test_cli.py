@@ -257,3 +257,24 @@ def test_streamed_summary_keeps_labels_that_look_missing(small_toml, tmp_path, m
         == 0
     )
     assert "N/A" in capsys.readouterr().out
+
+
+def test_progress_reaches_the_total_even_when_the_run_ends_first(small_toml, monkeypatch):
+    """The bar opens after the output modules are imported; a short run may be over by then."""
+    import contextlib
+    import time
+
+    import simulator.console
+    from simulator.config import load_config
+
+    shown = []
+
+    @contextlib.contextmanager
+    def slow_bar(total, description):
+        time.sleep(1.0)  # the simulation finishes while this "imports"
+        yield shown.append
+
+    monkeypatch.setattr(simulator.console, "progress_bar", slow_bar)
+    ds = cli._simulate_in_background(load_config(small_toml), 600, 3, 2)
+    assert ds.sizes["draw"] == 600
+    assert sum(shown) == 600
