@@ -129,15 +129,20 @@ STATE = np.dtype(
 )
 
 
-def seed_state(rng: np.random.Generator) -> np.ndarray:
-    """A kernel state (an array of one :data:`STATE` record) drawn from a chunk's generator."""
-    words = rng.bit_generator.random_raw(4).astype(np.uint64)
-    if not words.any():  # the one state xoshiro cannot leave; chance 2**-256
-        words[0] = 1
+def state_from(words) -> np.ndarray:
+    """A kernel state (an array of one :data:`STATE` record) holding four 64-bit words."""
     state = np.zeros(1, dtype=STATE)
     for i, word in enumerate(words):
         state[0][f"s{i}"] = word
     return state
+
+
+def seed_state(rng: np.random.Generator) -> np.ndarray:
+    """A kernel state drawn from a chunk's generator (:func:`state_from` of four raw words)."""
+    words = rng.bit_generator.random_raw(4).astype(np.uint64)
+    if not words.any():  # the one state xoshiro cannot leave; chance 2**-256
+        words[0] = 1
+    return state_from(words)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -210,22 +215,6 @@ def exponential(s):
             return x
 
 
-# The samplers above are inlined where the kernel draws per placement (and in
-# the gamma sampler). Rarely taken paths use these calls instead:
-# inlining the ziggurat at every call site made the first compilation of the
-# kernel several times as long.
-@njit(cache=True, nogil=True)
-def normal_call(s):
-    """:func:`normal`, as a call."""
-    return normal(s)
-
-
-@njit(cache=True, nogil=True)
-def exponential_call(s):
-    """:func:`exponential`, as a call."""
-    return exponential(s)
-
-
 @njit(cache=True, nogil=True)
 def gamma(s, shape):
     """A standard gamma variate (scale 1) of the given shape > 0."""
@@ -293,22 +282,15 @@ def _gamma(rng, shape):
 
 # The same draws as calls rather than inlined code, for the rarely taken paths
 # (placements with a known elapsed time or a planned end): inlining the
-# samplers everywhere made the first compilation four times as long.
+# ziggurat samplers everywhere made the first compilation four times as long.
 @njit(cache=True, nogil=True)
-def _uniform_call(rng):
-    return _uniform(rng)
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _normal_call(rng):
-    rng.n_normal += 1
-    return normal_call(rng)
+    return _normal(rng)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _exponential_call(rng):
-    rng.n_exponential += 1
-    return exponential_call(rng)
+    return _exponential(rng)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -362,7 +344,7 @@ def _truncated_standard_normal(rng, z0):
     alpha = 0.5 * (z0 + math.sqrt(z0 * z0 + 4.0))
     while True:
         x = z0 + _exponential_call(rng) / alpha
-        if _uniform_call(rng) <= math.exp(-0.5 * (x - alpha) ** 2):
+        if _uniform(rng) <= math.exp(-0.5 * (x - alpha) ** 2):
             return x
 
 
@@ -381,12 +363,12 @@ def _gamma_residual_unit(rng, k, x):
         while True:
             y = _exponential_call(rng) / rate
             accept = (1.0 + y / x) ** (k - 1.0) * math.exp(-(k - 1.0) * y / x)
-            if _uniform_call(rng) <= accept:
+            if _uniform(rng) <= accept:
                 return y
     while True:
         # k < 1: the density (x+y)^(k-1) e^-y is bounded by x^(k-1) e^-y.
         y = _exponential_call(rng)
-        if _uniform_call(rng) <= (1.0 + y / x) ** (k - 1.0):
+        if _uniform(rng) <= (1.0 + y / x) ** (k - 1.0):
             return y
 
 
@@ -419,8 +401,13 @@ def sample_remaining(rng, family, p1, p2, elapsed):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def cost_power(rng, mu, sigma, tail_share, tail_mu, tail_sigma):
-    """Log of the weekly cost of one placement: lognormal body, with a share in a high-cost tail."""
+def cost_power(rng, law):
+    """Log of the weekly cost of one placement: lognormal body, with a share in a high-cost tail.
+
+    ``law`` is (mu, sigma, tail_share, tail_mu, tail_sigma): log-scale mean and
+    spread of the body, the share in the tail, and the tail's mean and spread.
+    """
+    mu, sigma, tail_share, tail_mu, tail_sigma = law
     if tail_share > 0.0 and _uniform(rng) < tail_share:
         mu, sigma = tail_mu, tail_sigma
     if sigma == 0.0:
@@ -505,18 +492,19 @@ def _charge(start, end, cost, first_month, edges, month_of_day, direct, rate, op
 
 @njit(cache=True, nogil=True)
 def _starting_placements(
-    rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, t0, start_month, extend,
-    elapsed, planned, known_cost, first, start, lengths, costs,
-):  # fmt: skip
-    """Draw a service's starting placements into the batch; returns how many.
+    rng, length_law, cost_law, t0, start_month, extend, elapsed, planned, known_cost, batch
+):
+    """Draw a service's starting placements into ``batch``; returns how many.
 
-    Lengths and costs go in as (scale, power) pairs, see :func:`exp_scale`.
-    The per-placement draws are split from :func:`simulate_placements` into
-    this and :func:`_new_placements` because numba compiles inlined code
-    faster in small functions.
+    ``length_law`` is (family, p1, p2), ``cost_law`` as for :func:`cost_power`;
+    ``batch`` is (first month, start, length scale, length power, cost scale,
+    cost power) per placement, lengths and costs as scale * exp(power) (see
+    :func:`exp_scale`). The per-placement draws are split from
+    :func:`simulate_placements` into this and :func:`_new_placements` because
+    numba compiles inlined code faster in small functions.
     """
-    length, length_power = lengths
-    cost, cost_pow = costs
+    fam, p1, p2 = length_law
+    first, start, length, length_power, cost, cost_pow = batch
     for n in range(elapsed.size):
         first[n], start[n] = start_month, t0
         length_power[n] = 0.0
@@ -531,29 +519,24 @@ def _starting_placements(
         if known_cost[n] > 0.0:
             cost[n], cost_pow[n] = known_cost[n], 0.0
         else:
-            cost[n] = 1.0
-            cost_pow[n] = cost_power(rng, mu, sigma, share, t_mu, t_sigma)
+            cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
     return elapsed.size
 
 
 @njit(cache=True, nogil=True)
-def _new_placements(
-    rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, edges, arrivals,
-    first, start, lengths, costs, n,
-):  # fmt: skip
-    """Draw a service's new placements, ``arrivals[m]`` in month m, into the batch from ``n`` on.
+def _new_placements(rng, length_law, cost_law, edges, arrivals, batch, n):
+    """Draw a service's new placements, ``arrivals[m]`` in month m, into ``batch`` from ``n`` on.
 
-    Returns the batch's new size.
+    Arguments as for :func:`_starting_placements`. Returns the batch's new size.
     """
-    length, length_power = lengths
-    cost, cost_pow = costs
+    fam, p1, p2 = length_law
+    first, start, length, length_power, cost, cost_pow = batch
     for m in range(arrivals.size):
         width = edges[m + 1] - edges[m]
         for _ in range(arrivals[m]):
             first[n], start[n] = m, edges[m] + _uniform(rng) * width
             length[n], length_power[n] = length_parts(rng, fam, p1, p2)
-            cost[n] = 1.0
-            cost_pow[n] = cost_power(rng, mu, sigma, share, t_mu, t_sigma)
+            cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
             n += 1
     return n
 
@@ -644,27 +627,26 @@ def simulate_placements(
             here = init_offsets[p + 1] - init_offsets[p] + arrivals[d, p].sum()
             most = max(most, here)
     first = np.empty(most, dtype=np.int64)
-    start = np.empty(most)
-    length, length_power = np.empty(most), np.empty(most)
+    start, length, length_power = np.empty(most), np.empty(most), np.empty(most)
     cost, cost_pow = np.empty(most), np.empty(most)
+    batch = (first, start, length, length_power, cost, cost_pow)
     work = np.empty(most, dtype=np.int64)
     for d in range(n_draws):
         for p in range(n_services):
-            fam, p1, p2 = family[p], len_p1[d, p], len_p2[d, p]
-            mu, sigma = cost_mu[d, p], cost_sigma[p]
-            share, t_mu, t_sigma = tail_share[d, p], tail_mu[d, p], tail_sigma[p]
-            lengths, costs = (length, length_power), (cost, cost_pow)
+            length_law = (family[p], len_p1[d, p], len_p2[d, p])
+            cost_law = (
+                cost_mu[d, p],
+                cost_sigma[p],
+                tail_share[d, p],
+                tail_mu[d, p],
+                tail_sigma[p],
+            )
+            own = slice(init_offsets[p], init_offsets[p + 1])
             n = _starting_placements(
-                rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, t0, start_month, extend_prob[d, p],
-                init_elapsed[init_offsets[p] : init_offsets[p + 1]],
-                init_planned[init_offsets[p] : init_offsets[p + 1]],
-                init_cost[init_offsets[p] : init_offsets[p + 1]],
-                first, start, lengths, costs,
+                rng, length_law, cost_law, t0, start_month, extend_prob[d, p],
+                init_elapsed[own], init_planned[own], init_cost[own], batch,
             )  # fmt: skip
-            n = _new_placements(
-                rng, fam, p1, p2, mu, sigma, share, t_mu, t_sigma, edges, arrivals[d, p],
-                first, start, lengths, costs, n,
-            )  # fmt: skip
+            n = _new_placements(rng, length_law, cost_law, edges, arrivals[d, p], batch, n)
             exp_scale(length, length_power, work, n)
             exp_scale(cost, cost_pow, work, n)
             direct[:] = 0.0

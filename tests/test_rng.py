@@ -36,13 +36,6 @@ def _reference_xoshiro(state: list[int], n: int) -> list[int]:
     return out
 
 
-def _state(words: list[int]) -> np.ndarray:
-    state = np.zeros(1, dtype=R.STATE)
-    for i, w in enumerate(words):
-        state[0][f"s{i}"] = w
-    return state
-
-
 @njit
 def _raw(state, n):
     s = state[0]
@@ -70,7 +63,7 @@ def _fill(state, kind, n, shape):
 
 def test_xoshiro_matches_the_published_algorithm():
     for words in ([1, 2, 3, 4], [0x9E3779B97F4A7C15, 7, MASK, 1 << 63]):
-        assert [int(v) for v in _raw(_state(words), 50)] == _reference_xoshiro(words, 50)
+        assert [int(v) for v in _raw(R.state_from(words), 50)] == _reference_xoshiro(words, 50)
 
 
 def test_state_comes_from_the_chunk_generator_and_is_reproducible():
