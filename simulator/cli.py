@@ -121,7 +121,7 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
     delaying it. The numbers are those of :func:`simulator.run`.
     """
     import threading
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     from .engine import chunk_rng, simulate
     from .model import build_plan, simulate_chunk
@@ -154,7 +154,7 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
                     shown = now
                     if over:
                         break
-                    threading.Event().wait(0.1)
+                    wait([running], timeout=0.1)  # wakes at once when the run ends
             sim = running.result()
         except BaseException:
             stop.set()
