@@ -12,11 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .config import Config, ConfigError, load_config, loads_config
+
+if TYPE_CHECKING:
+    from .config import Config, ConfigError, load_config, loads_config
 
 __all__ = ["Config", "ConfigError", "__version__", "load_config", "loads_config", "run"]
+
+_FROM_CONFIG = ("Config", "ConfigError", "load_config", "loads_config")
+
+
+def __getattr__(name: str):
+    # Loaded on first use, so that the command line imports almost nothing before
+    # it can catch a Ctrl-C (and starts sooner).
+    if name in _FROM_CONFIG:
+        from . import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
 
 
 def run(

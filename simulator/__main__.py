@@ -1,5 +1,5 @@
 """``python -m simulator`` runs the same command line as ``overspend``."""
 
-from .cli import main
+from .cli import entry
 
-raise SystemExit(main())
+entry()

@@ -53,9 +53,9 @@ from ._version import __version__
 from .config import Config, bundled_config, config_from_dict, load_config
 from .engine import Simulation, chunk_bounds, chunk_rng, simulate
 from .errors import UserError
+from .files import write_file
 from .model import Draws, Plan, build_plan, draw_arrivals, expected_arrivals, length_parameters
 from .model import placement_spend as _placement_spend
-from .results import write_file
 
 GIB = 1024**3
 #: Peak resident memory allowed for a 1,000,000-draw run of the default config.

@@ -179,15 +179,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibrate.output import check_writable, write_calibration
 
     if args.write_mapping is not None:
-        if args.write_mapping.exists() and not args.force:
-            raise UserError(f"{args.write_mapping} already exists: use --force to replace it")
-        try:
-            args.write_mapping.write_text(DEFAULT_MAPPING_TOML, encoding="utf-8")
-        except OSError as exc:
-            # A missing folder, a folder at the path, no permission: the user's to fix.
+        from .files import write_file
+
+        if not args.write_mapping.parent.is_dir():
             raise UserError(
-                f"--write-mapping {args.write_mapping}: cannot write it ({exc.strerror or exc})"
-            ) from None
+                f"--write-mapping {args.write_mapping}: cannot write it (No such file or "
+                f"directory: {args.write_mapping.parent})"
+            )
+        write_file(
+            args.write_mapping,
+            lambda tmp: tmp.write_text(DEFAULT_MAPPING_TOML, encoding="utf-8"),
+            force=args.force,
+            what="--write-mapping",
+        )
         print(f"Wrote the default mapping to {args.write_mapping}: edit it, then pass --mapping.")
         return 0
     started = time.perf_counter()

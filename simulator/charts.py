@@ -1510,29 +1510,44 @@ def write_charts(
     return written
 
 
-CHART_SUFFIXES = (".png", ".svg")
-
-
 def replace_charts(ds: xr.Dataset, folder: str | Path, **kw) -> list[Path]:
     """Redraw the charts into ``folder`` atomically: the old folder is swapped out only at the end.
 
-    The folder is replaced as a whole, so it must be a folder of charts (or not
-    exist yet): a folder holding anything else is refused rather than lost.
-    Takes the keyword arguments of :func:`write_charts`.
+    The folder is replaced as a whole, so it must be new, empty, or a folder of
+    charts the tool drew itself: a folder holding anything else (the user's own
+    pictures included) is refused before drawing rather than lost. Takes the
+    keyword arguments of :func:`write_charts`.
     """
-    from .errors import UserError
-    from .results import write_folder
+    from .files import claim, write_folder
 
     folder = Path(folder)
-    if folder.exists():
-        others = (
-            [folder.name]
-            if not folder.is_dir()
-            else [p.name for p in folder.iterdir() if p.suffix.lower() not in CHART_SUFFIXES]
+    with claim(folder):
+        check_charts_folder(folder)  # refuse before drawing, not after
+        return write_folder(folder, lambda tmp: write_charts(ds, tmp, **kw), force=True)
+
+
+CHART_SUFFIXES = (".png", ".svg")
+
+
+def check_charts_folder(folder: Path) -> None:
+    """Refuse a charts folder that is not the tool's, or holds the tool's other results.
+
+    Charts replace their folder as a whole: a run folder given as ``--out``
+    would lose its simulation, a folder of the user's their own files.
+    """
+    from .errors import UserError
+    from .files import check_folder, is_bookkeeping
+
+    folder = Path(folder)
+    check_folder(folder, force=True)
+    if folder.is_dir():
+        others = sorted(
+            p.name
+            for p in folder.iterdir()
+            if not is_bookkeeping(p.name) and p.suffix.lower() not in CHART_SUFFIXES
         )
         if others:
             raise UserError(
-                f"{folder} holds other files ({', '.join(sorted(others)[:3])}): charts replace a "
+                f"{folder} holds other results ({', '.join(others[:3])}): charts replace a "
                 "folder of their own, so give an empty or new folder, or the run's charts folder"
             )
-    return write_folder(folder, lambda tmp: write_charts(ds, tmp, **kw))

@@ -187,8 +187,8 @@ def _summary_csv(out_dir: Path):
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # Only what is needed before the simulation starts; see _simulate_in_background.
-    from . import engine
     from .config import load_config, with_actuals
+    from .files import claim
     from .folders import check_writable
 
     path = _config_path(args.config)
@@ -199,6 +199,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = with_actuals(config, args.as_of, args.actuals, path.name)
     out_dir = Path(args.out) if args.out else Path("results") / path.stem
     check_writable(out_dir, args.force)
+    with claim(out_dir):  # held from the check to the write: one run at a time per folder
+        check_writable(out_dir, args.force)  # again: claiming may have put back a folder
+        return _run_into(args, config, path, out_dir)
+
+
+def _run_into(args: argparse.Namespace, config, path: Path, out_dir: Path) -> int:
+    """Simulate, print and write a run into ``out_dir`` (claimed by the caller)."""
+    from . import engine
+
     draws = args.draws or config.run.draws
     seed = config.run.seed if args.seed is None else args.seed
     started = time.perf_counter()
@@ -300,17 +309,43 @@ def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for input errors)."""
+    """Run the command line; returns the exit status (2 for input errors, 130 if interrupted)."""
     argv = sys.argv[1:] if argv is None else argv
     # The other commands' modules import xarray and the engine when registered;
     # `overspend run` starts sooner without them (see _simulate_in_background).
     command = next((a for a in argv if not a.startswith("-")), None)
-    args = build_parser(core_only=command in ("run", "validate")).parse_args(argv)
-    try:
+    from .files import WRITTEN
+
+    WRITTEN.clear()  # what this command writes, for the message after an interrupt
+    try:  # parsing imports the commands' modules, so a Ctrl-C may come here too
+        args = build_parser(core_only=command in ("run", "validate")).parse_args(argv)
         return args.handler(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(f"interrupted: {_what_was_written()}", file=sys.stderr)
         return 130
+
+
+def entry() -> None:
+    """The ``overspend`` console script: :func:`main`, then exit with its status.
+
+    A Ctrl-C after the command has finished (while Python shuts down) is ignored:
+    everything is written by then, and it would only make the exit status look
+    like a failure.
+    """
+    import signal
+
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
+
+
+def _what_was_written() -> str:
+    """What the interrupted command had already finished writing, in words."""
+    from .files import WRITTEN
+
+    if not WRITTEN:
+        return "nothing was written"
+    return "only these were written: " + ", ".join(str(p) for p in WRITTEN)

@@ -36,6 +36,7 @@ from pydantic import (
 from .calendar import fy_label, month_grid, parse_fy
 from .distributions import Fixed, Param, Support, parse_param, support
 from .errors import UserError
+from .files import defer_interrupts
 
 # What each kind of uncertain field allows. Units appear in error messages.
 WEEKS = support("weeks", 0, 100_000, low_open=True)
@@ -789,7 +790,7 @@ def scenario_config(config: Config, name: str, source: str = "<config>") -> Conf
     if name not in config.scenarios:
         known = ", ".join(config.scenarios) or "none are defined"
         raise ConfigError(source, [f"no scenario named {name!r} (defined: {known})"])
-    base = config.model_dump(mode="python", exclude_none=True)
+    base = as_dict(config)
     base.pop("scenarios", None)
     data = _overlay(base, config.scenarios[name].changes)
     try:
@@ -948,7 +949,7 @@ def with_actuals(
                 f"{day} or use --as-of {config.snapshot.as_of}"
             ],
         )
-    data = config.model_dump(mode="python", exclude_none=True)
+    data = as_dict(config)
     data["actuals"] = {
         **data.get("actuals", {}),
         "as_of": day,
@@ -960,9 +961,17 @@ def with_actuals(
     return config_from_dict(data, where)
 
 
+def as_dict(config: Config) -> dict:
+    """The config as plain data (defaults filled in), as the TOML file would give it."""
+    # pydantic turns a Ctrl-C inside a serializer into a serialization error with a
+    # traceback; held back for these few milliseconds, it ends the command cleanly.
+    with defer_interrupts():
+        return config.model_dump(mode="python", exclude_none=True)
+
+
 def dumps_config(config: Config) -> str:
     """The resolved config (defaults filled in) as TOML text that loads back identically."""
-    data = config.model_dump(mode="python", exclude_none=True)
+    data = as_dict(config)
     return tomli_w.dumps(data)
 
 

@@ -1,20 +1,17 @@
 """Checks on a results folder made before simulating.
 
 Kept apart from :mod:`simulator.results` so that ``overspend run`` can refuse a
-bad ``--out`` at once, without first importing xarray and pandas.
+bad ``--out`` at once, without first importing xarray and pandas. The rules
+(only what the tool wrote is replaced) live in :mod:`simulator.files`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from .errors import UserError
+from .files import ResultsExistError, check_folder
 
-
-class ResultsExistError(UserError):
-    """The results folder exists and ``force`` was not given."""
-
+__all__ = ["RUN_FILES", "ResultsExistError", "check_writable", "holds_run"]
 
 RUN_FILES = ("simulation.nc", "simulation.zarr")
 
@@ -25,16 +22,8 @@ def holds_run(folder: Path) -> bool:
 
 
 def check_writable(out_dir: Path, force: bool) -> None:
-    """Refuse early, before simulating, if a run is already there or the folder cannot be made."""
-    out_dir = Path(out_dir)
-    place = out_dir
-    while not place.exists():  # the nearest part of the path that exists
-        place = place.parent
-    if not place.is_dir():
-        raise ResultsExistError(f"{out_dir}: {place} is a file, not a folder: choose another --out")
-    if not os.access(place, os.W_OK | os.X_OK):
-        raise ResultsExistError(f"{out_dir}: cannot write in {place}: choose another --out")
-    if holds_run(out_dir) and not force:
-        raise ResultsExistError(
-            f"{out_dir} already holds a run: use --force to replace it, or --out to write elsewhere"
-        )
+    """Refuse early, before simulating, a folder that is not ours or holds a run (without force).
+
+    See :func:`simulator.files.check_folder`.
+    """
+    check_folder(out_dir, force, occupied=holds_run, held="already holds a run")

@@ -38,7 +38,8 @@ from PIL import Image
 from . import charts
 from .charts import Chart, RunInfo, chart_style, money_text, pct_text
 from .errors import UserError
-from .results import forecast_comparison, write_file
+from .files import check_file, write_file
+from .results import forecast_comparison
 from .stream import open_results, results_path, summary_table
 
 #: What :func:`write_report` writes.
@@ -1172,14 +1173,16 @@ def load_results(
     return ds, sens, _open_extra(folder / "scenarios.nc", ds, notes)
 
 
-def _check_out(out: Path) -> None:
-    """Refuse, before any work, an output path that is a file or lies under one."""
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse, before any work, a folder that is a file, or report files the tool may not replace."""
     for path in (out, *out.parents):
         if path.exists() and not path.is_dir():
             raise UserError(
                 f"--out {out}: {path} is a file, not a folder (the report writes "
                 f"{', '.join(REPORT_FILES)} into a folder)"
             )
+    for name in REPORT_FILES:
+        check_file(out / name, force)
 
 
 def write_report(
@@ -1187,6 +1190,7 @@ def write_report(
     out_dir: str | Path | None = None,
     every: bool = False,
     notes: list[str] | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Write ``report.html``, ``report.pdf`` and ``summary.xlsx`` for a results folder.
 
@@ -1202,6 +1206,9 @@ def write_report(
     notes : list of str, optional
         Receives a note for each sensitivity or scenario file left out (see
         :func:`load_results`).
+    force : bool
+        Replace a report the tool wrote there before (files it did not write
+        are never replaced).
 
     Returns
     -------
@@ -1211,10 +1218,11 @@ def write_report(
     Raises
     ------
     UserError
-        When the results cannot be read, or ``out_dir`` is a file.
+        When the results cannot be read, ``out_dir`` is a file, or a report
+        file there is not the tool's, or is and ``force`` is false.
     """
     out = Path(out_dir) if out_dir is not None else Path(results_dir)
-    _check_out(out)
+    _check_out(out, force)
     ds, sens, scen = load_results(results_dir, notes)
     with ds:  # a lazily opened run keeps its file open until here
         try:
@@ -1226,7 +1234,9 @@ def write_report(
         text = render_html(blocks, run)
         html_name, pdf_name, xlsx_name = REPORT_FILES
         return [
-            write_file(out / html_name, lambda p: p.write_text(text, encoding="utf-8")),
-            write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p)),
-            write_file(out / xlsx_name, lambda p: write_xlsx(ds, p)),
+            write_file(
+                out / html_name, lambda p: p.write_text(text, encoding="utf-8"), force=force
+            ),
+            write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p), force=force),
+            write_file(out / xlsx_name, lambda p: write_xlsx(ds, p), force=force),
         ]

@@ -19,14 +19,15 @@ def _print_notes(notes: list[str]) -> None:
 
 
 def _cmd_chart(args: argparse.Namespace) -> int:
-    from .charts import FORMATS, replace_charts
+    from .charts import FORMATS, check_charts_folder, replace_charts
     from .report import load_results
 
     started = time.perf_counter()
+    out = Path(args.out) if args.out else Path(args.results_dir) / "charts"
+    check_charts_folder(out)  # before reading: a folder of the user's is never replaced
     notes: list[str] = []
     ds, sens, scen = load_results(args.results_dir, notes)
     _print_notes(notes)
-    out = Path(args.out) if args.out else Path(args.results_dir) / "charts"
     formats = FORMATS if args.format == "both" else (args.format,)
     with ds:
         written = replace_charts(
@@ -43,7 +44,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     notes: list[str] = []
-    written = write_report(args.results_dir, args.out, every=args.every, notes=notes)
+    written = write_report(
+        args.results_dir, args.out, every=args.every, notes=notes, force=args.force
+    )
     _print_notes(notes)
     print(f"Report written in {time.perf_counter() - started:.1f} s:")
     for path in written:
@@ -63,7 +66,13 @@ def register(subparsers) -> None:
         ),
     )
     chart.add_argument("results_dir", help="results folder written by `overspend run`")
-    chart.add_argument("--out", help="folder for the charts (default: RESULTS_DIR/charts)")
+    chart.add_argument(
+        "--out",
+        help=(
+            "folder for the charts (default: RESULTS_DIR/charts); replaced as a whole, so it "
+            "must be new, empty or charts drawn by overspend"
+        ),
+    )
     chart.add_argument(
         "--every",
         action="store_true",
@@ -86,5 +95,10 @@ def register(subparsers) -> None:
     report.add_argument("--out", help="folder for the report files (default: RESULTS_DIR)")
     report.add_argument(
         "--every", action="store_true", help="include the charts of every service and year"
+    )
+    report.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a report written there before (files overspend did not write never are)",
     )
     report.set_defaults(handler=_cmd_report)

@@ -10,11 +10,6 @@ and a ``total`` row; the coordinate ``service_type`` tells them apart.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +19,8 @@ import xarray as xr
 from ._version import __version__
 from .config import dumps_config
 from .engine import CHUNK_DRAWS, Simulation
-from .folders import check_writable, holds_run
+from .files import write_folder, write_netcdf
+from .folders import holds_run
 from .model import Plan
 
 GBP = "GBP"
@@ -236,99 +232,6 @@ def gbp_m(x: float) -> str:
 # ------------------------------------------------------------------ writing
 
 
-def install_run(new: Path, out_dir: Path) -> None:
-    """Move the finished folder ``new`` to ``out_dir`` with renames, never half-written.
-
-    When ``out_dir`` holds no run yet, files already there (for example a
-    sensitivity analysis) are kept. When it holds a run being replaced, files
-    derived from that run (sensitivity, scenarios, reports) go with it: they would
-    describe the old run.
-    """
-    new, out_dir = Path(new), Path(out_dir)
-    if out_dir.exists() and not holds_run(out_dir):
-        for item in out_dir.iterdir():
-            if not (new / item.name).exists():
-                os.replace(item, new / item.name)
-    replace_path(new, out_dir)
-
-
-def replace_path(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target`` with renames, replacing whatever is there."""
-    new, target = Path(new), Path(target)
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.replace(target, old / "previous")
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def write_file(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write one file atomically: ``write(tmp)`` beside it, then rename over ``path``.
-
-    An interrupted write leaves no file that looks finished. The temporary name is
-    made here rather than by ``mkstemp``, whose files are private (0600), so the
-    file gets the user's usual permissions.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _ordinary_permissions(folder: Path) -> None:
-    """Give a folder made by ``mkdtemp`` (private, 0700) the user's usual permissions.
-
-    So colleagues on a shared drive can open the results, as with any folder the
-    user makes.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    folder.chmod(0o777 & ~mask)
-
-
-def write_folder(
-    out_dir: Path, fill: Callable[[Path], None], install: Callable[[Path, Path], None] | None = None
-) -> list[Path]:
-    """Fill a folder under a temporary name beside ``out_dir``, then rename it into place.
-
-    An interrupted or failed ``fill`` leaves nothing that looks finished: the
-    temporary folder is removed and ``out_dir`` is untouched.
-
-    Parameters
-    ----------
-    out_dir : pathlib.Path
-    fill : callable
-        ``fill(tmp_dir)`` writes the folder's contents.
-    install : callable, optional
-        ``install(tmp_dir, out_dir)`` moves it into place (default :func:`replace_path`).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The folder's top-level entries, at their final paths.
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        fill(tmp)
-        names = sorted(p.name for p in tmp.iterdir())
-        _ordinary_permissions(tmp)
-        (install or replace_path)(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [out_dir / n for n in names]
-
-
 def write_run(
     ds: xr.Dataset,
     out_dir: Path,
@@ -338,10 +241,13 @@ def write_run(
 ) -> list[Path]:
     """Write ``simulation.nc`` and ``summary.csv`` into ``out_dir`` atomically.
 
-    Everything is written into a temporary folder beside ``out_dir`` and renamed
-    into place only when complete (:func:`write_folder`), so an interrupted run
-    never leaves a folder that looks finished. An existing run is replaced only
-    with ``force`` (:func:`install_run`).
+    Everything is written into a temporary folder beside ``out_dir`` and swapped
+    into place only when complete (:func:`simulator.files.write_folder`), so an
+    interrupted run never leaves a folder that looks finished. An existing run
+    is replaced only with ``force``, and a folder holding files the tool did not
+    write is never replaced. When ``out_dir`` holds no run yet, the tool's own
+    files already there (for example a sensitivity analysis) are kept; files
+    derived from a run being replaced go with it, since they describe the old run.
 
     Parameters
     ----------
@@ -359,14 +265,20 @@ def write_run(
     list of pathlib.Path
         The files written, at their final paths.
     """
-    check_writable(Path(out_dir), force)
 
     def fill(tmp: Path) -> None:
-        ds.to_netcdf(tmp / "simulation.nc")
+        write_netcdf(ds, tmp / "simulation.nc")
         (summary_table(ds) if table is None else table).to_csv(
             tmp / "summary.csv", index=False, float_format="%.6g"
         )
         if extra is not None:
             extra(tmp)
 
-    return write_folder(out_dir, fill, install_run)
+    return write_run_folder(out_dir, fill, force)
+
+
+def write_run_folder(out_dir: Path, fill, force: bool) -> list[Path]:
+    """Write a run folder with ``fill(tmp)``, under the rules of a run's ``--out``."""
+    return write_folder(
+        out_dir, fill, force=force, occupied=holds_run, keep=lambda d: not holds_run(d)
+    )

@@ -19,10 +19,12 @@ import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
+from . import files
 from .cli import positive_int
 from .console import new_progress
 from .errors import UserError
-from .results import gbp_m, write_file
+from .files import write_file
+from .results import gbp_m
 
 DEFAULT_SAMPLES = 1024
 DEFAULT_TORNADO_DRAWS = 1000
@@ -40,14 +42,6 @@ def output_path(config_arg: str | None, out: str | None, name: str) -> Path:
     return (Path(out) if out else Path("results") / stem) / name
 
 
-def check_new_file(path: Path, force: bool) -> None:
-    """Refuse early, before any simulation, to replace a file without ``force``."""
-    if path.exists() and not force:
-        raise UserError(
-            f"{path} already exists: use --force to replace it, or --out to write elsewhere"
-        )
-
-
 def write_netcdf(ds: xr.Dataset, path: Path, force: bool = False) -> Path:
     """Write ``ds`` to ``path`` atomically (temporary file, then rename).
 
@@ -56,14 +50,13 @@ def write_netcdf(ds: xr.Dataset, path: Path, force: bool = False) -> Path:
     ds : xarray.Dataset
     path : pathlib.Path
     force : bool
-        Replace an existing file.
+        Replace a file the tool wrote there before (others never are).
 
     Returns
     -------
     pathlib.Path
     """
-    check_new_file(path, force)
-    return write_file(path, ds.to_netcdf)
+    return write_file(path, lambda tmp: files.write_netcdf(ds, tmp), force=force)
 
 
 # ------------------------------------------------------------------ tables
@@ -268,7 +261,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
     path, config, seed = _load(args)
     target = output_path(args.config, args.out, "sensitivity.nc")
-    check_new_file(target, args.force)
+    files.check_file(target, args.force)
     plan = build_plan(config)
     check_service([g.key for g in plan.groups], args.service)
     groups = group_inputs([i.name for i in plan.inputs], args.group)
@@ -310,7 +303,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     path, config, seed = _load(args)
     target = output_path(args.config, args.out, "scenarios.nc")
-    check_new_file(target, args.force)
+    files.check_file(target, args.force)
     check_service([g.key for g in build_plan(config).groups], args.service)
     names = args.scenario or list(config.scenarios)
     if not names:

@@ -43,9 +43,9 @@ from .engine import (
     store_chunk,
 )
 from .errors import UserError
-from .folders import check_writable
+from .files import PARTIAL_MARKER, OutputError, claim, read_marker, swap_in, write_marker
 from .model import Plan, build_plan
-from .results import build_dataset, install_run, replace_path, write_folder
+from .results import build_dataset, write_run_folder
 from .results import summary_table as _summary_table
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
@@ -219,17 +219,27 @@ def run_to_zarr(
     """
     config, draws, seed = resolve_run(config, draws, seed)
     store_path = Path(store_path)
-    if store_path.exists() and not overwrite:
-        raise FileExistsError(f"{store_path} exists: pass overwrite=True to replace it")
     plan = build_plan(config)
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
-    try:
-        _write_store(plan, tmp, draws, seed, threads, progress, attrs or {})
-        replace_path(tmp, store_path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with claim(store_path, "store"):
+        if store_path.exists():
+            if not overwrite:
+                raise FileExistsError(f"{store_path} exists: pass overwrite=True to replace it")
+            if store_path.name not in (read_marker(store_path.parent) or set()):
+                raise OutputError(
+                    f"{store_path} was not written by overspend: it is never replaced"
+                )
+        tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
+        try:
+            (tmp / PARTIAL_MARKER).touch()
+            _write_store(plan, tmp, draws, seed, threads, progress, attrs or {})
+            (tmp / PARTIAL_MARKER).unlink(missing_ok=True)  # zarr may have cleared it
+            swap_in(tmp, store_path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        write_marker(
+            store_path.parent, (read_marker(store_path.parent) or set()) | {store_path.name}
+        )
     return store_path
 
 
@@ -272,7 +282,6 @@ def write_streamed_run(
     """
     config, draws, seed = resolve_run(config, draws, seed)
     out_dir = Path(out_dir)
-    check_writable(out_dir, force)
 
     def fill(tmp: Path) -> None:
         run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress, attrs=attrs)
@@ -281,7 +290,7 @@ def write_streamed_run(
         if extra is not None:
             extra(tmp)
 
-    return write_folder(out_dir, fill, install_run)
+    return write_run_folder(out_dir, fill, force)
 
 
 # ------------------------------------------------------------------ reading

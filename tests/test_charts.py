@@ -20,7 +20,7 @@ from matplotlib.container import BarContainer
 from matplotlib.text import Text
 
 import simulator
-from simulator import charts
+from simulator import charts, files
 from simulator.cli import main
 from simulator.config import bundled_config
 from simulator.results import write_run
@@ -389,10 +389,9 @@ def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
     run_dir = tmp_path / "run"
     write_run(one_year, run_dir)
     charts_dir = run_dir / "charts"
-    charts_dir.mkdir()
-    (charts_dir / "stale.png").write_bytes(b"old")
+    files.write_file(charts_dir / "stale.png", lambda p: p.write_bytes(b"old"))  # an old chart
     assert main(["chart", str(run_dir)]) == 0
-    names = sorted(p.name for p in charts_dir.iterdir())
+    names = sorted(p.name for p in charts_dir.iterdir() if p.name != files.MARKER)
     expected = sorted(
         f"{c.name}.{fmt}" for c in charts.chart_list(one_year) for fmt in ("png", "svg")
     )

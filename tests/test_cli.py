@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from simulator import cli
+from simulator import cli, files
 from simulator.results import write_run
 
 SMALL = """
@@ -173,7 +173,7 @@ def test_python_dash_m_and_help_work(small_toml, tmp_path):
 def test_other_results_in_the_folder_are_kept_until_a_run_is_replaced(small_toml, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "sensitivity.nc").write_text("made earlier")
+    files.write_file(out / "sensitivity.nc", lambda p: p.write_text("made earlier"))
     argv = ["run", str(small_toml), "--draws", "20", "--out", str(out), "--no-charts"]
     assert cli.main(argv) == 0  # no run there yet: not refused, and the file is kept
     assert (out / "sensitivity.nc").read_text() == "made earlier"
@@ -208,7 +208,7 @@ def test_chart_refuses_a_folder_holding_other_files(small_toml, tmp_path, capsys
     notes.mkdir()
     (notes / "notes.txt").write_text("important")
     assert cli.main(["chart", str(run), "--format", "png", "--out", str(notes)]) == 2
-    assert "holds other files" in capsys.readouterr().err
+    assert "holds files overspend did not write (notes.txt)" in capsys.readouterr().err
     assert (notes / "notes.txt").read_text() == "important"
     assert cli.main(["chart", str(run), "--format", "png", "--out", str(run)]) == 2
     assert (run / "simulation.nc").is_file()

@@ -233,7 +233,9 @@ def test_compare_command_writes_scenarios_nc(tmp_path, capsys):
     assert main([*args, "--force", "--summary-only", "--service", "homes"]) == 0
     with xr.open_dataset(out / "scenarios.nc") as ds:
         assert "overspend" not in ds and ds.sizes["scenario"] == 1 + len(SCENARIOS)
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no partial files left
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [
+        ".overspend"
+    ]  # no partial files
     assert main([*args, "--force", "--service", "nope"]) == 2
 
 

@@ -111,7 +111,7 @@ def test_existing_store_is_replaced_only_when_asked(council, tmp_path):
     stream.run_to_zarr(council, path, 200, seed=2, overwrite=True)
     with stream.open_results(path) as ds:
         assert ds.sizes["draw"] == 200 and ds.attrs["seed"] == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".overspend", "s.zarr"]
 
 
 def test_memory_stays_bounded(council, monkeypatch, tmp_path):

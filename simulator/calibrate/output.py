@@ -19,25 +19,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..results import write_folder
+from ..files import check_folder, write_folder
 from .calibration import Calibration, ServiceCalibration
-from .records import DataError, from_day
+from .records import from_day
 from .snapshot import write_caseload_snapshot
 from .writer import to_toml
 
 CONFIG_NAME = "calibrated.toml"
 
 
-class OutputExistsError(DataError):
-    """The output folder exists and ``--force`` was not given."""
-
-
 def check_writable(out_dir: Path, force: bool) -> None:
-    """Refuse early, before fitting, if the output folder is already there."""
-    if out_dir.exists() and not force:
-        raise OutputExistsError(
-            f"{out_dir} already exists: use --force to replace it, or --out to write elsewhere"
-        )
+    """Refuse early, before fitting, an output folder that is not the tool's or (without force) full.
+
+    See :func:`simulator.files.check_folder`.
+    """
+    check_folder(out_dir, force)
 
 
 def _rows(svc: ServiceCalibration) -> list[dict]:
@@ -114,7 +110,6 @@ def write_calibration(
         The files written, at their final paths.
     """
     out_dir = Path(out_dir)
-    check_writable(out_dir, force)
     text = config_text if config_text is not None else to_toml(cal)
 
     def fill(tmp: Path) -> None:
@@ -128,5 +123,5 @@ def write_calibration(
 
             write_plots(cal, tmp / "plots")
 
-    write_folder(out_dir, fill)
+    write_folder(out_dir, fill, force=force)
     return sorted(p for p in out_dir.rglob("*") if p.is_file())
