@@ -4,14 +4,14 @@ Usage::
 
     python benchmarks/bench.py [--quick] [--check benchmarks/baseline.json] [--tolerance 0.3]
 
-See ``benchmarks/README.md`` and :mod:`simulator.bench`.
+See ``benchmarks/README.md`` and :mod:`simulator.bench.harness`.
 """
 
 from __future__ import annotations
 
 import sys
 
-from simulator.cli import main
+from simulator.cli.app import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", *sys.argv[1:]]))

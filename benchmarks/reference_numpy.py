@@ -25,10 +25,10 @@ charged for the weeks it is open in each month")
 
 Shared with the package: the config parser, the month calendar, and the
 inverse CDFs of the parameter distributions (``Param.ppf``, by way of
-``simulator.model.Draws``), which are the config's own definitions and cost
+``simulator.model.equations.Draws``), which are the config's own definitions and cost
 nothing per placement. Every model equation (the starting caseload, arrivals,
 lengths, costs, charging, inflation, income, savings and budget; see
-:mod:`simulator.model`) is written out again here.
+:mod:`simulator.model.equations`) is written out again here.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from simulator.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MonthGrid, month_grid, parse_fy
-from simulator.config import Config, Service
-from simulator.model import Draws, build_plan
+from simulator.config.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MonthGrid, month_grid, parse_fy
+from simulator.config.schema import Config, Service
+from simulator.model.equations import Draws, build_plan
 
 
 class UnsupportedConfig(ValueError):

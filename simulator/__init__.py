@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._version import __version__
+from simulator._version import __version__
 
 if TYPE_CHECKING:
-    from .config import Config, ConfigError, load_config, loads_config
+    from simulator.config.schema import Config, ConfigError, load_config, loads_config
 
 __all__ = ["Config", "ConfigError", "__version__", "load_config", "loads_config", "run"]
 
@@ -28,7 +28,7 @@ def __getattr__(name: str):
     # Loaded on first use, so that the command line imports almost nothing before
     # it can catch a Ctrl-C (and starts sooner).
     if name in _FROM_CONFIG:
-        from . import config
+        from simulator.config import schema as config
 
         return getattr(config, name)
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")
@@ -61,10 +61,10 @@ def run(
     xarray.Dataset
         See the results contract in the README.
     """
-    from .config import resolve_run
-    from .engine import simulate
-    from .model import build_plan
-    from .results import build_dataset
+    from simulator.config.schema import resolve_run
+    from simulator.engine.chunks import simulate
+    from simulator.model.equations import build_plan
+    from simulator.results.dataset import build_dataset
 
     config, draws, seed = resolve_run(config, draws, seed)
     plan = build_plan(config)

@@ -1,5 +1,5 @@
 """``python -m simulator`` runs the same command line as ``overspend``."""
 
-from .cli import entry
+from simulator.cli.app import entry
 
 entry()

@@ -39,8 +39,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ._version import __version__
-from .errors import UserError
+from simulator._version import __version__
+from simulator.errors import UserError
 
 #: The marker file in every folder the tool writes: which entries it wrote.
 MARKER = ".overspend"
@@ -452,6 +452,23 @@ def write_netcdf(ds, path: Path, **kwargs) -> None:
     """``ds.to_netcdf(path)`` with Ctrl-C held back until the file is closed."""
     with defer_interrupts():
         ds.to_netcdf(path, **kwargs)
+
+
+def write_dataset(ds, path: str | Path, force: bool = False) -> Path:
+    """Write an xarray Dataset to a netCDF file atomically (see :func:`write_file`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    path : str or pathlib.Path
+    force : bool
+        Replace a file the tool wrote there before (others never are).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return write_file(path, lambda tmp: write_netcdf(ds, tmp), force=force)
 
 
 # ------------------------------------------------------------------ swapping

@@ -48,14 +48,12 @@ def dataset_digests(path: Path) -> dict[str, str]:
     """A digest per data variable and coordinate of a results file."""
     with xr.open_dataset(path) as ds:
         names = sorted(ds.data_vars) + sorted(f"coord:{c}" for c in ds.coords)
-        return {
-            name: digest(ds[name.removeprefix("coord:")].values) for name in names
-        }
+        return {name: digest(ds[name.removeprefix("coord:")].values) for name in names}
 
 
 def fingerprints(configs: list[Path] = CONFIGS) -> dict[str, dict[str, str]]:
     """Run each config's commands into a temporary folder and fingerprint what they wrote."""
-    from simulator import cli
+    from simulator.cli import app as cli
 
     found: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:

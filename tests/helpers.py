@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from simulator.config import Config, config_from_dict
+from simulator.config.schema import Config, config_from_dict
 
 
 def placement_service(**overrides: Any) -> dict:

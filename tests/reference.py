@@ -1,6 +1,6 @@
 """A slow, readable reference implementation of the model, for checking the engine.
 
-Written independently of ``simulator.kernels`` and ``simulator.model``: one
+Written independently of ``simulator.model.kernels`` and ``simulator.model.equations``: one
 draw at a time, one placement at a time, lengths from ``scipy.stats``, remaining
 lengths by inverting the conditional survival function, steady-state starts
 by inverting the equilibrium distribution numerically, and each placement's
@@ -16,8 +16,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from simulator.calendar import month_grid, parse_fy
-from simulator.config import Config, Length
+from simulator.config.calendar import month_grid, parse_fy
+from simulator.config.schema import Config, Length
 
 
 def length_distribution(length: Length, values: dict, base: str):
@@ -53,7 +53,7 @@ def steady_state_inverse(dist, n_points: int = 4000):
 
 def param_values(config: Config, rng: np.random.Generator) -> dict:
     """Draw every parameter once (the engine does the same, by name)."""
-    from simulator.model import build_plan
+    from simulator.model.equations import build_plan
 
     plan = build_plan(config)
     return {

@@ -13,7 +13,7 @@ import pytest
 from scipy import integrate, stats
 
 import simulator
-from simulator.calendar import month_grid
+from simulator.config.calendar import month_grid
 
 from .helpers import make_config, placement_service
 

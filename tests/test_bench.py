@@ -12,10 +12,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from simulator import bench, cli, kernels, model
-from simulator.config import dumps_config
-from simulator.engine import chunk_rng, simulate
-from simulator.model import build_plan
+from simulator.bench import harness as bench
+from simulator.cli import app as cli
+from simulator.config.schema import dumps_config
+from simulator.engine.chunks import chunk_rng, simulate
+from simulator.model import equations as model
+from simulator.model import kernels
+from simulator.model.equations import build_plan
 
 from .helpers import make_config, placement_service
 
@@ -355,7 +358,7 @@ def test_bench_command_exit_status(tiny_suite, tmp_path, monkeypatch, capsys):
 def test_memory_child_runs_in_a_fresh_process(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(dumps_config(bench.synthetic_config(services=1, years=1, caseload=50)))
-    args = ["-m", "simulator.bench", "child", "streamed", str(path), "700", "1"]
+    args = ["-m", "simulator.bench.harness", "child", "streamed", str(path), "700", "1"]
     _, result = bench._run_child(args)
     assert result["draws"] == 700 and result["store_bytes"] > 0
     assert 50 * 2**20 < result["peak_rss_bytes"] < 2 * 2**30

@@ -25,7 +25,7 @@ from simulator.calibrate import (
 )
 from simulator.calibrate.mapping import DEFAULT_MAPPING_TOML, loads_mapping
 from simulator.calibrate.records import parse_dates, service_key
-from simulator.casefiles import read_snapshot
+from simulator.config.casefiles import read_snapshot
 
 DATA = Path(__file__).parent / "data"
 BAD_EPISODES = DATA / "bad_episodes.csv"

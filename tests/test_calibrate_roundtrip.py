@@ -27,8 +27,8 @@ from simulator.calibrate.output import CONFIG_NAME, fit_table
 from simulator.calibrate.plots import service_figure
 from simulator.calibrate.records import to_day
 from simulator.calibrate.synthetic import simulate_records
-from simulator.cli import main
-from simulator.config import config_from_dict
+from simulator.cli.app import main
+from simulator.config.schema import config_from_dict
 
 DATA = Path(__file__).parent / "data"
 BROMLEY = DATA / "ssda903_bromley"

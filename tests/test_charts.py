@@ -20,11 +20,12 @@ from matplotlib.container import BarContainer
 from matplotlib.text import Text
 
 import simulator
-from simulator import charts, files
-from simulator.cli import main
-from simulator.config import bundled_config
-from simulator.results import write_run
-from simulator.stream import open_results, write_streamed_run
+from simulator import files
+from simulator.cli.app import main
+from simulator.config.schema import bundled_config
+from simulator.present import charts
+from simulator.results.dataset import write_run
+from simulator.runs.streamed import open_results, write_streamed_run
 from tests.helpers import make_config, placement_service
 
 DRAWS = 400
@@ -479,7 +480,7 @@ def test_commands_refuse_variables_of_the_wrong_shape(one_year, tmp_path, capsys
 
 
 def test_results_of_another_config_are_left_out_with_a_note(one_year, tmp_path, capsys):
-    from simulator.config import dumps_config, load_config
+    from simulator.config.schema import dumps_config, load_config
 
     run_dir = tmp_path / "run"
     write_run(one_year, run_dir)
@@ -498,7 +499,7 @@ def test_results_of_another_config_are_left_out_with_a_note(one_year, tmp_path, 
 
 
 def test_results_of_the_same_config_are_kept_whatever_the_run_section(one_year):
-    from simulator.report import mismatch
+    from simulator.present.report import mismatch
 
     sens = fake_sensitivity(one_year)
     assert "draws = 10000" in one_year.attrs["config"]

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from simulator import cli, files
-from simulator.results import write_run
+from simulator import files
+from simulator.cli import app as cli
+from simulator.cli import run as cli_run
+from simulator.results.dataset import write_run
 
 SMALL = """
 [council]
@@ -182,9 +184,9 @@ def test_other_results_in_the_folder_are_kept_until_a_run_is_replaced(small_toml
 
 
 def test_a_run_too_big_for_memory_streams_to_zarr(small_toml, tmp_path, monkeypatch, capsys):
-    import simulator.stream
+    import simulator.runs.streamed
 
-    monkeypatch.setattr(simulator.engine, "needs_streaming", lambda config, draws: True)
+    monkeypatch.setattr(simulator.engine.chunks, "needs_streaming", lambda config, draws: True)
     out = tmp_path / "big"
     assert (
         cli.main(["run", str(small_toml), "--draws", "700", "--seed", "3", "--out", str(out)]) == 0
@@ -195,7 +197,7 @@ def test_a_run_too_big_for_memory_streams_to_zarr(small_toml, tmp_path, monkeypa
     import simulator as sim
 
     expected = sim.run(sim.load_config(small_toml), draws=700, seed=3)
-    with simulator.stream.open_results(out) as ds:
+    with simulator.runs.streamed.open_results(out) as ds:
         np.testing.assert_array_equal(ds["outturn"].values, expected["outturn"].values)
 
 
@@ -245,9 +247,9 @@ def test_precision_with_a_small_limit(small_toml, tmp_path, capsys):
 
 
 def test_streamed_summary_keeps_labels_that_look_missing(small_toml, tmp_path, monkeypatch, capsys):
-    import simulator.stream
+    import simulator.runs.streamed
 
-    monkeypatch.setattr(simulator.engine, "needs_streaming", lambda config, draws: True)
+    monkeypatch.setattr(simulator.engine.chunks, "needs_streaming", lambda config, draws: True)
     path = tmp_path / "na.toml"
     path.write_text(
         small_toml.read_text().replace("[services.homes]", '[services.homes]\nlabel = "N/A"')
@@ -264,8 +266,8 @@ def test_progress_reaches_the_total_even_when_the_run_ends_first(small_toml, mon
     import contextlib
     import time
 
-    import simulator.console
-    from simulator.config import load_config
+    import simulator.present.console
+    from simulator.config.schema import load_config
 
     shown = []
 
@@ -274,7 +276,7 @@ def test_progress_reaches_the_total_even_when_the_run_ends_first(small_toml, mon
         time.sleep(1.0)  # the simulation finishes while this "imports"
         yield shown.append
 
-    monkeypatch.setattr(simulator.console, "progress_bar", slow_bar)
-    ds = cli._simulate_in_background(load_config(small_toml), 600, 3, 2)
+    monkeypatch.setattr(simulator.present.console, "progress_bar", slow_bar)
+    ds = cli_run._simulate_in_background(load_config(small_toml), 600, 3, 2)
     assert ds.sizes["draw"] == 600
     assert sum(shown) == 600

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.config import (
+from simulator.config.schema import (
     ConfigError,
     bundled_config,
     bundled_configs_dir,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.convergence import precision_note, run_to_precision, stopping_se
-from simulator.engine import CHUNK_DRAWS
+from simulator.engine.chunks import CHUNK_DRAWS
 from simulator.errors import UserError
+from simulator.runs.precision import precision_note, run_to_precision, stopping_se
 
 from .helpers import make_config, placement_service
 

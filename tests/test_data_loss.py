@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 import simulator
-from simulator import cli, files
-from simulator.results import write_run
+from simulator import files
+from simulator.cli import app as cli
+from simulator.results.dataset import write_run
 
 SMALL = """
 [council]
@@ -283,7 +284,7 @@ def test_an_interrupt_while_writing_netcdf_ends_cleanly(small_toml, tmp_path, mo
 
 
 def test_the_cli_says_what_an_interrupt_left(small_toml, tmp_path, monkeypatch, capsys):
-    from simulator import results
+    from simulator.results import dataset as results
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
@@ -366,7 +367,7 @@ KILLS = int(os.environ.get("OVERSPEND_KILLS", "6"))
 
 STREAMED = """
 import sys
-from simulator import stream
+from simulator.runs import streamed as stream
 stream.write_streamed_run(sys.argv[1], sys.argv[2], draws=3000, seed=int(sys.argv[3]), force=True)
 """
 

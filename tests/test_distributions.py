@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.distributions import Fixed, clip_to, parse_param, support
+from simulator.config.distributions import Fixed, clip_to, parse_param, support
 
 U = np.array([1e-6, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1 - 1e-6])
 ANY = support("units")

@@ -7,8 +7,8 @@ import pytest
 import xarray as xr
 
 import simulator
-from simulator.config import bundled_config, loads_config
-from simulator.engine import CHUNK_DRAWS
+from simulator.config.schema import bundled_config, loads_config
+from simulator.engine.chunks import CHUNK_DRAWS
 
 from .helpers import make_config, placement_service
 

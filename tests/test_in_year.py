@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator import cli
-from simulator.config import ConfigError, dumps_config, load_config, loads_config
+from simulator.cli import app as cli
+from simulator.config.schema import ConfigError, dumps_config, load_config, loads_config
 
 CONFIG = """
 [council]

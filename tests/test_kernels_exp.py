@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from simulator.kernels import exp_scale
+from simulator.model.kernels import exp_scale
 
 ULP = np.finfo(np.float64).eps
 

@@ -23,9 +23,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import simulator
-from simulator import charts, report
-from simulator.cli import main
-from simulator.results import summary_table, write_run
+from simulator.cli.app import main
+from simulator.present import charts, report
+from simulator.results.dataset import summary_table, write_run
 from tests.test_charts import fake_scenarios, fake_sensitivity
 
 DRAWS = 400

@@ -1,4 +1,4 @@
-"""The kernels' own random numbers (in simulator.kernels) against exact references.
+"""The kernels' own random numbers (in simulator.model.kernels) against exact references.
 
 Tolerances: a Kolmogorov-Smirnov p-value above 1e-4 (a false alarm once in
 10,000 runs), and counts or moments within Z = 4 Monte Carlo standard errors.
@@ -11,7 +11,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from simulator import kernels as R
+from simulator.model import kernels as R
 
 Z = 4.0
 MASK = (1 << 64) - 1

@@ -9,12 +9,12 @@ import tomli_w
 import xarray as xr
 
 import simulator
-from simulator import scenarios, sensitivity
-from simulator.cli import main
-from simulator.config import ConfigError, scenario_config
+from simulator.analysis import scenarios, sensitivity
+from simulator.analysis.scenarios import compare_scenarios, scenario_uniforms, simulate_scenarios
+from simulator.cli.app import main
+from simulator.config.schema import ConfigError, scenario_config
 from simulator.errors import UserError
-from simulator.model import build_plan
-from simulator.scenarios import compare_scenarios, scenario_uniforms, simulate_scenarios
+from simulator.model.equations import build_plan
 
 from .helpers import config_dict, make_config, placement_service
 

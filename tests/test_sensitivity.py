@@ -17,11 +17,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.engine import simulate
-from simulator.errors import UserError
-from simulator.model import build_plan
-from simulator.results import build_dataset
-from simulator.sensitivity import (
+from simulator.analysis.sensitivity import (
     ModelEvaluator,
     group_inputs,
     sensitivity_dataset,
@@ -30,6 +26,10 @@ from simulator.sensitivity import (
     sobol_model,
     tornado,
 )
+from simulator.engine.chunks import simulate
+from simulator.errors import UserError
+from simulator.model.equations import build_plan
+from simulator.results.dataset import build_dataset
 
 from .helpers import make_config, placement_service
 

@@ -7,9 +7,10 @@ import pytest
 import tomli_w
 import xarray as xr
 
-from simulator.cli import main
+from simulator.cli.app import main
 from simulator.errors import UserError
-from simulator.sensitivity_cli import money, write_netcdf
+from simulator.files import write_dataset as write_netcdf
+from simulator.present.tables import money
 
 from .helpers import config_dict, placement_service
 
@@ -125,8 +126,8 @@ def test_samples_help_gives_the_draws_the_model_really_runs(tmp_path, capsys):
 def test_sobol_tables_clip_noise_and_say_why():
     from rich.console import Console
 
-    from simulator.sensitivity import SOBOL_CAVEAT
-    from simulator.sensitivity_cli import sobol_tables
+    from simulator.analysis.sensitivity import SOBOL_CAVEAT
+    from simulator.present.tables import sobol_tables
 
     dims = ("input", "service", "financial_year")
     est = {"first_order": [[[-0.04]], [[1.02]]], "total_order": [[[0.01]], [[1.1]]]}

@@ -9,9 +9,12 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator import engine, folders, results, stream
-from simulator.engine import CHUNK_DRAWS
-from simulator.model import build_plan
+from simulator.engine import chunks as engine
+from simulator.engine.chunks import CHUNK_DRAWS
+from simulator.model.equations import build_plan
+from simulator.results import dataset as results
+from simulator.results import folders
+from simulator.runs import streamed as stream
 
 from .helpers import make_config, placement_service
 
@@ -133,7 +136,7 @@ def test_bytes_per_draw_matches_the_dataset(council):
     ds = simulator.run(council, draws=50, seed=1)
     per_draw = sum(ds[name].nbytes for name in PER_DRAW) / 50
     assert engine.bytes_per_draw(build_plan(council)) == per_draw
-    county = simulator.load_config(simulator.config.bundled_config())
+    county = simulator.load_config(simulator.config.schema.bundled_config())
     assert engine.needs_streaming(county, 1_000_000)
     assert not engine.needs_streaming(county, 10_000)
 

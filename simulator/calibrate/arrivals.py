@@ -1,6 +1,6 @@
 """Arrivals: a trended Poisson or negative binomial regression on monthly counts.
 
-The engine's arrivals equation (``simulator.model``, equation 2) is::
+The engine's arrivals equation (``simulator.model.equations``, equation 2) is::
 
     mean starts in month m = per_year * days[m] / days_in_fy[m] * (1 + growth) ** t[m]
 
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ..calendar import DAYS_PER_YEAR
+from simulator.config.calendar import DAYS_PER_YEAR
+
 from .mle import Estimate, fit
 
 #: Fewer observed months than this and no trend is fitted (growth fixed at 0).

@@ -25,7 +25,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..calendar import fy_label
+from simulator.config.calendar import fy_label
+
 from .arrivals import ArrivalFit, fit_arrivals, monthly_counts
 from .costs import CostFit, fit_costs
 from .lengths import LengthFit, fit_lengths, length_data

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..files import check_folder, write_folder
+from simulator.files import check_folder, write_folder
+
 from .calibration import Calibration, ServiceCalibration
 from .records import from_day
 from .snapshot import write_caseload_snapshot

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..calendar import DAYS_PER_YEAR
+from simulator.config.calendar import DAYS_PER_YEAR
+
 from .arrivals import days_in_fy
 from .calibration import Calibration, ServiceCalibration
 from .records import from_day

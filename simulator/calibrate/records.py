@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from simulator.errors import UserError
 
 #: Columns of the placements table.
 PLACEMENT_COLUMNS = ("client", "service", "start", "end", "weekly_cost", "source", "row")

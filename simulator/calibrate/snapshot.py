@@ -1,7 +1,7 @@
 """The caseload on a date: every placement open then, with how long it has lasted.
 
 ``write_caseload_snapshot`` writes the file that a config's ``[snapshot]``
-reads (``simulator.casefiles.read_snapshot``, docs/config.md): one row per
+reads (``simulator.config.casefiles.read_snapshot``, docs/config.md): one row per
 open placement::
 
     service,start_date,weekly_cost_gbp,planned_end_date
@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..files import write_file
+from simulator.files import write_file
+
 from .records import Records
 
 SNAPSHOT_COLUMNS = ("service", "start_date", "weekly_cost_gbp", "planned_end_date")

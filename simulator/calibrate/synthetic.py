@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..config import Config, Length, UnitCost
+from simulator.config.schema import Config, Length, UnitCost
+
 from .arrivals import days_in_fy
 from .records import from_day, to_day
 

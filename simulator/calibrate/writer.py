@@ -12,7 +12,7 @@ calibration's own uncertainty as well as the randomness of placements:
   allowed range only when six SEs would cross it);
 - the high-cost share: beta with the estimate as mean and the SE as sd.
 
-The text is parsed back and validated with :func:`simulator.config.loads_config`
+The text is parsed back and validated with :func:`simulator.config.schema.loads_config`
 before it is returned, so what is written is what the engine will read.
 """
 
@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from .._version import __version__
-from ..calendar import fy_label
-from ..config import Config, config_from_dict, loads_config
+from simulator._version import __version__
+from simulator.config.calendar import fy_label
+from simulator.config.schema import Config, config_from_dict, loads_config
+
 from .calibration import Calibration, ServiceCalibration, lognormal_param
 from .records import from_day
 
@@ -469,7 +470,7 @@ def _fy_labels(cal: Calibration) -> list[str]:
 
 def placeholder_budgets(config: Config, draws: int = BUDGET_DRAWS, seed: int = 1) -> dict:
     """Mean simulated outturn per service and financial year (GBP, to the nearest £1,000)."""
-    from .. import run
+    from simulator import run
 
     ds = run(config, draws=draws, seed=seed, threads=1)
     mean = ds["outturn"].mean("draw")

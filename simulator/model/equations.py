@@ -54,9 +54,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from . import kernels
-from .calendar import MonthGrid, month_grid, parse_fy
-from .config import (
+from simulator.config.calendar import MonthGrid, month_grid, parse_fy
+from simulator.config.distributions import Fixed, Param, Support, clip_to
+from simulator.config.schema import (
     FRACTION,
     GBP_PER_WEEK,
     GBP_PER_YEAR,
@@ -70,7 +70,7 @@ from .config import (
     Length,
     Service,
 )
-from .distributions import Fixed, Param, Support, clip_to
+from simulator.model import kernels
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ def length_parameters(length: Length, x: Draws, base: str) -> tuple[np.ndarray, 
     """Kernel parameters (p1, p2) of a service's length distribution, per draw.
 
     Converts the analyst's median or mean in weeks plus a shape into the
-    family's natural parameters (see :mod:`simulator.kernels`).
+    family's natural parameters (see :mod:`simulator.model.kernels`).
     """
     median = x.get(f"{base}.length.median_weeks")
     mean = x.get(f"{base}.length.mean_weeks")

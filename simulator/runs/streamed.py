@@ -4,13 +4,13 @@ A run held in memory costs about 15 kB a draw for the example county (spend,
 caseload and arrivals for every service row and month), so a million draws
 would need about 15 GB. :func:`run_to_zarr` instead runs the engine's chunks
 in order, adds the department and total rows, wraps each block of chunks
-with :func:`simulator.results.build_dataset` (so names, units, coordinates and
+with :func:`simulator.results.dataset.build_dataset` (so names, units, coordinates and
 attributes are exactly those of an in-memory run) and writes it into its
 slice of a zarr store. At most a few chunks and one block are in memory at a
 time, whatever the number of draws.
 
-The chunk seeds and order are the engine's (:func:`simulator.engine.chunk_rng`,
-:func:`simulator.engine.chunk_bounds`), so a streamed run is identical, number
+The chunk seeds and order are the engine's (:func:`simulator.engine.chunks.chunk_rng`,
+:func:`simulator.engine.chunks.chunk_bounds`), so a streamed run is identical, number
 for number, to ``simulator.run`` with the same seed and draws, and does not
 depend on the number of threads.
 
@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .config import Config, resolve_run
-from .engine import (
+from simulator.config.schema import Config, resolve_run
+from simulator.engine.chunks import (
     CHUNK_DRAWS,
     Simulation,
     allocate,
@@ -42,11 +42,11 @@ from .engine import (
     chunk_results,
     store_chunk,
 )
-from .errors import UserError
-from .files import PARTIAL_MARKER, OutputError, claim, read_marker, swap_in, write_marker
-from .model import Plan, build_plan
-from .results import build_dataset, write_run_folder
-from .results import summary_table as _summary_table
+from simulator.errors import UserError
+from simulator.files import PARTIAL_MARKER, OutputError, claim, read_marker, swap_in, write_marker
+from simulator.model.equations import Plan, build_plan
+from simulator.results.dataset import build_dataset, write_run_folder
+from simulator.results.dataset import summary_table as _summary_table
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
     import zarr
@@ -256,7 +256,7 @@ def write_streamed_run(
 ) -> list[Path]:
     """Write a run folder (``simulation.zarr`` and ``summary.csv``) by streaming, atomically.
 
-    The streaming counterpart of :func:`simulator.results.write_run`: the
+    The streaming counterpart of :func:`simulator.results.dataset.write_run`: the
     folder is built under a temporary name and renamed into place when
     complete; an existing run is replaced only with ``force``.
 
@@ -346,7 +346,7 @@ def open_results(path: str | Path) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        The results Dataset (see :mod:`simulator.results`). Backed by dask
+        The results Dataset (see :mod:`simulator.results.dataset`). Backed by dask
         when dask is installed, otherwise by lazily indexed arrays: selecting
         a service or a year reads only what is needed. Close it (or use it in
         a ``with`` block) when done.
@@ -359,7 +359,7 @@ def open_results(path: str | Path) -> xr.Dataset:
 
 
 def summary_table(ds: xr.Dataset, batch_bytes: int = SUMMARY_BATCH_BYTES) -> pd.DataFrame:
-    """:func:`simulator.results.summary_table` computed a few service rows at a time.
+    """:func:`simulator.results.dataset.summary_table` computed a few service rows at a time.
 
     Gives the same table, but reads only ``overspend`` and ``outturn`` and
     holds at most about ``batch_bytes`` of them at once, so it works on a

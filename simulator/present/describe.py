@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .config import Config, Service
-from .distributions import Param
+from simulator.config.distributions import Param
+from simulator.config.schema import Config, Service
 
 
 def _pct(x: float) -> str:

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
-from .config import Config
-from .model import ChunkResult, Plan, build_plan, simulate_chunk
+from simulator.config.schema import Config
+from simulator.model import kernels
+from simulator.model.equations import ChunkResult, Plan, build_plan, simulate_chunk
 
 #: Draws per chunk. Part of the definition of a result: changing it changes the draws.
 CHUNK_DRAWS = 500
 
 #: Runs whose in-memory Dataset would exceed this many bytes should stream
-#: (:mod:`simulator.stream`).
+#: (:mod:`simulator.runs.streamed`).
 STREAM_THRESHOLD_BYTES = 2 * 1024**3
 
 
@@ -147,7 +147,7 @@ def simulate(
     Parameters
     ----------
     plan : Plan
-        From :func:`simulator.model.build_plan`.
+        From :func:`simulator.model.equations.build_plan`.
     draws : int
         Number of Monte Carlo draws.
     seed : int

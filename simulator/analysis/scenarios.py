@@ -30,13 +30,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from ._version import __version__
-from .config import Config, dumps_config, resolve_run, scenario_config
-from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng
-from .errors import UserError
-from .model import Plan, build_plan, simulate_chunk
-from .results import group_coords
-from .sensitivity import data_var, overspend_rows, row_weights, run_tasks
+from simulator._version import __version__
+from simulator.analysis.sensitivity import data_var, overspend_rows, row_weights, run_tasks
+from simulator.config.schema import Config, dumps_config, resolve_run, scenario_config
+from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng
+from simulator.errors import UserError
+from simulator.model.equations import Plan, build_plan, simulate_chunk
+from simulator.results.dataset import group_coords
 
 BASE = "base"
 _NEW_INPUT_KEY = 0x5EED_0010

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._version import __version__
-from .config import dumps_config
-from .engine import CHUNK_DRAWS, Simulation
-from .files import write_folder, write_netcdf
-from .folders import holds_run
-from .model import Plan
+from simulator._version import __version__
+from simulator.config.schema import dumps_config
+from simulator.engine.chunks import CHUNK_DRAWS, Simulation
+from simulator.files import write_folder, write_netcdf
+from simulator.model.equations import Plan
+from simulator.results.folders import holds_run
 
 GBP = "GBP"
 

@@ -35,12 +35,12 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 from PIL import Image
 
-from . import charts
-from .charts import Chart, RunInfo, chart_style, money_text, pct_text
-from .errors import UserError
-from .files import check_file, write_file
-from .results import forecast_comparison
-from .stream import open_results, results_path, summary_table
+from simulator.errors import UserError
+from simulator.files import check_file, write_file
+from simulator.present import charts
+from simulator.present.charts import Chart, RunInfo, chart_style, money_text, pct_text
+from simulator.results.dataset import forecast_comparison
+from simulator.runs.streamed import open_results, results_path, summary_table
 
 #: What :func:`write_report` writes.
 REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx")
@@ -501,7 +501,7 @@ def key_assumptions(ds: xr.Dataset) -> list[Block]:
 
     Uncertain values give the median and the 10th to 90th percentile range.
     """
-    from .config import loads_config
+    from simulator.config.schema import loads_config
 
     run = RunInfo.from_dataset(ds)
     try:

@@ -44,7 +44,7 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import Formatter, MaxNLocator, PercentFormatter
 
-from ._version import __version__
+from simulator._version import __version__
 
 # ------------------------------------------------------------------ style
 
@@ -1050,7 +1050,7 @@ def draw_sobol(
         variance) by ``input``, with ``*_low``/``*_high`` bounds when present,
         and ``case_level_share`` (the variance left to case-level randomness).
     """
-    from .sensitivity import SOBOL_CAVEAT, shown_index
+    from simulator.analysis.sensitivity import SOBOL_CAVEAT, shown_index
 
     names = [str(x) for x in sens["input"].values]
     total = shown_index(_sens_point(sens, "total_order", financial_year))
@@ -1518,7 +1518,7 @@ def replace_charts(ds: xr.Dataset, folder: str | Path, **kw) -> list[Path]:
     pictures included) is refused before drawing rather than lost. Takes the
     keyword arguments of :func:`write_charts`.
     """
-    from .files import claim, write_folder
+    from simulator.files import claim, write_folder
 
     folder = Path(folder)
     with claim(folder):
@@ -1535,8 +1535,8 @@ def check_charts_folder(folder: Path) -> None:
     Charts replace their folder as a whole: a run folder given as ``--out``
     would lose its simulation, a folder of the user's their own files.
     """
-    from .errors import UserError
-    from .files import check_folder, is_bookkeeping
+    from simulator.errors import UserError
+    from simulator.files import check_folder, is_bookkeeping
 
     folder = Path(folder)
     check_folder(folder, force=True)

@@ -1,6 +1,6 @@
 """Checks on a results folder made before simulating.
 
-Kept apart from :mod:`simulator.results` so that ``overspend run`` can refuse a
+Kept apart from :mod:`simulator.results.dataset` so that ``overspend run`` can refuse a
 bad ``--out`` at once, without first importing xarray and pandas. The rules
 (only what the tool wrote is replaced) live in :mod:`simulator.files`.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .files import ResultsExistError, check_folder
+from simulator.files import ResultsExistError, check_folder
 
 __all__ = ["RUN_FILES", "ResultsExistError", "check_writable", "holds_run"]
 

@@ -33,10 +33,10 @@ from pydantic import (
     model_validator,
 )
 
-from .calendar import fy_label, month_grid, parse_fy
-from .distributions import Fixed, Param, Support, parse_param, support
-from .errors import UserError
-from .files import defer_interrupts
+from simulator.config.calendar import fy_label, month_grid, parse_fy
+from simulator.config.distributions import Fixed, Param, Support, parse_param, support
+from simulator.errors import UserError
+from simulator.files import defer_interrupts
 
 # What each kind of uncertain field allows. Units appear in error messages.
 WEEKS = support("weeks", 0, 100_000, low_open=True)
@@ -852,7 +852,7 @@ def read_named_files(data: dict, base_dir: Path, source: str = "<config>") -> di
     ConfigError
         Naming the CSV file, row, column and value of each problem.
     """
-    from . import casefiles
+    from simulator.config import casefiles
 
     for section, (key, reader) in _READERS.items():
         part = data.get(section)
@@ -934,7 +934,7 @@ def with_actuals(
     -------
     Config
     """
-    from .casefiles import parse_date
+    from simulator.config.casefiles import parse_date
 
     try:
         day = parse_date(as_of)
@@ -1006,8 +1006,9 @@ def bundled_configs_dir() -> Path:
     in a source checkout (including ``pip install -e .``) they are the
     repository's ``configs/`` folder.
     """
-    packaged = Path(__file__).with_name("_bundled_configs")
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "configs"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_bundled_configs"
+    return packaged if packaged.is_dir() else package.parent / "configs"
 
 
 def bundled_config(name: str = DEFAULT_CONFIG) -> Path:

@@ -10,13 +10,13 @@ What it measures (see ``benchmarks/README.md`` for how to read the results):
 3. **Scaling**: time against draws, services, horizon and caseload size,
    with the fitted log-log exponent of each.
 4. **Memory**: peak resident memory of fresh processes against draws, in
-   memory and streamed to zarr (:mod:`simulator.stream`), up to 1,000,000
+   memory and streamed to zarr (:mod:`simulator.runs.streamed`), up to 1,000,000
    draws in the full run; the streamed run is then summarised to show the
    results are still usable.
 5. **The random-number floor**: numpy's Generator drawing the same numbers
    and kinds of variates the simulation drew, in the same process; the
    ratio simulation / floor. Also the kernel alone against the same variates
-   drawn inside numba by the kernel's own generator (in :mod:`simulator.kernels`).
+   drawn inside numba by the kernel's own generator (in :mod:`simulator.model.kernels`).
 6. **A plain numpy implementation** (``benchmarks/reference_numpy.py``):
    the engine's speed-up over it, single-threaded, warm.
 
@@ -48,14 +48,21 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from . import kernels
-from ._version import __version__
-from .config import Config, bundled_config, config_from_dict, load_config
-from .engine import Simulation, chunk_bounds, chunk_rng, simulate
-from .errors import UserError
-from .files import write_file
-from .model import Draws, Plan, build_plan, draw_arrivals, expected_arrivals, length_parameters
-from .model import placement_spend as _placement_spend
+from simulator._version import __version__
+from simulator.config.schema import Config, bundled_config, config_from_dict, load_config
+from simulator.engine.chunks import Simulation, chunk_bounds, chunk_rng, simulate
+from simulator.errors import UserError
+from simulator.files import write_file
+from simulator.model import kernels
+from simulator.model.equations import (
+    Draws,
+    Plan,
+    build_plan,
+    draw_arrivals,
+    expected_arrivals,
+    length_parameters,
+)
+from simulator.model.equations import placement_spend as _placement_spend
 
 GIB = 1024**3
 #: Peak resident memory allowed for a 1,000,000-draw run of the default config.
@@ -314,7 +321,7 @@ def kernel_gamma_shapes(plan: Plan) -> dict[float, float]:
 
 
 def numpy_layer_counts(plan: Plan, draws: int) -> dict[str, Any]:
-    """Variates the numpy layers of :func:`simulator.model.simulate_chunk` draw for ``draws`` draws.
+    """Variates the numpy layers of :func:`simulator.model.equations.simulate_chunk` draw for ``draws`` draws.
 
     Uniforms for the inputs (draws x inputs), a gamma shock per month for
     each service with dispersion, a Poisson count per service and month, and
@@ -349,7 +356,7 @@ def floor_counts(plan: Plan, draws: int, kernel_counts: np.ndarray) -> FloorCoun
     plan : Plan
     draws : int
     kernel_counts : numpy.ndarray
-        ``Simulation.counts`` of the run (by kind, see :mod:`simulator.kernels`).
+        ``Simulation.counts`` of the run (by kind, see :mod:`simulator.model.kernels`).
 
     Returns
     -------
@@ -418,7 +425,7 @@ def _draw_in_numba(state, n_uniform, n_normal, n_exponential, gamma_shapes, gamm
 def draw_floor_numba(kernel_counts: np.ndarray, plan: Plan, rng: np.random.Generator) -> None:
     """Draw the kernel's variates (by kind, gamma shapes as in :func:`floor_counts`) inside numba.
 
-    With the kernel's own generator, seeded from ``rng`` (:func:`simulator.kernels.seed_state`).
+    With the kernel's own generator, seeded from ``rng`` (:func:`simulator.model.kernels.seed_state`).
     """
     counts = floor_counts(plan, 0, kernel_counts)
     _draw_in_numba(
@@ -531,7 +538,7 @@ def measure_kernel_floor(plan: Plan, settings: Settings) -> dict:
 
 def load_reference() -> ModuleType | None:
     """``benchmarks/reference_numpy.py`` from the source checkout, or None if not there."""
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "reference_numpy.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "reference_numpy.py"
     if not path.is_file():
         return None
     name = "overspend_reference_numpy"
@@ -681,7 +688,7 @@ def measure_memory(config_path: Path, settings: Settings, threads: int) -> dict:
         for draws in sizes:
             args = [
                 "-m",
-                "simulator.bench",
+                "simulator.bench.harness",
                 "child",
                 mode,
                 str(config_path),
@@ -712,8 +719,8 @@ def _peak_rss_bytes() -> int:
 def _child(mode: str, config_path: str, draws: int, threads: int) -> dict:
     """Body of a memory-benchmark process: one warm run, timed, then its summary."""
     import simulator
-
-    from . import results, stream
+    from simulator.results import dataset as results
+    from simulator.runs import streamed as stream
 
     config = load_config(config_path)
     simulator.run(config, draws=500, seed=2, threads=1)  # load the compiled kernels
@@ -1139,7 +1146,7 @@ def main(
 
 
 if __name__ == "__main__":
-    # Memory benchmark child: python -m simulator.bench child MODE CONFIG DRAWS THREADS
+    # Memory benchmark child: python -m simulator.bench.harness child MODE CONFIG DRAWS THREADS
     if len(sys.argv) == 6 and sys.argv[1] == "child":
         _, _, mode, path, draws, n_threads = sys.argv
         print(json.dumps(_child(mode, path, int(draws), int(n_threads))))

@@ -60,12 +60,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ._version import __version__
-from .config import dumps_config
-from .engine import CHUNK_DRAWS, chunk_bounds, chunk_rng, thread_count
-from .errors import UserError
-from .model import ChunkResult, Plan, simulate_chunk
-from .results import group_coords
+from simulator._version import __version__
+from simulator.config.schema import dumps_config
+from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng, thread_count
+from simulator.errors import UserError
+from simulator.model.equations import ChunkResult, Plan, simulate_chunk
+from simulator.results.dataset import group_coords
 
 #: Ways of grouping inputs: each named input alone; the per-year inputs of one
 #: parameter together (the default); or everything in one config section
@@ -162,7 +162,7 @@ def overspend_rows(
     ----------
     plan : Plan
     result : ChunkResult
-        From :func:`simulator.model.simulate_chunk`.
+        From :func:`simulator.model.equations.simulate_chunk`.
     weights : numpy.ndarray, optional
         :func:`row_weights` of the plan (computed when not given).
 
@@ -751,7 +751,7 @@ def _values_at(plan: Plan, group: InputGroup, q: float) -> str:
 def data_var(dims, data, units: str, long_name: str) -> tuple:
     """An xarray data variable as ``(dims, float values, attrs)`` with units and a long name.
 
-    Shared with :mod:`simulator.scenarios`, so both files describe variables alike.
+    Shared with :mod:`simulator.analysis.scenarios`, so both files describe variables alike.
     """
     return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
 

@@ -1,11 +1,11 @@
-"""The ``overspend bench`` command: the benchmark suite (see :mod:`simulator.bench`)."""
+"""The ``overspend bench`` command: the benchmark suite (see :mod:`simulator.bench.harness`)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from .cli import positive_int
+from simulator.cli.common import positive_int
 
 
 def _tolerance(text: str) -> float:
@@ -19,7 +19,7 @@ def _tolerance(text: str) -> float:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import main
+    from simulator.bench.harness import main
 
     # main reads the baseline (read_baseline) before the suite, so a bad one stops at once.
     return main(
@@ -34,7 +34,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` command to the ``overspend`` parser."""
-    from .bench import DEFAULT_TOLERANCE
+    from simulator.bench.harness import DEFAULT_TOLERANCE
 
     parser = subparsers.add_parser(
         "bench",

@@ -7,7 +7,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from .errors import UserError
+from simulator.errors import UserError
 
 # Lines of the cleaning summary printed before pointing at problems.csv.
 _SUMMARY_LINES = 12
@@ -116,7 +116,7 @@ def register(subparsers) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from .calibrate import load_packages, load_ssda903
+    from simulator.calibrate import load_packages, load_ssda903
 
     records = None
     if args.episodes is not None:
@@ -147,7 +147,7 @@ def _service_line(svc) -> str:
 
 
 def _print_report(cal, written: list[Path], seconds: float) -> None:
-    from .calibrate.records import from_day
+    from simulator.calibrate.records import from_day
 
     lines = cal.log.summary()
     print(f"Records: {', '.join(cal.sources)}; as of {from_day(cal.as_of)}.")
@@ -175,11 +175,11 @@ def _print_report(cal, written: list[Path], seconds: float) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ``overspend calibrate``; returns the exit status."""
-    from .calibrate import DEFAULT_MAPPING_TOML, calibrate, to_toml
-    from .calibrate.output import check_writable, write_calibration
+    from simulator.calibrate import DEFAULT_MAPPING_TOML, calibrate, to_toml
+    from simulator.calibrate.output import check_writable, write_calibration
 
     if args.write_mapping is not None:
-        from .files import write_file
+        from simulator.files import write_file
 
         if not args.write_mapping.parent.is_dir():
             raise UserError(

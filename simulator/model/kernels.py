@@ -2,7 +2,7 @@
 
 Arrays and a random state (:data:`STATE`) in, preallocated arrays filled, nothing
 else: no config, no files, no printing. The equations these kernels implement
-are set out, in order, in :mod:`simulator.model` and ``docs/model.md``.
+are set out, in order, in :mod:`simulator.model.equations` and ``docs/model.md``.
 
 The file holds, in order: the random number generator the kernels draw from,
 the model's draws of lengths and costs, a vectorised exponential, and the

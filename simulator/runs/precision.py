@@ -24,12 +24,19 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .config import Config, load_config
-from .engine import CHUNK_DRAWS, Simulation, allocate, chunk_bounds, chunk_results, store_chunk
-from .errors import UserError
-from .model import ChunkResult, Plan, build_plan
-from .results import build_dataset
-from .sensitivity import overspend_rows, row_weights
+from simulator.analysis.sensitivity import overspend_rows, row_weights
+from simulator.config.schema import Config, load_config
+from simulator.engine.chunks import (
+    CHUNK_DRAWS,
+    Simulation,
+    allocate,
+    chunk_bounds,
+    chunk_results,
+    store_chunk,
+)
+from simulator.errors import UserError
+from simulator.model.equations import ChunkResult, Plan, build_plan
+from simulator.results.dataset import build_dataset
 
 #: Default cap on draws: the run's arrays must fit in memory (about 14 kB a draw for
 #: the example county: 2.8 GB at this cap).
@@ -62,7 +69,7 @@ def _total_row(plan: Plan) -> int:
 
 
 def _assemble(plan: Plan, chunks: list[ChunkResult]) -> Simulation:
-    """The run's arrays from chunks 0..k-1, exactly as :func:`simulator.engine.simulate` builds them.
+    """The run's arrays from chunks 0..k-1, exactly as :func:`simulator.engine.chunks.simulate` builds them.
 
     Empties ``chunks`` as it goes: the run's arrays are only touched (and so
     only take memory) as each chunk is copied in and let go, so the peak is

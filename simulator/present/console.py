@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .results import forecast_comparison, gbp_m, summary_table
+from simulator.results.dataset import forecast_comparison, gbp_m, summary_table
 
 
 def new_progress() -> Progress:
@@ -49,7 +49,7 @@ def summary_tables(ds: xr.Dataset, table: pd.DataFrame | None = None) -> list[Ta
     """One table per financial year: services, department subtotals and the total, in £m.
 
     ``table`` is the run's summary table when already computed (see
-    :func:`simulator.results.summary_table`).
+    :func:`simulator.results.dataset.summary_table`).
     """
     table = summary_table(ds) if table is None else table
     tables = []

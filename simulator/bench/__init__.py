@@ -1,0 +1,1 @@
+"""The benchmark harness of ``overspend bench`` (speed and memory against yardsticks)."""

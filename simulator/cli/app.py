@@ -1,0 +1,82 @@
+"""The ``overspend`` command line (also ``python -m simulator``): the parser and dispatch.
+
+Each command's flags and handler live in a module of their own in this folder
+(``run``, ``validate``, ``chart``, ``report``, ``sensitivity``, ``compare``,
+``calibrate``, ``bench``), registered here; none imports this module back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from simulator._version import __version__
+from simulator.cli import run, validate
+from simulator.errors import UserError
+
+
+def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
+    """The argument parser with every command (only ``run`` and ``validate`` if ``core_only``)."""
+    parser = argparse.ArgumentParser(
+        prog="overspend",
+        description=(
+            "Monte Carlo risk simulator for council social care budgets: the probability "
+            "distribution of overspend for each service, per month and financial year."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"overspend {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run.register(sub)
+    validate.register(sub)
+    if not core_only:
+        # Imported only when needed: they load xarray and the engine, which
+        # `overspend run` imports while its simulation runs instead.
+        from simulator.cli import bench, calibrate, chart, compare, report, sensitivity
+
+        for command in (sensitivity, compare, bench, calibrate, chart, report):
+            command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for input errors, 130 if interrupted)."""
+    argv = sys.argv[1:] if argv is None else argv
+    # The other commands' modules import xarray and the engine when registered;
+    # `overspend run` starts sooner without them (see _simulate_in_background).
+    command = next((a for a in argv if not a.startswith("-")), None)
+    from simulator.files import WRITTEN
+
+    WRITTEN.clear()  # what this command writes, for the message after an interrupt
+    try:  # parsing imports the commands' modules, so a Ctrl-C may come here too
+        args = build_parser(core_only=command in ("run", "validate")).parse_args(argv)
+        return args.handler(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: {_what_was_written()}", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    """The ``overspend`` console script: :func:`main`, then exit with its status.
+
+    A Ctrl-C after the command has finished (while Python shuts down) is ignored:
+    everything is written by then, and it would only make the exit status look
+    like a failure.
+    """
+    import signal
+
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
+
+
+def _what_was_written() -> str:
+    """What the interrupted command had already finished writing, in words."""
+    from simulator.files import WRITTEN
+
+    if not WRITTEN:
+        return "nothing was written"
+    return "only these were written: " + ", ".join(str(p) for p in WRITTEN)

@@ -1,0 +1,29 @@
+"""``overspend validate``: check a config and describe its model in plain English."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulator.cli.common import config_path
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from simulator.config.schema import load_config
+    from simulator.present.describe import describe
+
+    path = config_path(args.config)
+    config = load_config(path)
+    print(f"{path}: valid.\n")
+    print(describe(config))
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``overspend validate``."""
+    validate = sub.add_parser(
+        "validate",
+        help="check a config and describe the model it defines",
+        description="Check a config and print a plain-English description of its model.",
+    )
+    validate.add_argument("config", nargs="?", help="TOML config (default: the bundled example)")
+    validate.set_defaults(handler=_cmd_validate)
