@@ -31,11 +31,11 @@ import numpy as np
 import xarray as xr
 
 from simulator._version import __version__
-from simulator.analysis.sensitivity import data_var, overspend_rows, row_weights, run_tasks
+from simulator.analysis.sensitivity import data_var, run_tasks
 from simulator.config.schema import Config, dumps_config, resolve_run, scenario_config
 from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng
 from simulator.errors import UserError
-from simulator.model.equations import Plan, build_plan, simulate_chunk
+from simulator.model.equations import Plan, build_plan, overspend_rows, row_budgets, simulate_chunk
 from simulator.results.dataset import group_coords
 
 BASE = "base"
@@ -133,7 +133,6 @@ def simulate_scenarios(
         GBP, shape ``(draws, scenarios, rows, years)``.
     """
     base = plans[0]
-    weights = row_weights(base)
     out = np.empty((draws, len(plans), len(base.groups), base.config.horizon.years))
 
     def task(i: int, first: int, stop: int) -> Callable[[], None]:
@@ -145,7 +144,7 @@ def simulate_scenarios(
             for s, plan in enumerate(plans):
                 u_s = u if s == 0 else scenario_uniforms(base, plan, u, seed, i)
                 result = simulate_chunk(plan, _twin(state), n, u_s)
-                out[first:stop, s] = overspend_rows(plan, result, weights)
+                out[first:stop, s] = overspend_rows(plan, result)
                 if progress is not None:
                     progress(n)
 
@@ -290,10 +289,9 @@ def scenario_dataset(
     base = plans[0]
     config = base.config
     data = scenario_summary_vars(overspend)
-    weights = row_weights(base)
     data["budget"] = data_var(
         ("scenario", "service", "financial_year"),
-        np.array([weights @ p.budget for p in plans]),
+        np.array([row_budgets(p) for p in plans]),
         "GBP",
         "budget",
     )

@@ -64,7 +64,7 @@ from simulator._version import __version__
 from simulator.config.schema import dumps_config
 from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng, thread_count
 from simulator.errors import UserError
-from simulator.model.equations import ChunkResult, Plan, simulate_chunk
+from simulator.model.equations import ChunkResult, Plan, overspend_rows, simulate_chunk
 from simulator.results.dataset import group_coords
 
 #: Ways of grouping inputs: each named input alone; the per-year inputs of one
@@ -145,39 +145,6 @@ def group_inputs(names: Sequence[str], by: str = "parameter") -> list[InputGroup
 # ------------------------------------------------------------------ model outputs
 
 
-def row_weights(plan: Plan) -> np.ndarray:
-    """0/1 matrix adding services into result rows, shape ``(rows, services)``."""
-    weights = np.zeros((len(plan.groups), len(plan.keys)))
-    for g, group in enumerate(plan.groups):
-        weights[g, list(group.members)] = 1.0
-    return weights
-
-
-def overspend_rows(
-    plan: Plan, result: ChunkResult, weights: np.ndarray | None = None
-) -> np.ndarray:
-    """Overspend of every result row in every financial year.
-
-    Parameters
-    ----------
-    plan : Plan
-    result : ChunkResult
-        From :func:`simulator.model.equations.simulate_chunk`.
-    weights : numpy.ndarray, optional
-        :func:`row_weights` of the plan (computed when not given).
-
-    Returns
-    -------
-    numpy.ndarray
-        GBP, shape ``(n_draws, rows, years)``: outturn minus budget, in the row
-        order of ``plan.groups`` (services, department subtotals, total).
-    """
-    weights = row_weights(plan) if weights is None else weights
-    n, n_services, n_months = result.spend.shape
-    outturn = result.spend.reshape(n, n_services, n_months // 12, 12).sum(axis=3)
-    return np.einsum("gs,nsy->ngy", weights, outturn) - (weights @ plan.budget)[None]
-
-
 def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
     """Run independent tasks on a thread pool (results are placed by each task)."""
     threads = thread_count(threads)
@@ -217,7 +184,6 @@ class ModelEvaluator:
         progress: Callable[[int], None] | None = None,
     ):
         self.plan, self.seed, self.threads, self.progress = plan, seed, threads, progress
-        self.weights = row_weights(plan)
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -272,7 +238,7 @@ class ModelEvaluator:
             def run() -> None:
                 rng = self.stream(streams[j], c)
                 result = simulate_chunk(self.plan, rng, stop - first, design[j, first:stop])
-                out[j, first:stop] = overspend_rows(self.plan, result, self.weights)
+                out[j, first:stop] = overspend_rows(self.plan, result)
                 prints[j][c] = self._fingerprint(result, rng)
                 if self.progress is not None:
                     self.progress(stop - first)
@@ -641,7 +607,6 @@ def _tornado_chunk(
     seed: int,
     index: int,
     n: int,
-    weights: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Moments over one chunk of the base run and of the paired differences.
 
@@ -652,7 +617,7 @@ def _tornado_chunk(
     rng = chunk_rng(seed, index)
     u = rng.random((n, len(plan.inputs)))  # as an ordinary run draws them: same base draws
     state = rng.bit_generator.state
-    base = overspend_rows(plan, simulate_chunk(plan, rng, n, u), weights)
+    base = overspend_rows(plan, simulate_chunk(plan, rng, n, u))
     base_stats = np.stack([base, (base > 0).astype(float)])
     diffs = np.empty((len(groups), 2, 2, 2, *base.shape[1:]))
     for g, group in enumerate(groups):
@@ -661,7 +626,7 @@ def _tornado_chunk(
             moved[:, list(group.members)] = q
             twin = np.random.Generator(np.random.PCG64())
             twin.bit_generator.state = state  # common random numbers for the cases
-            out = overspend_rows(plan, simulate_chunk(plan, twin, n, moved), weights)
+            out = overspend_rows(plan, simulate_chunk(plan, twin, n, moved))
             diffs[g, p] = _moments(np.stack([out, (out > 0).astype(float)]) - base_stats)
     return _moments(base_stats), diffs
 
@@ -707,13 +672,12 @@ def tornado(
         raise UserError("the config has no uncertain inputs: nothing to analyse")
     if not all(0.0 < q < 1.0 for q in percentiles):
         raise UserError(f"tornado percentiles {percentiles}: each must be between 0 and 1")
-    weights = row_weights(plan)
     bounds = chunk_bounds(draws)
     parts: list = [None] * len(bounds)
 
     def task(i: int, first: int, stop: int) -> Callable[[], None]:
         def run() -> None:
-            parts[i] = _tornado_chunk(plan, groups, percentiles, seed, i, stop - first, weights)
+            parts[i] = _tornado_chunk(plan, groups, percentiles, seed, i, stop - first)
             if progress is not None:
                 progress(stop - first)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from simulator.config.schema import Config
 from simulator.model import kernels
-from simulator.model.equations import ChunkResult, Plan, build_plan, simulate_chunk
+from simulator.model.equations import ChunkResult, Plan, add_rows, build_plan, simulate_chunk
 
 #: Draws per chunk. Part of the definition of a result: changing it changes the draws.
 CHUNK_DRAWS = 500
@@ -82,14 +82,7 @@ def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -
     with this one function, so their results are identical.
     """
     for name in ("spend", "caseload", "arrivals", "gross", "income", "savings"):
-        source, block = getattr(result, name), getattr(out, name)[rows]
-        for g, group in enumerate(plan.groups):
-            # Added in place, member by member: no temporary copies (this runs in
-            # the main thread while the workers simulate).
-            first, *rest = group.members
-            block[:, g] = source[:, first]
-            for member in rest:
-                block[:, g] += source[:, member]
+        add_rows(plan, getattr(result, name), out=getattr(out, name)[rows])
     out.inputs[rows] = result.inputs
 
 

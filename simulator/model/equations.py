@@ -506,6 +506,66 @@ def fix_actual_months(plan: Plan, spend, gross, income, caseload) -> None:
         caseload[:, :, :k] = plan.actual_caseload
 
 
+# ------------------------------------------------------------------ 7. budget: rows and years
+
+
+def add_rows(plan: Plan, by_service: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Equation 7's rows: services, then department subtotals, then the total.
+
+    Parameters
+    ----------
+    plan : Plan
+    by_service : numpy.ndarray
+        Shape ``(n, S, ...)``: any per-service quantity (spend, caseload, outturn).
+    out : numpy.ndarray, optional
+        Shape ``(n, G, ...)``, filled in place (no temporary copies: the engine
+        calls this in the main thread while the workers simulate).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, G, ...)`` in the row order of ``plan.groups``; each row adds
+        its members one by one in service order.
+    """
+    if out is None:
+        shape = (by_service.shape[0], len(plan.groups), *by_service.shape[2:])
+        out = np.empty(shape, by_service.dtype)
+    for g, group in enumerate(plan.groups):
+        first, *rest = group.members
+        out[:, g] = by_service[:, first]
+        for member in rest:
+            out[:, g] += by_service[:, member]
+    return out
+
+
+def row_budgets(plan: Plan) -> np.ndarray:
+    """Each result row's budget, GBP, shape ``(G, Y)``."""
+    return np.array([plan.budget[list(g.members)].sum(axis=0) for g in plan.groups])
+
+
+def year_totals(monthly: np.ndarray) -> np.ndarray:
+    """Equation 7: sums of months ``(..., M)`` over each financial year, shape ``(..., Y)``."""
+    return monthly.reshape(*monthly.shape[:-1], monthly.shape[-1] // 12, 12).sum(axis=-1)
+
+
+def overspend(outturn: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """Equation 7: overspend = outturn - budget (negative is an underspend), GBP."""
+    return outturn - budget
+
+
+def overspend_rows(plan: Plan, result: ChunkResult) -> np.ndarray:
+    """Overspend of every result row in every year of a chunk, GBP, shape ``(n, G, Y)``.
+
+    Sums commute, so the years are added before the rows here (smaller arrays
+    for the many small runs of a sensitivity design) and after them in the
+    engine, which keeps the monthly rows.
+    """
+    return overspend(add_rows(plan, year_totals(result.spend)), row_budgets(plan)[None])
+
+
+# ------------------------------------------------------------------ the whole chain
+
+
 def simulate_chunk(
     plan: Plan, rng: np.random.Generator, n_draws: int, u: np.ndarray | None = None
 ) -> ChunkResult:

@@ -20,7 +20,7 @@ from simulator._version import __version__
 from simulator.config.schema import dumps_config
 from simulator.engine.chunks import CHUNK_DRAWS, Simulation
 from simulator.files import write_folder, write_netcdf
-from simulator.model.equations import Plan
+from simulator.model.equations import Plan, overspend, row_budgets, year_totals
 from simulator.results.folders import holds_run
 
 GBP = "GBP"
@@ -61,9 +61,9 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
     grid, config = plan.grid, plan.config
     groups = plan.groups
     fy = grid.fy_labels
-    budget = np.array([plan.budget[list(g.members)].sum(axis=0) for g in groups])
+    budget = row_budgets(plan)
     dims3, dimsy = ("draw", "service", "month"), ("draw", "service", "financial_year")
-    outturn = sim.spend.reshape(draws, len(groups), config.horizon.years, 12).sum(axis=3)
+    outturn = year_totals(sim.spend)
 
     def var(dims, data, units, long_name):
         return (dims, data, {"units": units, "long_name": long_name})
@@ -79,7 +79,7 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
             "budget": var(("service", "financial_year"), budget, GBP, "budget"),
             "outturn": var(dimsy, outturn, GBP, "net outturn for the financial year"),
             "overspend": var(
-                dimsy, outturn - budget[None], GBP,
+                dimsy, overspend(outturn, budget[None]), GBP,
                 "overspend (outturn minus budget; negative is an underspend)",
             ),
             "gross_outturn": var(

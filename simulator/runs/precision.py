@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from simulator.analysis.sensitivity import overspend_rows, row_weights
 from simulator.config.schema import Config, load_config
 from simulator.engine.chunks import (
     CHUNK_DRAWS,
@@ -35,7 +34,7 @@ from simulator.engine.chunks import (
     store_chunk,
 )
 from simulator.errors import UserError
-from simulator.model.equations import ChunkResult, Plan, build_plan
+from simulator.model.equations import ChunkResult, Plan, build_plan, overspend_rows
 from simulator.results.dataset import build_dataset
 
 #: Default cap on draws: the run's arrays must fit in memory (about 14 kB a draw for
@@ -167,13 +166,13 @@ def _run_chunks(
 ) -> tuple[list[ChunkResult], bool]:
     """Chunks 0, 1, ... until the rule is met; up to ``threads`` are computed ahead."""
     bounds = chunk_bounds(max_draws)
-    total, weights = _total_row(plan), row_weights(plan)
+    total = _total_row(plan)
     chunks: list[ChunkResult] = []
     overspends, draws = np.zeros(plan.config.horizon.years), 0
     results = chunk_results(plan, seed, bounds, threads)
     for chunk in results:
         chunks.append(chunk)
-        over = overspend_rows(plan, chunk, weights)[:, total]
+        over = overspend_rows(plan, chunk)[:, total]
         overspends += (over > 0).sum(axis=0)
         draws += over.shape[0]
         if progress is not None:
