@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench.py [--quick] [--check benchmarks/baseline.json] [--tolerance 0.3]
 
-See ``benchmarks/README.md`` and :mod:`simulator.bench.harness`.
+See ``benchmarks/README.md`` and :mod:`simulator.bench`.
 """
 
 from __future__ import annotations

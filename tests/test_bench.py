@@ -12,7 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from simulator.bench import harness as bench
+import simulator.bench as bench
+from simulator.bench import suite, timing
 from simulator.cli import app as cli
 from simulator.config.schema import dumps_config
 from simulator.engine.chunks import chunk_rng, simulate
@@ -223,6 +224,7 @@ def _z(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(diff, se, out=np.zeros_like(diff, dtype=float), where=se > 0)
 
 
+@pytest.mark.slow
 def test_reference_agrees_with_the_engine_in_distribution(reference, mixed):
     import simulator
 
@@ -313,9 +315,9 @@ def tiny_suite(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "tiny.toml"
     path.write_text(dumps_config(config))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(bench, "measure_memory", _in_process_memory)
+        mp.setattr(suite, "measure_memory", _in_process_memory)
         cold = {"draws": 50, "cold_start_seconds": 5.0, "warm_cache_start_seconds": 1.5}
-        mp.setattr(bench, "measure_cold_start", lambda path, settings: cold)
+        mp.setattr(suite, "measure_cold_start", lambda path, settings: cold)
         return bench.run_suite(path, threads=2, log=lambda s: None, settings=TINY)
 
 
@@ -334,6 +336,7 @@ def test_suite_reports_every_headline_figure(tiny_suite):
     json.dumps(res)  # everything is plain JSON
 
 
+@pytest.mark.slow
 def test_results_are_written_as_json_and_png(tiny_suite, tmp_path):
     json_path, png_path = bench.write_results(tiny_suite, tmp_path / "bench")
     assert json.loads(json_path.read_text())["floor_ratio"] == tiny_suite["floor_ratio"]
@@ -341,8 +344,9 @@ def test_results_are_written_as_json_and_png(tiny_suite, tmp_path):
     assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_bench_command_exit_status(tiny_suite, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(bench, "run_suite", lambda *a, **k: tiny_suite)
+    monkeypatch.setattr(suite, "run_suite", lambda *a, **k: tiny_suite)
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(tiny_suite))
     bad.write_text(json.dumps({**tiny_suite, "numpy_speedup": tiny_suite["numpy_speedup"] * 2}))
@@ -355,10 +359,11 @@ def test_bench_command_exit_status(tiny_suite, tmp_path, monkeypatch, capsys):
     assert len(list((tmp_path / "out").glob("*.json"))) >= 1
 
 
+@pytest.mark.slow
 def test_memory_child_runs_in_a_fresh_process(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(dumps_config(bench.synthetic_config(services=1, years=1, caseload=50)))
-    args = ["-m", "simulator.bench.harness", "child", "streamed", str(path), "700", "1"]
+    args = ["-m", "simulator.bench", "child", "streamed", str(path), "700", "1"]
     _, result = bench._run_child(args)
     assert result["draws"] == 700 and result["store_bytes"] > 0
     assert 50 * 2**20 < result["peak_rss_bytes"] < 2 * 2**30
@@ -370,7 +375,7 @@ def test_cold_start_uses_one_fresh_numba_cache_for_both_runs(monkeypatch, tmp_pa
         "seen = (d / 'seen').exists(); (d / 'seen').touch();"
         "print(json.dumps({'cache': str(d), 'warm': seen, 'argv': sys.argv[1:]}))"
     )
-    monkeypatch.setattr(bench, "_COLD_START", script)
+    monkeypatch.setattr(timing, "_COLD_START", script)
     result = bench.measure_cold_start(tmp_path / "c.toml", TINY)
     assert result["cold"]["warm"] is False and result["warm_cache"]["warm"] is True
     assert result["cold"]["argv"] == [str(tmp_path / "c.toml"), "50"]
@@ -401,7 +406,7 @@ def test_bad_baseline_is_refused_before_the_suite_runs(
     def must_not_run(*args, **kwargs):
         raise AssertionError("the suite ran before the baseline was checked")
 
-    monkeypatch.setattr(bench, "run_suite", must_not_run)
+    monkeypatch.setattr(suite, "run_suite", must_not_run)
     baseline = tmp_path / "bad.json"
     baseline.write_text(text)
     out = ["--out", str(tmp_path / "out")]

@@ -1,4 +1,4 @@
-"""The ``overspend bench`` command: the benchmark suite (see :mod:`simulator.bench.harness`)."""
+"""The ``overspend bench`` command: the benchmark suite (see :mod:`simulator.bench`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _tolerance(text: str) -> float:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from simulator.bench.harness import main
+    from simulator.bench import main
 
     # main reads the baseline (read_baseline) before the suite, so a bad one stops at once.
     return main(
@@ -34,7 +34,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` command to the ``overspend`` parser."""
-    from simulator.bench.harness import DEFAULT_TOLERANCE
+    from simulator.bench import DEFAULT_TOLERANCE
 
     parser = subparsers.add_parser(
         "bench",
