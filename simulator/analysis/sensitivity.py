@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -61,6 +60,7 @@ import numpy as np
 import xarray as xr
 
 from simulator._version import __version__
+from simulator.config.inputs import group_key, input_label, units_of
 from simulator.config.schema import dumps_config
 from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng, thread_count
 from simulator.errors import UserError
@@ -102,18 +102,6 @@ class InputGroup:
     member_names: tuple[str, ...]
 
 
-_YEAR_SUFFIX = re.compile(r"\[[^\]]*\]$")
-
-
-def _group_key(name: str, by: str) -> str:
-    if by == "input":
-        return name
-    if by == "parameter":
-        return _YEAR_SUFFIX.sub("", name)
-    parts = name.split(".")
-    return ".".join(parts[:3] if parts[0] == "inflation" else parts[:2])
-
-
 def group_inputs(names: Sequence[str], by: str = "parameter") -> list[InputGroup]:
     """Group named inputs for a sensitivity analysis.
 
@@ -136,7 +124,7 @@ def group_inputs(names: Sequence[str], by: str = "parameter") -> list[InputGroup
         raise UserError(f"grouping {by!r} is not known: use one of {', '.join(GROUPINGS)}")
     found: dict[str, list[int]] = {}
     for k, name in enumerate(names):
-        found.setdefault(_group_key(name, by), []).append(k)
+        found.setdefault(group_key(name, by), []).append(k)
     return [
         InputGroup(key, tuple(cols), tuple(names[c] for c in cols)) for key, cols in found.items()
     ]
@@ -847,10 +835,16 @@ def sensitivity_dataset(
             "tornado_percentiles": list(tornado_result.percentiles),
         }
     lo, hi = tornado_result.percentiles if tornado_result is not None else (0.1, 0.9)
+    labels = {g.key: g.label for g in plan.groups}
     coords = {
         "input": ("input", [g.name for g in groups], {"long_name": "uncertain input or group"}),
         "input_members": (
             "input", [", ".join(g.member_names) for g in groups], {"long_name": "inputs in the group"}
+        ),
+        "input_label": ("input", [input_label(g.name, labels) for g in groups], {"long_name": "input in words"}),
+        "input_units": (
+            "input", [", ".join(dict.fromkeys(units_of(m) for m in g.member_names)) for g in groups],
+            {"long_name": "units of the members' values"},
         ),
         "input_value_low": (
             "input", [_values_at(plan, g, lo) for g in groups],

@@ -34,20 +34,12 @@ from pydantic import (
 )
 
 from simulator.config.calendar import fy_label, month_grid, parse_fy
-from simulator.config.distributions import Fixed, Param, Support, parse_param, support
+from simulator.config.distributions import Fixed, Param, Support, parse_param
+from simulator.config.inputs import allowed
 from simulator.errors import UserError
 from simulator.files import defer_interrupts
 
 # What each kind of uncertain field allows. Units appear in error messages.
-WEEKS = support("weeks", 0, 100_000, low_open=True)
-SIGMA = support("log-scale standard deviation", 0, 5)
-SHAPE = support("shape, no units", 0.05, 100)
-FRACTION = support("fraction", 0, 1)
-GROWTH = support("fraction per year", -0.9, 2)
-UPLIFT = support("fraction per year", -0.5, 1)
-PER_YEAR = support("placements per year", 0, 1_000_000)
-GBP_PER_WEEK = support("GBP per week", 0, 1_000_000, low_open=True)
-GBP_PER_YEAR = support("GBP per year", 0, 1e11)
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_OPEN = 1_000_000
@@ -163,8 +155,8 @@ class Factor(_Model):
     """A shared inflation factor: one uplift each April, common to every service using it."""
 
     description: str = ""
-    uplift: Uncertain(UPLIFT)
-    by_year: dict[str, Uncertain(UPLIFT)] = Field(default_factory=dict)
+    uplift: Uncertain(allowed("factor", "uplift"))
+    by_year: dict[str, Uncertain(allowed("factor", "uplift"))] = Field(default_factory=dict)
 
 
 class Inflation(_Model):
@@ -224,8 +216,8 @@ class Caseload(_Model):
 class Arrivals(_Model):
     """New placements: a yearly rate with an uncertain growth trend and extra-Poisson spread."""
 
-    per_year: Uncertain(PER_YEAR)
-    growth: Uncertain(GROWTH) = Fixed(0.0)
+    per_year: Uncertain(allowed("placements", "arrivals.per_year"))
+    growth: Uncertain(allowed("placements", "arrivals.growth")) = Fixed(0.0)
     dispersion: float = Field(0.0, ge=0.0, le=10.0)
     seasonality: list[float] | None = None
 
@@ -250,10 +242,10 @@ class Length(_Model):
     """How long a placement lasts, in weeks."""
 
     dist: Literal["lognormal", "gamma", "weibull", "exponential"]
-    median_weeks: OptionalUncertain(WEEKS) = None
-    mean_weeks: OptionalUncertain(WEEKS) = None
-    sigma: OptionalUncertain(SIGMA) = None
-    shape: OptionalUncertain(SHAPE) = None
+    median_weeks: OptionalUncertain(allowed("placements", "length.median_weeks")) = None
+    mean_weeks: OptionalUncertain(allowed("placements", "length.mean_weeks")) = None
+    sigma: OptionalUncertain(allowed("placements", "length.sigma")) = None
+    shape: OptionalUncertain(allowed("placements", "length.shape")) = None
 
     @model_validator(mode="after")
     def _one_scale_right_shape(self) -> Length:
@@ -273,10 +265,12 @@ class Length(_Model):
 class UnitCost(_Model):
     """Weekly cost of a placement, at price-base prices."""
 
-    mean_gbp_per_week: Uncertain(GBP_PER_WEEK)
+    mean_gbp_per_week: Uncertain(allowed("placements", "unit_cost.mean_gbp_per_week"))
     cv: float = Field(0.0, ge=0.0, le=5.0)
-    high_cost_share: Uncertain(FRACTION) = Fixed(0.0)
-    high_cost_mean_gbp_per_week: OptionalUncertain(GBP_PER_WEEK) = None
+    high_cost_share: Uncertain(allowed("placements", "unit_cost.high_cost_share")) = Fixed(0.0)
+    high_cost_mean_gbp_per_week: OptionalUncertain(
+        allowed("placements", "unit_cost.high_cost_mean_gbp_per_week")
+    ) = None
     high_cost_cv: float = Field(0.0, ge=0.0, le=5.0)
 
     @model_validator(mode="after")
@@ -290,8 +284,8 @@ class UnitCost(_Model):
 class CostLine(_Model):
     """A non-placement budget line: a cost with growth and month-to-month spread."""
 
-    annual_gbp: Uncertain(GBP_PER_YEAR)
-    growth: Uncertain(GROWTH) = Fixed(0.0)
+    annual_gbp: Uncertain(allowed("cost", "cost.annual_gbp"))
+    growth: Uncertain(allowed("cost", "cost.growth")) = Fixed(0.0)
     monthly_cv: float = Field(0.0, ge=0.0, le=2.0)
 
 
@@ -299,13 +293,13 @@ class ServiceInflation(_Model):
     """How a service's prices move each April."""
 
     factors: dict[str, float] = Field(default_factory=dict)
-    extra: Uncertain(UPLIFT) = Fixed(0.0)
+    extra: Uncertain(allowed("service", "inflation.extra")) = Fixed(0.0)
 
 
 class Income(_Model):
     """Share of gross cost recovered (health or client contributions)."""
 
-    share: Uncertain(FRACTION) = Fixed(0.0)
+    share: Uncertain(allowed("service", "income.share")) = Fixed(0.0)
 
 
 class Saving(_Model):
@@ -313,7 +307,7 @@ class Saving(_Model):
 
     label: str = ""
     target_gbp: MoneyByYear
-    delivery: Uncertain(FRACTION) = Fixed(1.0)
+    delivery: Uncertain(allowed("saving", "delivery")) = Fixed(1.0)
 
 
 _PLACEMENT_SECTIONS = ("caseload", "arrivals", "length", "unit_cost")
@@ -372,7 +366,7 @@ class Snapshot(_Model):
     as_of: dt.date
     file: str | None = None
     source: str = ""
-    extension_probability: Uncertain(FRACTION) = Fixed(0.0)
+    extension_probability: Uncertain(allowed("snapshot", "extension_probability")) = Fixed(0.0)
     placements: list[SnapshotPlacement] = Field(default_factory=list)
 
 

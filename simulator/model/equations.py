@@ -56,20 +56,8 @@ from scipy import special
 
 from simulator.config.calendar import MonthGrid, month_grid, parse_fy
 from simulator.config.distributions import Fixed, Param, Support, clip_to
-from simulator.config.schema import (
-    FRACTION,
-    GBP_PER_WEEK,
-    GBP_PER_YEAR,
-    GROWTH,
-    PER_YEAR,
-    SHAPE,
-    SIGMA,
-    UPLIFT,
-    WEEKS,
-    Config,
-    Length,
-    Service,
-)
+from simulator.config.inputs import InputSpec, config_inputs
+from simulator.config.schema import Config, Length, Service
 from simulator.model import kernels
 
 
@@ -85,11 +73,14 @@ class Input:
         Its value or distribution.
     field : Support
         What values are allowed (draws are clipped into it).
+    spec : InputSpec
+        Its entry in the inputs table (units, words, description).
     """
 
     name: str
     param: Param
     field: Support
+    spec: InputSpec
 
 
 @dataclass(frozen=True)
@@ -135,50 +126,12 @@ class Plan:
 # ------------------------------------------------------------------ building the plan
 
 
-def _service_params(key: str, svc: Service, config: Config) -> list[Input]:
-    """Every number of a service that may be uncertain, with its stable name."""
-    base = f"services.{key}"
-    found: list[Input] = []
-
-    def add(path: str, param: Param | None, fld: Support) -> None:
-        if param is not None:
-            found.append(Input(f"{base}.{path}", param, fld))
-
-    if svc.kind == "placements":
-        add("arrivals.per_year", svc.arrivals.per_year, PER_YEAR)
-        add("arrivals.growth", svc.arrivals.growth, GROWTH)
-        add("length.median_weeks", svc.length.median_weeks, WEEKS)
-        add("length.mean_weeks", svc.length.mean_weeks, WEEKS)
-        add("length.sigma", svc.length.sigma, SIGMA)
-        add("length.shape", svc.length.shape, SHAPE)
-        cost = svc.unit_cost
-        add("unit_cost.mean_gbp_per_week", cost.mean_gbp_per_week, GBP_PER_WEEK)
-        add("unit_cost.high_cost_share", cost.high_cost_share, FRACTION)
-        add("unit_cost.high_cost_mean_gbp_per_week", cost.high_cost_mean_gbp_per_week, GBP_PER_WEEK)
-    else:
-        add("cost.annual_gbp", svc.cost.annual_gbp, GBP_PER_YEAR)
-        add("cost.growth", svc.cost.growth, GROWTH)
-    for year in config.uplift_years:
-        add(f"inflation.extra[{year}]", svc.inflation.extra, UPLIFT)
-    add("income.share", svc.income.share, FRACTION)
-    for pid, saving in svc.savings.items():
-        add(f"savings.{pid}.delivery", saving.delivery, FRACTION)
-    return found
-
-
 def _all_params(config: Config) -> dict[str, Input]:
-    found: list[Input] = []
-    for name, factor in config.inflation.factors.items():
-        for year in config.uplift_years:
-            param = factor.by_year.get(year, factor.uplift)
-            found.append(Input(f"inflation.factors.{name}.uplift[{year}]", param, UPLIFT))
-    for key, svc in config.services.items():
-        found += _service_params(key, svc, config)
-    if config.snapshot is not None:
-        found.append(
-            Input("snapshot.extension_probability", config.snapshot.extension_probability, FRACTION)
-        )
-    return {p.name: p for p in found}
+    """Every input of a config, named and ordered as the inputs table says."""
+    return {
+        name: Input(name, param, entry.allowed, entry)
+        for name, param, entry in config_inputs(config)
+    }
 
 
 def _season(svc: Service, grid: MonthGrid) -> np.ndarray:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from simulator.config.distributions import Param
+from simulator.config.inputs import config_inputs, group_key, input_label
 from simulator.config.schema import Config, Service
 
 
@@ -129,5 +132,39 @@ def describe(config: Config) -> str:
                     f"a year, month-to-month spread cv {svc.cost.monthly_cv:g}"
                 ]
             out += [f"    - {line}" for line in body + _common(svc, years)]
+    out += _uncertain_inputs(config)
     out.append("Uncertain values show the median and the 10th to 90th percentile range.")
     return "\n".join(out)
+
+
+#: How each kind of allowed value is written: a formatter and what follows the number.
+_STYLE = {
+    "fraction": (_pct, ""),
+    "fraction per year": (_pct, " a year"),
+    "GBP per week": (_gbp, " a week"),
+    "GBP per year": (_gbp, " a year"),
+    "placements per year": (_num, " a year"),
+    "weeks": (_num, " weeks"),
+}
+
+
+def _uncertain_inputs(config: Config) -> list[str]:
+    """The inputs that differ between draws, in the words of the inputs table, one line each."""
+    labels = {key: config.service_label(key) for key in config.services}
+    shown: dict[tuple[str, str], list[str]] = {}
+    for name, param, entry in config_inputs(config):
+        if not param.is_uncertain:
+            continue
+        fmt, after = _STYLE.get(entry.allowed.units, (lambda x: f"{x:.3g}", ""))
+        lo, hi = param.ppf(np.array([0.1, 0.9]))
+        value = f"{fmt(param.median())}{after} (80% between {fmt(lo)} and {fmt(hi)})"
+        years = shown.setdefault((group_key(name, "parameter"), value), [])
+        if entry.per_year:
+            years.append(name[name.rindex("[") + 1 : -1])
+    if not shown:
+        return ["No uncertain inputs: draws differ only by case-level chance."]
+    out = ["Uncertain inputs (what `overspend sensitivity` ranks):"]
+    for (group, value), years in shown.items():
+        when = f" ({', '.join(years)})" if years else ""
+        out.append(f"  {input_label(group, labels)}{when}: {value}")
+    return out

@@ -54,6 +54,13 @@ def short_name(name: str) -> str:
     return name.replace("inflation.factors.", "inflation.", 1)
 
 
+def input_text(ds: xr.Dataset, i: int) -> str:
+    """Input ``i`` as a person reads it: its label in words (files from before labels: its name)."""
+    if "input_label" in ds.coords:
+        return str(ds["input_label"].values[i])
+    return short_name(str(ds["input"].values[i]))
+
+
 def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP) -> list[Table]:
     """First-order and total Sobol indices of one row, with intervals, by year.
 
@@ -77,7 +84,7 @@ def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP)
                 _index(*(float(row[f"{var}{s}"].values[i, j]) for s in ("", "_low", "_high")))
                 for j in range(len(years))
             ]
-            t.add_row(short_name(str(row["input"].values[i])), *cells)
+            t.add_row(input_text(row, i), *cells)
         case = [
             _index(*(float(row[f"case_level_share{s}"].values[j]) for s in ("", "_low", "_high")))
             for j in range(len(years))
@@ -124,7 +131,7 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
                 f"{fmt(row[f'tornado_{stat}_low'].values[i, j])} / {fmt(row[f'tornado_{stat}_high'].values[i, j])}"
                 for j in range(len(years))
             ]
-            t.add_row(short_name(str(row["input"].values[i])), *cells)
+            t.add_row(input_text(row, i), *cells)
         worst = [
             max(row[f"tornado_{stat}_{e}_se"].values[:, j].max() for e in ("low", "high"))
             for j in range(len(years))

@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from simulator._version import __version__
+from simulator.config.inputs import input_label
 from simulator.config.schema import dumps_config
 from simulator.engine.chunks import CHUNK_DRAWS, Simulation
 from simulator.files import write_folder, write_netcdf
@@ -42,6 +43,10 @@ def group_coords(plan: Plan) -> dict:
             "financial_year", plan.grid.fy_labels, {"long_name": "financial year, April to March"}
         ),
     }  # fmt: skip
+
+
+def _label(plan: Plan, name: str) -> str:
+    return input_label(name, {g.key: g.label for g in plan.groups})
 
 
 def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Dataset:
@@ -88,7 +93,7 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
             "income": var(dimsy, sim.income, GBP, "income recovered in the financial year"),
             "savings": var(dimsy, sim.savings, GBP, "savings delivered in the financial year"),
             "input_value": var(
-                ("draw", "input"), sim.inputs, "as in the config", "value drawn for each uncertain input"
+                ("draw", "input"), sim.inputs, "see input_units", "value drawn for each uncertain input"
             ),
         },
         coords={
@@ -106,6 +111,8 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
                 "month", np.arange(grid.n_months) < plan.start_month, "month fixed at actual spend"
             ),
             "input": coord("input", [i.name for i in plan.inputs], "uncertain input"),
+            "input_label": coord("input", [_label(plan, i.name) for i in plan.inputs], "input in words"),
+            "input_units": coord("input", [i.spec.units for i in plan.inputs], "units of the input's values"),
         },
         attrs={
             "title": f"overspend simulation: {config.council.name}",
