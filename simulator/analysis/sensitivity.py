@@ -188,12 +188,12 @@ class ModelEvaluator:
         """What identifies the case-level variates a chunk consumed.
 
         Two chunks run on the same stream drew the same variates in the same
-        order when their arrival counts, their counts of variates drawn per
-        family and the generator's final state all agree.
+        order when their arrival counts and the final states of both the
+        chunk's generator and the kernel's own generator agree.
         """
         digest = hashlib.blake2b(digest_size=16)
         digest.update(result.arrivals.tobytes())
-        digest.update(result.counts.tobytes())
+        digest.update(result.stream_end.tobytes())
         digest.update(repr(rng.bit_generator.state).encode())
         return digest.digest()
 

@@ -1,7 +1,7 @@
 """The random-number floor: how many variates each part of the model draws, and drawing them.
 
 :func:`floor_counts` adds up the variates of a run, by kind: the kernel's own
-counts (``Simulation.counts``, see :mod:`simulator.model.kernels`) and those of
+counts (:func:`kernel_counts`, a counting run of its own; see :mod:`simulator.model.kernels`) and those of
 the numpy layers (:func:`numpy_layer_counts`), with the gamma shapes the kernel
 draws (:func:`kernel_gamma_shapes`). :func:`draw_floor_numpy` draws the same
 variates with numpy's Generator (the floor of :mod:`simulator.bench.throughput`);
@@ -28,6 +28,7 @@ from simulator.model.equations import (
     draw_arrivals,
     expected_arrivals,
     length_parameters,
+    simulate_chunk,
 )
 from simulator.model.equations import placement_spend as _placement_spend
 
@@ -132,6 +133,18 @@ def numpy_layer_counts(plan: Plan, draws: int) -> dict[str, Any]:
     }
 
 
+def kernel_counts(plan: Plan, draws: int, seed: int) -> np.ndarray:
+    """The random variates the kernel draws in a run, by kind (``int64[kernels.N_COUNTERS]``).
+
+    Counted on a run of its own, chunk by chunk on the run's streams, so the
+    model's results never carry them: the benchmark's instrumentation stays here.
+    """
+    counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
+    for index, (first, stop) in enumerate(chunk_bounds(draws)):
+        simulate_chunk(plan, chunk_rng(seed, index), stop - first, counts=counts)
+    return counts
+
+
 def floor_counts(plan: Plan, draws: int, kernel_counts: np.ndarray) -> FloorCounts:
     """Everything a run of ``draws`` draws drew: the kernel's counts plus the numpy layers'.
 
@@ -140,7 +153,7 @@ def floor_counts(plan: Plan, draws: int, kernel_counts: np.ndarray) -> FloorCoun
     plan : Plan
     draws : int
     kernel_counts : numpy.ndarray
-        ``Simulation.counts`` of the run (by kind, see :mod:`simulator.model.kernels`).
+        :func:`kernel_counts` of the run (by kind, see :mod:`simulator.model.kernels`).
 
     Returns
     -------
@@ -242,9 +255,7 @@ def measure_kernel_floor(plan: Plan, settings: Settings) -> dict:
     for rep in range(settings.repeats):
         seconds, counts = 0.0, np.zeros(kernels.N_COUNTERS, dtype=np.int64)
         for x, arrivals, rng in inputs:
-            t, (_, _, c) = timed(_placement_spend, plan, x, arrivals, rng)
-            seconds += t
-            counts += c
+            seconds += timed(_placement_spend, plan, x, arrivals, rng, counts)[0]
         kernel.seconds.append(seconds)
         rng = np.random.default_rng(rep)
         floor.seconds.append(timed(draw_floor_numba, counts, plan, rng)[0])

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.config.schema import Config
-from simulator.model import kernels
 from simulator.model.equations import ChunkResult, Plan, add_rows, build_plan, simulate_chunk
 
 #: Draws per chunk. Part of the definition of a result: changing it changes the draws.
@@ -49,7 +48,6 @@ class Simulation:
     income: np.ndarray  # (D, G, Y)
     savings: np.ndarray  # (D, G, Y)
     inputs: np.ndarray  # (D, K)
-    counts: np.ndarray  # (N_COUNTERS,)
 
 
 def allocate(plan: Plan, draws: int) -> Simulation:
@@ -71,7 +69,6 @@ def allocate(plan: Plan, draws: int) -> Simulation:
         income=zeros((draws, g, y)),
         savings=zeros((draws, g, y)),
         inputs=zeros((draws, len(plan.inputs))),
-        counts=np.zeros(kernels.N_COUNTERS, dtype=np.int64),
     )
 
 
@@ -160,7 +157,6 @@ def simulate(
         bounds, chunk_results(plan, seed, bounds, threads), strict=True
     ):
         store_chunk(plan, out, slice(first, stop), result)
-        out.counts += result.counts
         if progress is not None:
             progress(stop - first)
     return out

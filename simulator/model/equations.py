@@ -337,7 +337,9 @@ class ChunkResult:
     income: np.ndarray  # (n, S, Y) income, GBP
     savings: np.ndarray  # (n, S, Y) savings delivered, GBP
     inputs: np.ndarray  # (n, K) values of the uncertain inputs
-    counts: np.ndarray  # (N_COUNTERS,) random variates drawn in the kernel
+    stream_end: (
+        np.ndarray
+    )  # uint64[4]: the kernel generator's final state (which case-level variates were used)
 
 
 def expected_arrivals(plan: Plan, x: Draws) -> np.ndarray:
@@ -362,11 +364,19 @@ def draw_arrivals(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:
     return rng.poisson(mean).astype(np.int64)
 
 
-def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.Generator):
+def placement_spend(
+    plan: Plan,
+    x: Draws,
+    arrivals: np.ndarray,
+    rng: np.random.Generator,
+    counts: np.ndarray | None = None,
+):
     """Equations 1, 3 and 4 for placement services: the numba kernel.
 
     Returns gross spend at price-base prices (n, P, M), month-end caseload
-    (n, P, M) and counts of random variates drawn.
+    (n, P, M) and the kernel generator's final state (four words). The
+    benchmark passes ``counts`` (``int64[kernels.N_COUNTERS]``) to have the
+    kernel's random variates added up by kind; the model itself never needs them.
     """
     n, n_place, n_months = x.n, plan.placement.size, plan.grid.n_months
     p1, p2 = np.empty((n, n_place)), np.empty((n, n_place))
@@ -390,17 +400,19 @@ def placement_spend(plan: Plan, x: Draws, arrivals: np.ndarray, rng: np.random.G
             )
     spend = np.empty((n, n_place, n_months))
     caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
-    counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
+    if counts is None:
+        counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
+    state = kernels.seed_state(rng)
     ext = x.get("snapshot.extension_probability")
     extend = np.repeat((np.zeros(n) if ext is None else ext)[:, None], n_place, axis=1)
     kernels.simulate_placements(
-        kernels.seed_state(rng), plan.grid.edges_weeks, plan.grid.month_of_day(), plan.start_month,
+        state, plan.grid.edges_weeks, plan.grid.month_of_day(), plan.start_month,
         plan.family, p1, p2, arrivals,
         plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
         spend, caseload, counts,
     )  # fmt: skip
-    return spend, caseload, counts
+    return spend, caseload, np.array([state[0][w] for w in ("s0", "s1", "s2", "s3")], np.uint64)
 
 
 def cost_line_spend(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:
@@ -520,7 +532,11 @@ def overspend_rows(plan: Plan, result: ChunkResult) -> np.ndarray:
 
 
 def simulate_chunk(
-    plan: Plan, rng: np.random.Generator, n_draws: int, u: np.ndarray | None = None
+    plan: Plan,
+    rng: np.random.Generator,
+    n_draws: int,
+    u: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> ChunkResult:
     """Run the whole model for ``n_draws`` draws with one generator.
 
@@ -533,6 +549,9 @@ def simulate_chunk(
     u : numpy.ndarray, optional
         Uniforms for the uncertain inputs, shape ``(n_draws, len(plan.inputs))``;
         drawn from ``rng`` when not given (a sensitivity design passes its own).
+    counts : numpy.ndarray, optional
+        For the benchmark only: the kernel's random variates are added to it by
+        kind (see :func:`placement_spend`).
 
     Returns
     -------
@@ -543,7 +562,7 @@ def simulate_chunk(
         u = rng.random((n_draws, len(plan.inputs)))
     x = Draws(plan, u)
     arrivals = draw_arrivals(plan, x, rng)
-    placed, placed_caseload, counts = placement_spend(plan, x, arrivals, rng)
+    placed, placed_caseload, stream_end = placement_spend(plan, x, arrivals, rng, counts)
 
     gross_base = np.empty((n_draws, n_services, grid.n_months))
     gross_base[:, plan.placement] = placed
@@ -576,5 +595,5 @@ def simulate_chunk(
         income=by_year(income),
         savings=by_year(saved),
         inputs=x.matrix([inp.name for inp in plan.inputs]),
-        counts=counts,
+        stream_end=stream_end,
     )

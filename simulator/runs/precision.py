@@ -75,7 +75,6 @@ def _assemble(plan: Plan, chunks: list[ChunkResult]) -> Simulation:
     about one copy of the run, not two.
     """
     draws = sum(c.spend.shape[0] for c in chunks)
-    counts = np.sum([c.counts for c in chunks], axis=0)
     sim = allocate(plan, draws)
     first = 0
     chunks.reverse()
@@ -84,7 +83,6 @@ def _assemble(plan: Plan, chunks: list[ChunkResult]) -> Simulation:
         stop = first + chunk.spend.shape[0]
         store_chunk(plan, sim, slice(first, stop), chunk)
         first = stop
-    sim.counts = counts
     return sim
 
 

@@ -89,10 +89,7 @@ class ResultsNotFoundError(UserError):
 
 def _trim(block: Simulation, n: int) -> Simulation:
     """The first ``n`` draws of a block (the last block of a run may be short)."""
-    per_draw = {
-        f.name: getattr(block, f.name)[:n] for f in fields(Simulation) if f.name != "counts"
-    }
-    return Simulation(**per_draw, counts=block.counts)
+    return Simulation(**{f.name: getattr(block, f.name)[:n] for f in fields(Simulation)})
 
 
 # ------------------------------------------------------------------ writing the store
