@@ -183,6 +183,7 @@ def read_headline(text: str) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_headline_numbers_equal_the_datasets(ds):
     sentences = report.headlines(ds)
     assert len(sentences) == ds.sizes["service"] * ds.sizes["financial_year"]
@@ -359,6 +360,7 @@ window.addEventListener("load", () => {
 """
 
 
+@pytest.mark.slow
 def test_html_opens_in_chromium_with_every_image_and_the_headline(results, ds, tmp_path):
     browser = chromium()
     page = (results / "report.html").read_text(encoding="utf-8")
@@ -392,6 +394,7 @@ def test_html_opens_in_chromium_with_every_image_and_the_headline(results, ds, t
     assert image[..., :3].std() > 0.05  # not a blank page
 
 
+@pytest.mark.slow
 def test_html_is_self_contained(results):
     page = (results / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page.lower()
@@ -400,6 +403,7 @@ def test_html_is_self_contained(results):
     assert page.count('src="data:image/png;base64,') == page.count("<img")
 
 
+@pytest.mark.slow
 def test_html_has_every_section_and_sentence(results, ds):
     text = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
     for heading in (
@@ -421,6 +425,7 @@ def pdf(results) -> PdfReader:
     return PdfReader(results / "report.pdf")
 
 
+@pytest.mark.slow
 def test_pdf_pages_are_a4_and_as_laid_out(pdf, ds, results):
     sens, scen = report.load_results(results)[1:]
     pages = report.paginate(report.build_report(ds, sens, scen))
@@ -436,6 +441,7 @@ def test_pdf_pages_are_a4_and_as_laid_out(pdf, ds, results):
         assert f"Page {n} of {count}" in text
 
 
+@pytest.mark.slow
 def test_pdf_text_holds_every_headline_sentence(pdf, ds):
     text = normalise(" ".join(p.extract_text() for p in pdf.pages))
     for h in report.headlines(ds):
@@ -446,6 +452,7 @@ def test_pdf_text_holds_every_headline_sentence(pdf, ds):
     assert "Key assumptions" in text
 
 
+@pytest.mark.slow
 def test_key_assumptions_come_from_the_config(ds):
     blocks = report.key_assumptions(ds)
     words = normalise(" ".join(
@@ -473,6 +480,7 @@ def test_key_assumptions_come_from_the_config(ds):
     assert "Budget: £2.0m a year" in words
 
 
+@pytest.mark.slow
 def test_key_messages_name_the_largest_drivers(results, ds):
     d = charts.drivers_data(ds, "2024/25")
     sentence = report.drivers_sentence(d)
@@ -484,6 +492,7 @@ def test_key_messages_name_the_largest_drivers(results, ds):
     assert sentence in text
 
 
+@pytest.mark.slow
 def test_the_drivers_sentence_points_to_a_chart_and_section_that_exist(pdf, ds):
     sentence = report.drivers_sentence(charts.drivers_data(ds, "2024/25"))
     found = re.search(r"see the chart \u201c(.+?)\u201d under (.+?)\)\.$", sentence)
@@ -495,6 +504,7 @@ def test_the_drivers_sentence_points_to_a_chart_and_section_that_exist(pdf, ds):
     assert section in headings
 
 
+@pytest.mark.slow
 def test_report_out_that_is_a_file_is_refused(results, tmp_path, capsys):
     taken = tmp_path / "report.txt"
     taken.write_text("mine")
@@ -505,6 +515,7 @@ def test_report_out_that_is_a_file_is_refused(results, tmp_path, capsys):
     assert taken.read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_actuals_and_the_officers_forecast_are_reported(results, ds):
     text = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
     assert "Spend to 30 June 2024 is actual; the rest is simulated." in text
@@ -520,6 +531,7 @@ def test_actuals_and_the_officers_forecast_are_reported(results, ds):
 # ------------------------------------------------------------------ Excel
 
 
+@pytest.mark.slow
 def test_xlsx_summary_and_monthly_percentiles(results, ds):
     book = load_workbook(results / "summary.xlsx", read_only=True)
     assert book.sheetnames == ["Summary", "Monthly percentiles", "Headlines", "About"]
@@ -555,6 +567,7 @@ def test_xlsx_summary_and_monthly_percentiles(results, ds):
     assert headlines == [h.text for h in report.headlines(ds)]
 
 
+@pytest.mark.slow
 def test_report_files_replace_old_ones_and_leave_no_partials(results):
     names = sorted(p.name for p in results.iterdir())
     assert {"report.html", "report.pdf", "summary.xlsx"} <= set(names)
