@@ -259,6 +259,7 @@ def test_distribution_marks_probability_and_p90(ds):
 # ------------------------------------------------------------------ every chart renders well
 
 
+@pytest.mark.slow
 def test_every_chart_renders_at_its_size(rendered):
     kinds = {r["chart"].kind for r in rendered.values()}
     assert kinds == {"inyear", "medium", "distribution", "drivers", "tornado", "sobol", "scenarios"}
@@ -274,6 +275,7 @@ def test_every_chart_renders_at_its_size(rendered):
         assert "overspend" in r["svg"].read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_text_never_overlaps_or_leaves_the_figure(rendered):
     problems = []
     for name, r in rendered.items():
@@ -290,6 +292,7 @@ def test_text_never_overlaps_or_leaves_the_figure(rendered):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_every_chart_names_council_draws_and_date(rendered, ds):
     run = charts.RunInfo.from_dataset(ds)
     for name, r in rendered.items():
@@ -386,6 +389,7 @@ def one_year() -> xr.Dataset:
     return simulator.run(one_year_config(), draws=300, seed=3)
 
 
+@pytest.mark.slow
 def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
     run_dir = tmp_path / "run"
     write_run(one_year, run_dir)
@@ -401,6 +405,7 @@ def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
     assert f"{len(expected)} chart files" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_streamed_run_is_charted_from_its_zarr_store(one_year, tmp_path):
     """A run too big for memory is streamed to zarr; charts read it a slice at a time."""
     run_dir = tmp_path / "run"
@@ -415,6 +420,7 @@ def test_a_streamed_run_is_charted_from_its_zarr_store(one_year, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_a_single_draw_still_draws(tmp_path):
     """One draw is a degenerate run (every band has no width), not an error."""
     services = {"foster": placement_service(label="Fostering", caseload={"open": 10})}
@@ -479,6 +485,7 @@ def test_commands_refuse_variables_of_the_wrong_shape(one_year, tmp_path, capsys
     assert "budget has dimensions (service), not (service, financial_year)" in err, err
 
 
+@pytest.mark.slow
 def test_results_of_another_config_are_left_out_with_a_note(one_year, tmp_path, capsys):
     from simulator.config.schema import dumps_config, load_config
 
