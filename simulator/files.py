@@ -395,7 +395,7 @@ def clear_leftovers(target: Path) -> list[str]:
                 signs |= ZARR_METADATA
             if content and not content & signs:
                 continue  # not a folder of ours: leave it alone
-            shutil.rmtree(leftover, ignore_errors=True)
+            remove_tree(leftover)
         elif leftover.is_file():
             leftover.unlink(missing_ok=True)
         else:
@@ -504,12 +504,31 @@ def swap_in(new: Path, target: Path) -> None:
             os.replace(new, target)
             return
         if _exchange(new, target):
-            shutil.rmtree(new, ignore_errors=True)  # now the old folder
-            return
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.replace(target, old / "previous")
-        os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+            old = new  # now the replaced folder, markers and all
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "previous")
+            os.replace(new, target)
+    remove_tree(old)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a folder of ours, its markers last.
+
+    A command killed part way through leaves a folder that still carries its
+    marker, so the next claim still knows it for ours and finishes the job.
+    """
+    folder = Path(folder)
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    entries = sorted(folder.iterdir(), key=lambda p: p.name in (MARKER, PARTIAL_MARKER))
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _permissions_of(out_dir: Path) -> int:
@@ -585,7 +604,7 @@ def write_folder(
             (tmp / PARTIAL_MARKER).unlink()
             swap_in(tmp, out_dir)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
             raise
     WRITTEN.append(out_dir)
     return [out_dir / n for n in names]

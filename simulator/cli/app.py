@@ -14,6 +14,9 @@ from simulator._version import __version__
 from simulator.cli import run, validate
 from simulator.errors import UserError
 
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
 
 def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
     """The argument parser with every command (only ``run`` and ``validate`` if ``core_only``)."""
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"interrupted: {_what_was_written()}", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 def entry() -> None:
@@ -66,10 +69,19 @@ def entry() -> None:
     everything is written by then, and it would only make the exit status look
     like a failure.
     """
+    import os
     import signal
 
     status = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if status == INTERRUPTED:
+        # A Ctrl-C that passed through an extension module's own Python code
+        # (while imports run) makes CPython end by killing itself with SIGINT
+        # at exit, although the interrupt was handled; nothing is left to
+        # finish, so end here with the status already reported.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
     sys.exit(status)
 
 
