@@ -23,20 +23,18 @@ either way.
 
 from __future__ import annotations
 
-import datetime as dt
 import zlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import xarray as xr
 
-from simulator._version import __version__
 from simulator.analysis.sensitivity import data_var, run_tasks
-from simulator.config.schema import Config, dumps_config, resolve_run, scenario_config
-from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng
+from simulator.config.schema import Config, resolve_run, scenario_config
+from simulator.engine.chunks import chunk_bounds, chunk_rng
 from simulator.errors import UserError
 from simulator.model.equations import Plan, build_plan, overspend_rows, row_budgets, simulate_chunk
-from simulator.results.dataset import group_coords
+from simulator.results.dataset import group_coords, provenance
 
 BASE = "base"
 _NEW_INPUT_KEY = 0x5EED_0010
@@ -133,7 +131,7 @@ def simulate_scenarios(
         GBP, shape ``(draws, scenarios, rows, years)``.
     """
     base = plans[0]
-    out = np.empty((draws, len(plans), len(base.groups), base.config.horizon.years))
+    out = np.empty((draws, len(plans), len(base.groups), base.years))
 
     def task(i: int, first: int, stop: int) -> Callable[[], None]:
         def run() -> None:
@@ -258,7 +256,8 @@ def compare_scenarios(
         raise UserError(f"draws = {draws}: compare needs at least 2 draws for standard errors")
     plans = _plans(config, names, source)
     overspend = simulate_scenarios(plans, draws, seed, threads, progress)
-    return scenario_dataset(plans, [BASE, *names], overspend, seed, keep_draws)
+    descriptions = ["the config as written"] + [config.scenarios[n].description for n in names]
+    return scenario_dataset(plans, [BASE, *names], overspend, seed, keep_draws, descriptions)
 
 
 def scenario_dataset(
@@ -267,6 +266,7 @@ def scenario_dataset(
     overspend: np.ndarray,
     seed: int,
     keep_draws: bool = True,
+    descriptions: Sequence[str] | None = None,
 ) -> xr.Dataset:
     """Wrap compared scenarios as the ``scenarios.nc`` Dataset.
 
@@ -281,13 +281,14 @@ def scenario_dataset(
     seed : int
     keep_draws : bool
         Include the per-draw ``overspend`` variable.
+    descriptions : sequence of str, optional
+        What each scenario changes, in the order of ``names`` (default: blank).
 
     Returns
     -------
     xarray.Dataset
     """
     base = plans[0]
-    config = base.config
     data = scenario_summary_vars(overspend)
     data["budget"] = data_var(
         ("scenario", "service", "financial_year"),
@@ -300,7 +301,7 @@ def scenario_dataset(
             ("draw", "scenario", "service", "financial_year"), overspend, "GBP",
             "overspend (outturn minus budget; negative is an underspend)",
         )  # fmt: skip
-    descriptions = ["the config as written"] + [config.scenarios[n].description for n in names[1:]]
+    descriptions = list(descriptions) if descriptions is not None else [""] * len(names)
     coords = {
         "scenario": ("scenario", list(names), {"long_name": "scenario (base case first)"}),
         "scenario_description": ("scenario", descriptions, {"long_name": "what the scenario changes"}),
@@ -309,16 +310,9 @@ def scenario_dataset(
     if keep_draws:
         coords["draw"] = ("draw", np.arange(overspend.shape[0]), {"long_name": "Monte Carlo draw"})
     attrs = {
-        "title": f"overspend scenario comparison: {config.council.name}",
-        "council": config.council.name,
-        "seed": int(seed),
+        **provenance(base, "scenario comparison", seed),
         "draws": int(overspend.shape[0]),
-        "chunk_draws": CHUNK_DRAWS,
         "common_random_numbers": "same input uniforms (matched by name) and case-level "
         "generator state per chunk in every scenario",
-        "config": dumps_config(config),
-        "simulator_version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "price_base": config.price_base,
     }
     return xr.Dataset(data_vars=data, coords=coords, attrs=attrs)

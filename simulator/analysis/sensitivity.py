@@ -50,7 +50,6 @@ Sections: input groups; model outputs; Sobol indices; tornado; the Dataset.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,13 +58,11 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from simulator._version import __version__
 from simulator.config.inputs import group_key, input_label, units_of
-from simulator.config.schema import dumps_config
-from simulator.engine.chunks import CHUNK_DRAWS, chunk_bounds, chunk_rng, thread_count
+from simulator.engine.chunks import chunk_bounds, chunk_rng, thread_count
 from simulator.errors import UserError
 from simulator.model.equations import ChunkResult, Plan, overspend_rows, simulate_chunk
-from simulator.results.dataset import group_coords
+from simulator.results.dataset import group_coords, provenance
 
 #: Ways of grouping inputs: each named input alone; the per-year inputs of one
 #: parameter together (the default); or everything in one config section
@@ -176,7 +173,7 @@ class ModelEvaluator:
     @property
     def output_shape(self) -> tuple[int, int]:
         """(rows, financial years) of one evaluation."""
-        return len(self.plan.groups), self.plan.config.horizon.years
+        return len(self.plan.groups), self.plan.years
 
     def stream(self, stream: int, chunk: int) -> np.random.Generator:
         """Case-level generator of one chunk of a stream."""
@@ -803,20 +800,9 @@ def sensitivity_dataset(
     xarray.Dataset
         Dimensions ``input``, ``service``, ``financial_year``; see ``docs/sensitivity.md``.
     """
-    config = plan.config
-    rows, years = len(plan.groups), config.horizon.years
+    rows, years = len(plan.groups), plan.years
     data: dict = {}
-    attrs = {
-        "title": f"overspend sensitivity analysis: {config.council.name}",
-        "council": config.council.name,
-        "seed": int(seed),
-        "grouping": grouping,
-        "config": dumps_config(config),
-        "simulator_version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "price_base": config.price_base,
-        "chunk_draws": CHUNK_DRAWS,
-    }
+    attrs = {**provenance(plan, "sensitivity analysis", seed), "grouping": grouping}
     if sobol is not None:
         data |= _sobol_vars(sobol, rows, years)
         attrs |= {

@@ -90,8 +90,7 @@ def kernel_gamma_shapes(plan: Plan) -> dict[float, float]:
         weights[shape] = weights.get(shape, 0.0) + n
 
     for j, i in enumerate(plan.placement):
-        svc = plan.config.services[plan.keys[i]]
-        k = float(length_parameters(svc.length, x, f"services.{plan.keys[i]}")[0][0])
+        k = float(length_parameters(plan.length_dist[j], x, f"services.{plan.keys[i]}")[0][0])
         elapsed = plan.init_elapsed[plan.init_offsets[j] : plan.init_offsets[j + 1]]
         steady, known = float(np.sum(elapsed < 0)), float(np.sum(elapsed >= 0))
         family = int(plan.family[j])
@@ -120,11 +119,10 @@ def numpy_layer_counts(plan: Plan, draws: int) -> dict[str, Any]:
     """
     months = plan.grid.n_months
     gamma: dict[float, int] = {}
-    for i in plan.placement:
-        phi = plan.config.services[plan.keys[i]].arrivals.dispersion
+    for phi in plan.dispersion:
         if phi > 0:
             gamma[1.0 / phi] = gamma.get(1.0 / phi, 0) + draws * months
-    spread = [i for i in plan.cost_lines if plan.config.services[plan.keys[i]].cost.monthly_cv > 0]
+    spread = [cv for cv in plan.monthly_cv if cv > 0]
     return {
         "uniform": draws * len(plan.inputs),
         "normal": draws * months * len(spread),

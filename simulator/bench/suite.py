@@ -153,7 +153,7 @@ def run_suite(
     log("kernel against its own generator's floor")
     parts["kernel_floor"] = measure_kernel_floor(plan, settings)
     log(f"numpy reference ({settings.reference_draws} draws)")
-    parts["numpy_reference"] = measure_numpy_reference(plan, settings)
+    parts["numpy_reference"] = measure_numpy_reference(config, plan, settings)
     log("scaling with services, horizon and caseload")
     parts["scaling"] = measure_scaling(settings)
     parts["ns_per_placement_by_family"] = measure_families(settings)

@@ -16,6 +16,7 @@ from typing import Any
 
 from simulator.bench.settings import Settings
 from simulator.bench.timing import Timing, timed
+from simulator.config.schema import Config
 from simulator.engine.chunks import simulate
 from simulator.model.equations import Plan
 
@@ -35,7 +36,7 @@ def load_reference() -> ModuleType | None:
     return module
 
 
-def measure_numpy_reference(plan: Plan, settings: Settings) -> dict:
+def measure_numpy_reference(config: Config, plan: Plan, settings: Settings) -> dict:
     """Time the plain numpy implementation (both ways of charging) against the engine, per draw.
 
     Each repetition runs the engine on one thread and then the reference, so
@@ -43,14 +44,16 @@ def measure_numpy_reference(plan: Plan, settings: Settings) -> dict:
 
     Parameters
     ----------
+    config : Config
+        The config, which the reference reads itself.
     plan : Plan
-        The compiled config (the reference reads ``plan.config``).
+        The same config compiled, for the engine.
     settings : Settings
     """
     reference = load_reference()
     if reference is None:
         return {"available": False, "why": "benchmarks/reference_numpy.py not found"}
-    config, n, n_engine = plan.config, settings.reference_draws, settings.throughput_draws
+    n, n_engine = settings.reference_draws, settings.throughput_draws
     try:
         reference.simulate(config, 2, 0)  # warm scipy and numpy paths
     except reference.UnsupportedConfig as exc:

@@ -52,7 +52,7 @@ class Simulation:
 
 def allocate(plan: Plan, draws: int) -> Simulation:
     """Arrays for ``draws`` draws of every result row (services, departments, total)."""
-    g, m, y = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
+    g, m, y = len(plan.groups), plan.grid.n_months, plan.years
 
     def zeros(shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
         # Touched once in order now: filling fresh memory a chunk at a time, in
@@ -175,7 +175,7 @@ def bytes_per_draw(plan: Plan) -> int:
         Bytes per draw: float64 spend plus int32 caseload and arrivals per
         row and month, five float64 yearly variables per row, float64 inputs.
     """
-    rows, months, years = len(plan.groups), plan.grid.n_months, plan.config.horizon.years
+    rows, months, years = len(plan.groups), plan.grid.n_months, plan.years
     return rows * months * (8 + 4 + 4) + rows * years * 8 * 5 + len(plan.inputs) * 8
 
 

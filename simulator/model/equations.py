@@ -57,7 +57,7 @@ from scipy import special
 from simulator.config.calendar import MonthGrid, month_grid, parse_fy
 from simulator.config.distributions import Fixed, Param, Support, clip_to
 from simulator.config.inputs import InputSpec, config_inputs
-from simulator.config.schema import Config, Length, Service
+from simulator.config.schema import Config, Service
 from simulator.model import kernels
 
 
@@ -94,12 +94,30 @@ class Group:
     members: tuple[int, ...]  # indices of the services it adds up
 
 
+@dataclass(frozen=True)
+class About:
+    """What the results record of the config a plan came from (nothing the equations read)."""
+
+    council: str
+    price_base: str
+    as_of: str  # ISO date of in-year actuals, or ""
+    config_text: str  # the resolved config as TOML: the results explain themselves
+    forecast_overspend: dict[str, float]  # the officer's own forecasts by result row, GBP
+
+
 @dataclass
 class Plan:
-    """A config compiled into the arrays the engine needs. Build with :func:`build_plan`."""
+    """A config compiled into the arrays the equations read. Build with :func:`build_plan`.
 
-    config: Config
+    After :func:`build_plan` nothing reads the config again: every number the
+    equations use is here (``S`` services, ``P`` placement services, ``C``
+    cost lines, ``M`` months, ``Y`` financial years).
+    """
+
+    about: About
     grid: MonthGrid
+    years: int  # Y
+    uplift_years: list[str]  # the financial years that start with an April uplift
     keys: list[str]
     params: dict[str, Input]
     placement: np.ndarray  # indices of placement services
@@ -115,6 +133,13 @@ class Plan:
     actual_caseload: np.ndarray  # int32[S, start_month]
     budget: np.ndarray  # float64[S, Y], GBP
     uplifts_in_force: np.ndarray  # int64[Y]: Aprils since the price base by each year
+    length_dist: list[str]  # [P] length family of each placement service
+    dispersion: np.ndarray  # float64[P]: negative-binomial overdispersion of arrivals
+    cost_cv: np.ndarray  # float64[P]: spread of weekly costs between clients
+    tail_cv: np.ndarray  # float64[P]: the same for high-cost placements
+    monthly_cv: np.ndarray  # float64[C]: month-to-month spread of each cost line
+    factor_weights: list[tuple[tuple[str, float], ...]]  # [S] shared inflation factors used
+    savings_targets: list[list[tuple[str, np.ndarray]]]  # [S] (programme, GBP by year)
     groups: list[Group] = field(default_factory=list)
 
     @property
@@ -228,9 +253,12 @@ def build_plan(config: Config) -> Plan:
         [[config.services[k].budget_gbp.value(y) for y in config.fy_labels] for k in keys]
     )
     base = parse_fy(config.price_base)
+    cost_svcs = [config.services[keys[i]] for i in cost_lines]
     return Plan(
-        config=config,
+        about=_about(config),
         grid=grid,
+        years=config.horizon.years,
+        uplift_years=list(config.uplift_years),
         keys=keys,
         params=_all_params(config),
         placement=placement,
@@ -246,7 +274,35 @@ def build_plan(config: Config) -> Plan:
         actual_caseload=actual_caseload,
         budget=budget.astype(np.float64),
         uplifts_in_force=np.arange(config.horizon.years) + start - base,
+        length_dist=[s.length.dist for s in placement_svcs],
+        dispersion=np.array([s.arrivals.dispersion for s in placement_svcs], dtype=np.float64),
+        cost_cv=np.array([s.unit_cost.cv for s in placement_svcs], dtype=np.float64),
+        tail_cv=np.array([s.unit_cost.high_cost_cv for s in placement_svcs], dtype=np.float64),
+        monthly_cv=np.array([s.cost.monthly_cv for s in cost_svcs], dtype=np.float64),
+        factor_weights=[tuple(config.services[k].inflation.factors.items()) for k in keys],
+        savings_targets=[_savings_targets(config, k) for k in keys],
         groups=_groups(config),
+    )
+
+
+def _savings_targets(config: Config, key: str) -> list[tuple[str, np.ndarray]]:
+    """Each savings programme of a service and its target by financial year, GBP."""
+    return [
+        (pid, np.array([saving.target_gbp.value(y) or 0.0 for y in config.fy_labels]))
+        for pid, saving in config.services[key].savings.items()
+    ]
+
+
+def _about(config: Config) -> About:
+    from simulator.config.schema import dumps_config
+
+    forecast = {} if config.actuals is None else dict(config.actuals.forecast_overspend_gbp)
+    return About(
+        council=config.council.name,
+        price_base=config.price_base,
+        as_of="" if config.as_of is None else config.as_of.isoformat(),
+        config_text=dumps_config(config),
+        forecast_overspend=forecast,
     )
 
 
@@ -288,23 +344,23 @@ class Draws:
         return np.stack([self[n] for n in names], axis=1) if names else np.empty((self.n, 0))
 
 
-def length_parameters(length: Length, x: Draws, base: str) -> tuple[np.ndarray, np.ndarray]:
-    """Kernel parameters (p1, p2) of a service's length distribution, per draw.
+def length_parameters(dist: str, x: Draws, base: str) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel parameters (p1, p2) of a service's length distribution (family ``dist``), per draw.
 
     Converts the analyst's median or mean in weeks plus a shape into the
     family's natural parameters (see :mod:`simulator.model.kernels`).
     """
     median = x.get(f"{base}.length.median_weeks")
     mean = x.get(f"{base}.length.mean_weeks")
-    if length.dist == "lognormal":
+    if dist == "lognormal":
         sigma = x[f"{base}.length.sigma"]
         mu = np.log(median) if median is not None else np.log(mean) - 0.5 * sigma**2
         return mu, sigma
-    if length.dist == "gamma":
+    if dist == "gamma":
         k = x[f"{base}.length.shape"]
         scale = mean / k if mean is not None else median / special.gammaincinv(k, 0.5)
         return k, scale
-    if length.dist == "weibull":
+    if dist == "weibull":
         k = x[f"{base}.length.shape"]
         if mean is not None:
             return k, mean / special.gamma(1.0 + 1.0 / k)
@@ -357,8 +413,7 @@ def draw_arrivals(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:
     """Equation 2: new placements per month, negative binomial via gamma shocks."""
     mean = expected_arrivals(plan, x)
     mean[:, :, : plan.start_month] = 0.0  # months fixed at actuals are not simulated
-    for j, i in enumerate(plan.placement):
-        phi = plan.config.services[plan.keys[i]].arrivals.dispersion
+    for j, phi in enumerate(plan.dispersion):
         if phi > 0:
             mean[:, j, :] *= rng.gamma(1.0 / phi, phi, size=mean[:, j, :].shape)
     return rng.poisson(mean).astype(np.int64)
@@ -387,17 +442,15 @@ def placement_spend(
     )
     cost_sigma, tail_sigma = np.empty(n_place), np.zeros(n_place)
     for j, i in enumerate(plan.placement):
-        svc, base = plan.config.services[plan.keys[i]], f"services.{plan.keys[i]}"
-        p1[:, j], p2[:, j] = length_parameters(svc.length, x, base)
+        base = f"services.{plan.keys[i]}"
+        p1[:, j], p2[:, j] = length_parameters(plan.length_dist[j], x, base)
         cost_mu[:, j], cost_sigma[j] = _lognormal_mu_sigma(
-            x[f"{base}.unit_cost.mean_gbp_per_week"], svc.unit_cost.cv
+            x[f"{base}.unit_cost.mean_gbp_per_week"], plan.cost_cv[j]
         )
         tail_mean = x.get(f"{base}.unit_cost.high_cost_mean_gbp_per_week")
         if tail_mean is not None:
             tail_share[:, j] = x[f"{base}.unit_cost.high_cost_share"]
-            tail_mu[:, j], tail_sigma[j] = _lognormal_mu_sigma(
-                tail_mean, svc.unit_cost.high_cost_cv
-            )
+            tail_mu[:, j], tail_sigma[j] = _lognormal_mu_sigma(tail_mean, plan.tail_cv[j])
     spend = np.empty((n, n_place, n_months))
     caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
     if counts is None:
@@ -420,26 +473,24 @@ def cost_line_spend(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarra
     grid = plan.grid
     out = np.empty((x.n, plan.cost_lines.size, grid.n_months))
     for j, i in enumerate(plan.cost_lines):
-        line, base = plan.config.services[plan.keys[i]].cost, f"services.{plan.keys[i]}"
+        base = f"services.{plan.keys[i]}"
         annual = x[f"{base}.cost.annual_gbp"][:, None]
         out[:, j, :] = annual * grid.year_share() * _growth_factor(x[f"{base}.cost.growth"], grid)
-        if line.monthly_cv > 0:
-            mu, sigma = _lognormal_mu_sigma(np.ones(1), line.monthly_cv)
+        if plan.monthly_cv[j] > 0:
+            mu, sigma = _lognormal_mu_sigma(np.ones(1), plan.monthly_cv[j])
             out[:, j, :] *= np.exp(mu + sigma * rng.standard_normal(out[:, j, :].shape))
     return out
 
 
 def price_index(plan: Plan, x: Draws) -> np.ndarray:
     """Equation 5: each service's price index by financial year, shape (n, S, Y)."""
-    config, n = plan.config, x.n
-    years = config.uplift_years
-    index = np.ones((n, len(plan.keys), config.horizon.years))
+    n, years = x.n, plan.uplift_years
+    index = np.ones((n, len(plan.keys), plan.years))
     for s, key in enumerate(plan.keys):
-        svc = config.services[key]
         uplift = np.zeros((n, len(years)))
         for j, year in enumerate(years):
             uplift[:, j] = x[f"services.{key}.inflation.extra[{year}]"]
-            for factor, weight in svc.inflation.factors.items():
+            for factor, weight in plan.factor_weights[s]:
                 uplift[:, j] += weight * x[f"inflation.factors.{factor}.uplift[{year}]"]
         cumulative = np.concatenate([np.ones((n, 1)), np.cumprod(1.0 + uplift, axis=1)], axis=1)
         index[:, s, :] = cumulative[:, plan.uplifts_in_force]
@@ -448,11 +499,9 @@ def price_index(plan: Plan, x: Draws) -> np.ndarray:
 
 def savings_delivered(plan: Plan, x: Draws) -> np.ndarray:
     """Equation 6: savings delivered by financial year, GBP, shape (n, S, Y)."""
-    config = plan.config
-    out = np.zeros((x.n, len(plan.keys), config.horizon.years))
+    out = np.zeros((x.n, len(plan.keys), plan.years))
     for s, key in enumerate(plan.keys):
-        for pid, saving in config.services[key].savings.items():
-            target = np.array([saving.target_gbp.value(y) or 0.0 for y in config.fy_labels])
+        for pid, target in plan.savings_targets[s]:
             out[:, s, :] += x[f"services.{key}.savings.{pid}.delivery"][:, None] * target[None, :]
     return out
 

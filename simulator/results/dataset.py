@@ -18,7 +18,6 @@ import xarray as xr
 
 from simulator._version import __version__
 from simulator.config.inputs import input_label
-from simulator.config.schema import dumps_config
 from simulator.engine.chunks import CHUNK_DRAWS, Simulation
 from simulator.files import write_folder, write_netcdf
 from simulator.model.equations import Plan, overspend, row_budgets, year_totals
@@ -63,7 +62,7 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
     -------
     xarray.Dataset
     """
-    grid, config = plan.grid, plan.config
+    grid = plan.grid
     groups = plan.groups
     fy = grid.fy_labels
     budget = row_budgets(plan)
@@ -114,18 +113,7 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
             "input_label": coord("input", [_label(plan, i.name) for i in plan.inputs], "input in words"),
             "input_units": coord("input", [i.spec.units for i in plan.inputs], "units of the input's values"),
         },
-        attrs={
-            "title": f"overspend simulation: {config.council.name}",
-            "council": config.council.name,
-            "seed": int(seed),
-            "draws": int(draws),
-            "chunk_draws": CHUNK_DRAWS,
-            "config": dumps_config(config),
-            "simulator_version": __version__,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "price_base": config.price_base,
-            "as_of": "" if config.as_of is None else config.as_of.isoformat(),
-        },
+        attrs={**provenance(plan, "simulation", seed), "draws": int(draws), "as_of": plan.about.as_of},
     )  # fmt: skip
     forecast = _officer_forecast(plan)
     if forecast is not None:
@@ -136,15 +124,37 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
     return ds
 
 
+def provenance(plan: Plan, what: str, seed: int) -> dict:
+    """The attributes every results file carries, so it explains itself years later.
+
+    Parameters
+    ----------
+    plan : Plan
+    what : str
+        What the file holds, for its title (``"simulation"``, ...).
+    seed : int
+    """
+    about = plan.about
+    return {
+        "title": f"overspend {what}: {about.council}",
+        "council": about.council,
+        "seed": int(seed),
+        "chunk_draws": CHUNK_DRAWS,
+        "config": about.config_text,
+        "simulator_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "price_base": about.price_base,
+    }
+
+
 def _officer_forecast(plan: Plan) -> np.ndarray | None:
     """Officer's point forecasts by result row for the as-of year (NaN elsewhere)."""
-    config = plan.config
-    if config.actuals is None or not config.actuals.forecast_overspend_gbp:
+    if not plan.about.forecast_overspend:
         return None
-    out = np.full((len(plan.groups), config.horizon.years), np.nan)
+    out = np.full((len(plan.groups), plan.years), np.nan)
     year = plan.start_month // 12  # validation keeps the as-of date inside the horizon
     keys = [g.key for g in plan.groups]
-    for key, value in config.actuals.forecast_overspend_gbp.items():
+    for key, value in plan.about.forecast_overspend.items():
         out[keys.index(key), year] = value
     return out
 

@@ -166,7 +166,7 @@ def _run_chunks(
     bounds = chunk_bounds(max_draws)
     total = _total_row(plan)
     chunks: list[ChunkResult] = []
-    overspends, draws = np.zeros(plan.config.horizon.years), 0
+    overspends, draws = np.zeros(plan.years), 0
     results = chunk_results(plan, seed, bounds, threads)
     for chunk in results:
         chunks.append(chunk)
