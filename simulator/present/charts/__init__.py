@@ -37,19 +37,19 @@ frame
     :class:`RunInfo` and the title, body and caption every chart is drawn in.
 fans, distributions, drivers, sensitivity, scenarios
     Drawing of each chart kind.
-labels
-    Readable names of sensitivity inputs.
 catalogue
     The :class:`Chart` type and :func:`chart_list`, a run's charts in report order.
 files
     Writing the charts to PNG and SVG files (:func:`write_charts`, :func:`replace_charts`).
 
 Every name that callers used from the single module ``charts.py`` is importable
-from this package.
+from this package; the sensitivity inputs' labels come from the one table of
+inputs (:func:`simulator.config.inputs.input_label`).
 """
 
 from __future__ import annotations
 
+from simulator.config.inputs import input_label
 from simulator.present.charts.catalogue import GRID_PANELS, Chart, chart_list, freeze_layout
 from simulator.present.charts.distributions import draw_distribution
 from simulator.present.charts.drivers import draw_drivers, drivers_title
@@ -77,7 +77,6 @@ from simulator.present.charts.formatting import (
     signed_money,
 )
 from simulator.present.charts.frame import RunInfo, sensitivity_run
-from simulator.present.charts.labels import INPUT_WORDS, input_label
 from simulator.present.charts.scenarios import draw_scenarios
 from simulator.present.charts.sensitivity import CASE_LEVEL_LABEL, draw_sobol, draw_tornado
 from simulator.present.charts.stats import (
@@ -128,7 +127,6 @@ __all__ = [
     "FAN_HEIGHT",
     "FORMATS",
     "GRID_PANELS",
-    "INPUT_WORDS",
     "MEDIAN_HALO",
     "SCENARIO_LINES",
     "SCENARIO_MARKERS",

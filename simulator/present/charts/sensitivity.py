@@ -7,9 +7,9 @@ import xarray as xr
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import PercentFormatter
 
+from simulator.config.inputs import input_label
 from simulator.present.charts.formatting import money_axis, wrap
 from simulator.present.charts.frame import RunInfo, frame
-from simulator.present.charts.labels import input_label
 from simulator.present.charts.stats import sens_point, sobol_whiskers, tornado_whiskers
 from simulator.present.charts.style import BAND_COLOURS
 
