@@ -10,7 +10,7 @@ import xarray as xr
 from simulator.cli.app import main
 from simulator.errors import UserError
 from simulator.files import write_dataset as write_netcdf
-from simulator.present.tables import money
+from simulator.present.numbers import money_k_or_m as money
 
 from .helpers import config_dict, placement_service
 

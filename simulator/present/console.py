@@ -6,13 +6,15 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from simulator.results.dataset import forecast_comparison, gbp_m, summary_table
+from simulator.present.numbers import gbp_m, pct_table
+from simulator.results.dataset import summary_table
 
 
 def new_progress() -> Progress:
@@ -41,8 +43,28 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
         yield lambda n: bar.advance(task, n)
 
 
-def _pct(p: float) -> str:
-    return f"{p * 100:.0f}%" if 0.005 <= p <= 0.995 or p in (0.0, 1.0) else f"{p * 100:.1f}%"
+def forecast_comparison(ds: xr.Dataset) -> list[str]:
+    """Sentences comparing the officer's forecast with the simulation, e.g.
+
+    "Total 2024/25: forecast overspend £9.6m; the simulation puts a 38% chance on a
+    worse outturn."
+    """
+    if "forecast_overspend" not in ds:
+        return []
+    lines = []
+    forecast = ds["forecast_overspend"]
+    for g in range(ds.sizes["service"]):
+        for y, year in enumerate(ds["financial_year"].values):
+            value = float(forecast.values[g, y])
+            if np.isnan(value):
+                continue
+            worse = float((ds["overspend"].values[:, g, y] > value).mean())
+            label = ds["service_label"].values[g]
+            lines.append(
+                f"{label} {year}: forecast overspend {gbp_m(value)}; the simulation puts a "
+                f"{worse * 100:.0f}% chance on a worse outturn."
+            )
+    return lines
 
 
 def summary_tables(ds: xr.Dataset, table: pd.DataFrame | None = None) -> list[Table]:
@@ -71,7 +93,7 @@ def summary_tables(ds: xr.Dataset, table: pd.DataFrame | None = None) -> list[Ta
                 r.service_label,
                 gbp_m(r.budget_gbp),
                 gbp_m(r.median_outturn_gbp),
-                _pct(r.p_overspend),
+                pct_table(r.p_overspend),
                 gbp_m(r.mean_overspend_gbp),
                 gbp_m(r.p10_overspend_gbp),
                 gbp_m(r.p50_overspend_gbp),

@@ -1,26 +1,26 @@
-"""A plain-English description of a config, for ``overspend validate``."""
+"""A plain-English description of a config, for ``overspend validate``.
+
+Console text: numbers from :mod:`simulator.present.numbers` with an ASCII minus.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-
 from simulator.config.distributions import Param
-from simulator.config.inputs import config_inputs, group_key, input_label
 from simulator.config.schema import Config, Service
+from simulator.present.inputs import uncertain_inputs
+from simulator.present.numbers import by_year, count, gbp, pct1
 
 
 def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
+    return pct1(x, minus="-")
 
 
 def _gbp(x: float) -> str:
-    if abs(x) >= 1e6:
-        return f"£{x / 1e6:,.1f}m"
-    return f"£{x:,.0f}"
+    return gbp(x, minus="-")
 
 
 def _num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.3g}"
+    return count(x, digits=3)
 
 
 def _p(param: Param, fmt) -> str:
@@ -28,9 +28,7 @@ def _p(param: Param, fmt) -> str:
 
 
 def _by_year(money, years: list[str]) -> str:
-    if money.every_year is not None:
-        return f"{_gbp(money.every_year)} a year"
-    return ", ".join(f"{_gbp(money.table[y])} in {y}" for y in years if y in money.table)
+    return by_year(money, years, _gbp)
 
 
 def _length(svc: Service) -> str:
@@ -137,34 +135,13 @@ def describe(config: Config) -> str:
     return "\n".join(out)
 
 
-#: How each kind of allowed value is written: a formatter and what follows the number.
-_STYLE = {
-    "fraction": (_pct, ""),
-    "fraction per year": (_pct, " a year"),
-    "GBP per week": (_gbp, " a week"),
-    "GBP per year": (_gbp, " a year"),
-    "placements per year": (_num, " a year"),
-    "weeks": (_num, " weeks"),
-}
-
-
 def _uncertain_inputs(config: Config) -> list[str]:
     """The inputs that differ between draws, in the words of the inputs table, one line each."""
-    labels = {key: config.service_label(key) for key in config.services}
-    shown: dict[tuple[str, str], list[str]] = {}
-    for name, param, entry in config_inputs(config):
-        if not param.is_uncertain:
-            continue
-        fmt, after = _STYLE.get(entry.allowed.units, (lambda x: f"{x:.3g}", ""))
-        lo, hi = param.ppf(np.array([0.1, 0.9]))
-        value = f"{fmt(param.median())}{after} (80% between {fmt(lo)} and {fmt(hi)})"
-        years = shown.setdefault((group_key(name, "parameter"), value), [])
-        if entry.per_year:
-            years.append(name[name.rindex("[") + 1 : -1])
-    if not shown:
+    lines = uncertain_inputs(config, minus="-")
+    if not lines:
         return ["No uncertain inputs: draws differ only by case-level chance."]
     out = ["Uncertain inputs (what `overspend sensitivity` ranks):"]
-    for (group, value), years in shown.items():
-        when = f" ({', '.join(years)})" if years else ""
-        out.append(f"  {input_label(group, labels)}{when}: {value}")
+    for line in lines:
+        when = f" ({', '.join(line.years)})" if line.years else ""
+        out.append(f"  {line.label}{when}: {line.median} (80% between {line.low} and {line.high})")
     return out

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from simulator.errors import UserError
 from simulator.present.console import new_progress
-from simulator.results.dataset import gbp_m
+from simulator.present.numbers import gbp_m, money_k_or_m, pct_whole, signed_k_or_m
 
 DEFAULT_TOP = 15
 
@@ -97,20 +97,6 @@ def sobol_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP)
     return tables
 
 
-def money(x: float) -> str:
-    """GBP as £m, or as £k when under £0.1m so small standard errors still show."""
-    if np.isfinite(x) and abs(x) < 0.05e6:
-        text = f"£{abs(x) / 1e3:,.0f}k"
-        return ("-" + text) if round(x / 1e3) < 0 else text
-    return gbp_m(x)
-
-
-def _signed_gbp(x: float) -> str:
-    if x == 0:
-        return "0"
-    return money(x) if x < 0 else "+" + money(x)
-
-
 def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TOP) -> list[Table]:
     """Changes in mean overspend and in P(overspend) with each input low and high."""
     row = _row(ds, service)
@@ -120,7 +106,7 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
     lo, hi = (f"P{round(q * 100)}" for q in ds.attrs.get("tornado_percentiles", (0.1, 0.9)))
     tables = []
     for stat, what, fmt in (
-        ("mean", "mean overspend", _signed_gbp),
+        ("mean", "mean overspend", signed_k_or_m),
         ("p", "probability of overspend (percentage points)", lambda x: f"{x * 100:+.1f}"),
     ):
         t = _input_by_year_table(
@@ -136,14 +122,10 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
             max(row[f"tornado_{stat}_{e}_se"].values[:, j].max() for e in ("low", "high"))
             for j in range(len(years))
         ]
-        shown = [money(w) if stat == "mean" else f"{w * 100:.1f}" for w in worst]
+        shown = [money_k_or_m(w) if stat == "mean" else f"{w * 100:.1f}" for w in worst]
         t.add_row("Largest standard error", *shown, style="dim")
         tables.append(t)
     return tables
-
-
-def _pct(p: float) -> str:
-    return f"{p * 100:.0f}%"
 
 
 def scenario_table(ds: xr.Dataset, service: str = "total") -> Table:
@@ -166,12 +148,12 @@ def scenario_table(ds: xr.Dataset, service: str = "total") -> Table:
             if s > 0:
                 changes = (
                     f"{v['p_overspend_diff'] * 100:+.1f} ± {v['p_overspend_diff_se'] * 100:.1f}",
-                    f"{_signed_gbp(v['mean_overspend_diff'])} ± {money(v['mean_overspend_diff_se'])}",
+                    f"{signed_k_or_m(v['mean_overspend_diff'])} ± {money_k_or_m(v['mean_overspend_diff_se'])}",
                 )
             t.add_row(
                 name if y == 0 else "",
                 str(year),
-                _pct(v["p_overspend"]),
+                pct_whole(v["p_overspend"]),
                 changes[0],
                 gbp_m(v["mean_overspend"]),
                 changes[1],

@@ -159,30 +159,6 @@ def _officer_forecast(plan: Plan) -> np.ndarray | None:
     return out
 
 
-def forecast_comparison(ds: xr.Dataset) -> list[str]:
-    """Sentences comparing the officer's forecast with the simulation, e.g.
-
-    "Total 2024/25: forecast overspend £9.6m; the simulation puts a 38% chance on a
-    worse outturn."
-    """
-    if "forecast_overspend" not in ds:
-        return []
-    lines = []
-    forecast = ds["forecast_overspend"]
-    for g in range(ds.sizes["service"]):
-        for y, year in enumerate(ds["financial_year"].values):
-            value = float(forecast.values[g, y])
-            if np.isnan(value):
-                continue
-            worse = float((ds["overspend"].values[:, g, y] > value).mean())
-            label = ds["service_label"].values[g]
-            lines.append(
-                f"{label} {year}: forecast overspend {gbp_m(value)}; the simulation puts a "
-                f"{worse * 100:.0f}% chance on a worse outturn."
-            )
-    return lines
-
-
 # ------------------------------------------------------------------ summaries
 
 
@@ -236,14 +212,6 @@ def summary_table(ds: xr.Dataset) -> pd.DataFrame:
                 "p90_overspend_se_gbp": float(_quantile_se(o, 0.9)),
             })  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def gbp_m(x: float) -> str:
-    """Money as £m to one decimal place, e.g. ``£12.3m`` or ``-£0.4m``."""
-    if not np.isfinite(x):
-        return "n/a"
-    text = f"£{abs(x) / 1e6:,.1f}m"
-    return ("-" + text) if round(x / 1e6, 1) < 0 else text
 
 
 # ------------------------------------------------------------------ writing

@@ -13,26 +13,9 @@ import textwrap
 import numpy as np
 from matplotlib.ticker import Formatter, MaxNLocator
 
+from simulator.present.numbers import money_text, pct_text, signed_money
 
-def money_text(x: float, decimals: int = 1) -> str:
-    """GBP as £m with ``decimals`` places and a true minus sign, e.g. ``−£1.5m``."""
-    text = f"£{abs(x) / 1e6:,.{decimals}f}m"
-    return ("\u2212" + text) if round(x / 1e6, decimals) < 0 else text
-
-
-def signed_money(x: float) -> str:
-    """GBP as £m with an explicit sign: ``+£9.6m`` over, ``−£1.2m`` under budget."""
-    text = money_text(x)
-    return text if text.startswith("\u2212") or round(x / 1e6, 1) == 0 else "+" + text
-
-
-def pct_text(p: float) -> str:
-    """A probability as a whole percentage, never rounding to a false 0% or 100%."""
-    if 0 < p < 0.005:
-        return "<1%"
-    if 0.995 < p < 1:
-        return ">99%"
-    return f"{p * 100:.0f}%"
+__all__ = ["money_text", "pct_text", "signed_money"]  # re-exported for the chart modules
 
 
 class MoneyFormatter(Formatter):

@@ -6,8 +6,10 @@ import xarray as xr
 
 from simulator.errors import UserError
 from simulator.present.charts import RunInfo
-from simulator.present.report.blocks import Block, Bullets, Heading, Paragraph
-from simulator.present.report.formats import by_year, count, gbp, param, pct1
+from simulator.present.inputs import uncertain_inputs
+from simulator.present.numbers import by_year, count, gbp, pct1
+from simulator.present.numbers import uncertain as param
+from simulator.present.report.blocks import Block, Bullets, Heading, Paragraph, Table
 
 
 def _factor_name(name: str) -> str:
@@ -97,6 +99,7 @@ def key_assumptions(ds: xr.Dataset) -> list[Block]:
                 text += f" \u2013 {factor.description}"
             items.append(text)
         blocks += [Heading("Price rises (shared by the services that use them)", 2), Bullets(items)]
+    blocks += _uncertain_inputs_table(config)
     departments = list(dict.fromkeys(s.department for s in config.services.values()))
     for dept in departments:
         blocks.append(Heading(dept or "Other services", 2))
@@ -107,3 +110,24 @@ def key_assumptions(ds: xr.Dataset) -> list[Block]:
                     Bullets(_service_assumptions(svc, years)),
                 ]
     return blocks
+
+
+def _uncertain_inputs_table(config) -> list[Block]:
+    """The inputs that differ between draws, from the one table of inputs, as a table."""
+    lines = uncertain_inputs(config)
+    if not lines:
+        return []
+    rows = [
+        [
+            line.label + (f" ({', '.join(line.years)})" if line.years else ""),
+            line.median,
+            f"{line.low} to {line.high}",
+            line.description[0].upper() + line.description[1:],
+        ]
+        for line in lines
+    ]
+    columns = ["Uncertain input", "Median", "80% of draws", "What it is"]
+    return [
+        Heading("Uncertain inputs (what the sensitivity analysis ranks)", 2),
+        Table(columns, rows, "lrrl", widths=[3.0, 1.4, 2.0, 3.6]),
+    ]

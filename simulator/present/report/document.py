@@ -10,6 +10,7 @@ import xarray as xr
 
 from simulator.present import charts
 from simulator.present.charts import RunInfo, money_text, pct_text
+from simulator.present.console import forecast_comparison
 from simulator.present.report.assumptions import key_assumptions
 from simulator.present.report.blocks import (
     Block,
@@ -22,7 +23,6 @@ from simulator.present.report.blocks import (
 )
 from simulator.present.report.formats import se_text
 from simulator.present.report.words import drivers_sentence, headline, headlines, year_heading
-from simulator.results.dataset import forecast_comparison
 from simulator.runs.streamed import summary_table
 
 HOW_TO_READ = (
