@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from simulator._version import __version__
 
 if TYPE_CHECKING:
-    from simulator.config.schema import Config, ConfigError, load_config, loads_config
+    from simulator.config.load import load_config, loads_config
+    from simulator.config.messages import ConfigError
+    from simulator.config.schema import Config
 
 __all__ = ["Config", "ConfigError", "__version__", "load_config", "loads_config", "run"]
 
@@ -28,7 +30,7 @@ def __getattr__(name: str):
     # Loaded on first use, so that the command line imports almost nothing before
     # it can catch a Ctrl-C (and starts sooner).
     if name in _FROM_CONFIG:
-        from simulator.config import schema as config
+        from simulator import config
 
         return getattr(config, name)
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")
@@ -61,7 +63,7 @@ def run(
     xarray.Dataset
         See the results contract in the README.
     """
-    from simulator.config.schema import resolve_run
+    from simulator.config.load import resolve_run
     from simulator.engine.chunks import simulate
     from simulator.model.equations import build_plan
     from simulator.results.dataset import build_dataset

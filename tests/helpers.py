@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from simulator.config.schema import Config, config_from_dict
+from simulator.config.load import config_from_dict
+from simulator.config.schema import Config
 
 
 def placement_service(**overrides: Any) -> dict:

@@ -15,7 +15,7 @@ import pytest
 import simulator.bench as bench
 from simulator.bench import suite, timing
 from simulator.cli import app as cli
-from simulator.config.schema import dumps_config
+from simulator.config.load import dumps_config
 from simulator.engine.chunks import chunk_rng, simulate
 from simulator.model import equations as model
 from simulator.model import kernels

@@ -28,7 +28,7 @@ from simulator.calibrate.plots import service_figure
 from simulator.calibrate.records import to_day
 from simulator.calibrate.synthetic import simulate_records
 from simulator.cli.app import main
-from simulator.config.schema import config_from_dict
+from simulator.config.load import config_from_dict
 
 DATA = Path(__file__).parent / "data"
 BROMLEY = DATA / "ssda903_bromley"

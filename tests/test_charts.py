@@ -22,7 +22,7 @@ from matplotlib.text import Text
 import simulator
 from simulator import files
 from simulator.cli.app import main
-from simulator.config.schema import bundled_config
+from simulator.config.bundled import bundled_config
 from simulator.present import charts
 from simulator.results.dataset import write_run
 from simulator.runs.streamed import open_results, write_streamed_run
@@ -487,7 +487,7 @@ def test_commands_refuse_variables_of_the_wrong_shape(one_year, tmp_path, capsys
 
 @pytest.mark.slow
 def test_results_of_another_config_are_left_out_with_a_note(one_year, tmp_path, capsys):
-    from simulator.config.schema import dumps_config, load_config
+    from simulator.config.load import dumps_config, load_config
 
     run_dir = tmp_path / "run"
     write_run(one_year, run_dir)

@@ -267,7 +267,7 @@ def test_progress_reaches_the_total_even_when_the_run_ends_first(small_toml, mon
     import time
 
     import simulator.present.console
-    from simulator.config.schema import load_config
+    from simulator.config.load import load_config
 
     shown = []
 

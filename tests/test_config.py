@@ -11,15 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.config.schema import (
-    ConfigError,
-    bundled_config,
-    bundled_configs_dir,
-    config_from_dict,
-    dumps_config,
-    load_config,
-    loads_config,
-)
+from simulator.config.bundled import bundled_config, bundled_configs_dir
+from simulator.config.load import config_from_dict, dumps_config, load_config, loads_config
+from simulator.config.messages import ConfigError
 
 from .helpers import config_dict, placement_service
 

@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 import simulator
-from simulator.config.schema import bundled_config, loads_config
+from simulator.config.bundled import bundled_config
+from simulator.config.load import loads_config
 from simulator.engine.chunks import CHUNK_DRAWS
 
 from .helpers import make_config, placement_service

@@ -10,7 +10,8 @@ import pytest
 
 import simulator
 from simulator.cli import app as cli
-from simulator.config.schema import ConfigError, dumps_config, load_config, loads_config
+from simulator.config.load import dumps_config, load_config, loads_config
+from simulator.config.messages import ConfigError
 
 CONFIG = """
 [council]

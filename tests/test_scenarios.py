@@ -12,7 +12,8 @@ import simulator
 from simulator.analysis import scenarios, sensitivity
 from simulator.analysis.scenarios import compare_scenarios, scenario_uniforms, simulate_scenarios
 from simulator.cli.app import main
-from simulator.config.schema import ConfigError, scenario_config
+from simulator.config.messages import ConfigError
+from simulator.config.scenarios import scenario_config
 from simulator.errors import UserError
 from simulator.model.equations import build_plan
 

@@ -30,7 +30,9 @@ import numpy as np
 import xarray as xr
 
 from simulator.analysis.sensitivity import data_var, run_tasks
-from simulator.config.schema import Config, resolve_run, scenario_config
+from simulator.config.load import resolve_run
+from simulator.config.scenarios import scenario_config
+from simulator.config.schema import Config
 from simulator.engine.chunks import chunk_bounds, chunk_rng
 from simulator.errors import UserError
 from simulator.model.equations import Plan, build_plan, overspend_rows, row_budgets, simulate_chunk

@@ -16,7 +16,8 @@ import numpy as np
 from simulator.bench.settings import Settings
 from simulator.bench.throughput import _work
 from simulator.bench.timing import Timing, timed
-from simulator.config.schema import Config, config_from_dict
+from simulator.config.load import config_from_dict
+from simulator.config.schema import Config
 from simulator.engine.chunks import simulate
 from simulator.model.equations import build_plan
 

@@ -60,7 +60,9 @@ from simulator.bench.settings import (
 from simulator.bench.throughput import measure_throughput
 from simulator.bench.timing import machine, measure_cold_start, measure_memory
 from simulator.bench.yardsticks import measure_numpy_reference
-from simulator.config.schema import Config, bundled_config, load_config
+from simulator.config.bundled import bundled_config
+from simulator.config.load import load_config
+from simulator.config.schema import Config
 from simulator.model.equations import build_plan
 
 

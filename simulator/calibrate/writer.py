@@ -12,7 +12,7 @@ calibration's own uncertainty as well as the randomness of placements:
   allowed range only when six SEs would cross it);
 - the high-cost share: beta with the estimate as mean and the SE as sd.
 
-The text is parsed back and validated with :func:`simulator.config.schema.loads_config`
+The text is parsed back and validated with :func:`simulator.config.load.loads_config`
 before it is returned, so what is written is what the engine will read.
 """
 
@@ -31,7 +31,8 @@ import numpy as np
 
 from simulator._version import __version__
 from simulator.config.calendar import fy_label
-from simulator.config.schema import Config, config_from_dict, loads_config
+from simulator.config.load import config_from_dict, loads_config
+from simulator.config.schema import Config
 
 from .calibration import Calibration, ServiceCalibration, lognormal_param
 from .records import from_day

@@ -30,7 +30,7 @@ def seed_int(text: str) -> int:
 
 
 def config_path(arg: str | None) -> Path:
-    from simulator.config.schema import bundled_config
+    from simulator.config.bundled import bundled_config
 
     return bundled_config() if arg is None else Path(arg)
 
@@ -78,7 +78,7 @@ def power_of_two(text: str) -> int:
 
 def output_path(config_arg: str | None, out: str | None, name: str) -> Path:
     """Where a command writes ``name``: ``--out`` or ``results/<config stem>/``."""
-    from simulator.config.schema import bundled_config
+    from simulator.config.bundled import bundled_config
 
     stem = (bundled_config() if config_arg is None else Path(config_arg)).stem
     return (Path(out) if out else Path("results") / stem) / name
@@ -91,7 +91,8 @@ def add_output_arguments(parser: argparse.ArgumentParser, file: str) -> None:
 
 
 def load_run_config(args: argparse.Namespace):
-    from simulator.config.schema import bundled_config, load_config
+    from simulator.config.bundled import bundled_config
+    from simulator.config.load import load_config
 
     path = bundled_config() if args.config is None else Path(args.config)
     config = load_config(path)

@@ -8,7 +8,7 @@ from simulator.cli.common import config_path
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from simulator.config.schema import load_config
+    from simulator.config.load import load_config
     from simulator.present.describe import describe
 
     path = config_path(args.config)

@@ -294,7 +294,7 @@ def _savings_targets(config: Config, key: str) -> list[tuple[str, np.ndarray]]:
 
 
 def _about(config: Config) -> About:
-    from simulator.config.schema import dumps_config
+    from simulator.config.load import dumps_config
 
     forecast = {} if config.actuals is None else dict(config.actuals.forecast_overspend_gbp)
     return About(

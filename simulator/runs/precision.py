@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from simulator.config.schema import Config, load_config
+from simulator.config.load import load_config
+from simulator.config.schema import Config
 from simulator.engine.chunks import (
     CHUNK_DRAWS,
     Simulation,

@@ -74,7 +74,7 @@ def key_assumptions(ds: xr.Dataset) -> list[Block]:
 
     Uncertain values give the median and the 10th to 90th percentile range.
     """
-    from simulator.config.schema import loads_config
+    from simulator.config.load import loads_config
 
     run = RunInfo.from_dataset(ds)
     try:
