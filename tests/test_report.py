@@ -25,7 +25,8 @@ from pypdf import PdfReader
 import simulator
 from simulator.cli.app import main
 from simulator.present import charts, report
-from simulator.results.dataset import summary_table, write_run
+from simulator.results.dataset import write_run
+from simulator.results.summary import summary_table
 from tests.test_charts import fake_scenarios, fake_sensitivity
 
 DRAWS = 400

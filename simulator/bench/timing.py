@@ -26,7 +26,7 @@ import numpy as np
 
 from simulator._version import __version__
 from simulator.bench.settings import Settings
-from simulator.config.schema import load_config
+from simulator.config.load import load_config
 
 
 @dataclass
@@ -164,7 +164,7 @@ def _peak_rss_bytes() -> int:
 def _child(mode: str, config_path: str, draws: int, threads: int) -> dict:
     """Body of a memory-benchmark process: one warm run, timed, then its summary."""
     import simulator
-    from simulator.results import dataset as results
+    from simulator.results.summary import summary_table
     from simulator.runs import streamed as stream
 
     config = load_config(config_path)
@@ -175,7 +175,7 @@ def _child(mode: str, config_path: str, draws: int, threads: int) -> dict:
         if mode == "in_memory":
             out["run_seconds"], ds = timed(simulator.run, config, draws, 1, threads)
             out["peak_rss_after_run_bytes"] = _peak_rss_bytes()
-            out["summary_seconds"], _ = timed(results.summary_table, ds)
+            out["summary_seconds"], _ = timed(summary_table, ds)
         else:
             store = Path(tmp) / stream.STORE_NAME
             out["run_seconds"], _ = timed(
@@ -184,7 +184,7 @@ def _child(mode: str, config_path: str, draws: int, threads: int) -> dict:
             out["peak_rss_after_run_bytes"] = _peak_rss_bytes()
             out["store_bytes"] = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
             with stream.open_results(store) as ds:
-                out["summary_seconds"], _ = timed(stream.summary_table, ds)
+                out["summary_seconds"], _ = timed(summary_table, ds)
                 # What a fan chart needs: percentiles of cumulative total spend by month.
                 out["fan_seconds"], _ = timed(
                     lambda: np.percentile(

@@ -117,7 +117,8 @@ def _summary_csv(out_dir: Path):
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # Only what is needed before the simulation starts; see _simulate_in_background.
-    from simulator.config.schema import load_config, with_actuals
+    from simulator.config.actuals import with_actuals
+    from simulator.config.load import load_config
     from simulator.files import claim
     from simulator.results.folders import check_writable
 
@@ -146,7 +147,8 @@ def _run_into(args: argparse.Namespace, config, path: Path, out_dir: Path) -> in
     else:
         ds = _simulate(args, config, draws, seed)
         from simulator.present.console import print_summary
-        from simulator.results.dataset import summary_table, write_run
+        from simulator.results.dataset import write_run
+        from simulator.results.summary import summary_table
 
         ds.attrs["config_file"] = str(path)
         table = summary_table(ds)

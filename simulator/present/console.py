@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from simulator.present.numbers import gbp_m, pct_table
-from simulator.results.dataset import summary_table
+from simulator.results.summary import summary_table
 
 
 def new_progress() -> Progress:
@@ -71,7 +71,7 @@ def summary_tables(ds: xr.Dataset, table: pd.DataFrame | None = None) -> list[Ta
     """One table per financial year: services, department subtotals and the total, in £m.
 
     ``table`` is the run's summary table when already computed (see
-    :func:`simulator.results.dataset.summary_table`).
+    :func:`simulator.results.summary.summary_table`).
     """
     table = summary_table(ds) if table is None else table
     tables = []

@@ -22,6 +22,7 @@ from simulator.engine.chunks import CHUNK_DRAWS, Simulation
 from simulator.files import write_folder, write_netcdf
 from simulator.model.equations import Plan, overspend, row_budgets, year_totals
 from simulator.results.folders import holds_run
+from simulator.results.summary import summary_table
 
 GBP = "GBP"
 
@@ -157,61 +158,6 @@ def _officer_forecast(plan: Plan) -> np.ndarray | None:
     for key, value in plan.about.forecast_overspend.items():
         out[keys.index(key), year] = value
     return out
-
-
-# ------------------------------------------------------------------ summaries
-
-
-def _quantile_se(values: np.ndarray, q: float) -> np.ndarray:
-    """Standard error of the q-quantile along axis 0, from order statistics.
-
-    The q-quantile's 95% interval lies between the order statistics at ranks
-    n q -/+ 1.96 sqrt(n q (1 - q)) (a distribution-free binomial interval);
-    its half-width divided by 1.96 is the standard error.
-    """
-    n = values.shape[0]
-    half = 1.96 * np.sqrt(n * q * (1 - q))
-    lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
-    hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
-    ordered = np.partition(values, [lo, hi], axis=0)
-    return (ordered[hi] - ordered[lo]) / (2 * 1.96)
-
-
-def summary_table(ds: xr.Dataset) -> pd.DataFrame:
-    """One row per service (and department and total) per financial year.
-
-    Money in GBP; probabilities as fractions; ``*_se`` columns are Monte
-    Carlo standard errors.
-    """
-    over = ds["overspend"].values  # (D, G, Y)
-    outturn = ds["outturn"].values
-    n = over.shape[0]
-    rows = []
-    for g, key in enumerate(ds["service"].values):
-        for y, year in enumerate(ds["financial_year"].values):
-            o = over[:, g, y]
-            p = float(np.mean(o > 0))
-            q10, q50, q90 = np.quantile(o, [0.1, 0.5, 0.9])
-            rows.append({
-                "service": str(key),
-                "service_label": str(ds["service_label"].values[g]),
-                "service_type": str(ds["service_type"].values[g]),
-                "financial_year": str(year),
-                "budget_gbp": float(ds["budget"].values[g, y]),
-                "median_outturn_gbp": float(np.median(outturn[:, g, y])),
-                "mean_outturn_gbp": float(np.mean(outturn[:, g, y])),
-                "p_overspend": p,
-                "p_overspend_se": float(np.sqrt(p * (1 - p) / n)),
-                "mean_overspend_gbp": float(np.mean(o)),
-                "mean_overspend_se_gbp": float(np.std(o, ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
-                "p10_overspend_gbp": float(q10),
-                "p10_overspend_se_gbp": float(_quantile_se(o, 0.1)),
-                "p50_overspend_gbp": float(q50),
-                "p50_overspend_se_gbp": float(_quantile_se(o, 0.5)),
-                "p90_overspend_gbp": float(q90),
-                "p90_overspend_se_gbp": float(_quantile_se(o, 0.9)),
-            })  # fmt: skip
-    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------ writing

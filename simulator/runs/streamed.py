@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from simulator.config.schema import Config, resolve_run
+from simulator.config.load import resolve_run
+from simulator.config.schema import Config
 from simulator.engine.chunks import (
     CHUNK_DRAWS,
     Simulation,
@@ -46,7 +46,7 @@ from simulator.errors import UserError
 from simulator.files import PARTIAL_MARKER, OutputError, claim, read_marker, swap_in, write_marker
 from simulator.model.equations import Plan, build_plan
 from simulator.results.dataset import build_dataset, write_run_folder
-from simulator.results.dataset import summary_table as _summary_table
+from simulator.results.summary import summary_table
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
     import zarr
@@ -57,8 +57,6 @@ if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
 #: small enough that peak memory stays low.
 CHUNKS_PER_BLOCK = 10
 
-#: Memory the bounded summary may use for one batch of service rows, bytes.
-SUMMARY_BATCH_BYTES = 256 * 1024**2
 
 STORE_NAME = "simulation.zarr"
 NETCDF_NAME = "simulation.nc"
@@ -353,32 +351,3 @@ def open_results(path: str | Path) -> xr.Dataset:
     if found.suffix == ".zarr":
         return xr.open_zarr(found, chunks=chunks, consolidated=True, zarr_format=2)
     return xr.open_dataset(found, chunks=chunks)
-
-
-def summary_table(ds: xr.Dataset, batch_bytes: int = SUMMARY_BATCH_BYTES) -> pd.DataFrame:
-    """:func:`simulator.results.dataset.summary_table` computed a few service rows at a time.
-
-    Gives the same table, but reads only ``overspend`` and ``outturn`` and
-    holds at most about ``batch_bytes`` of them at once, so it works on a
-    lazily opened run of any size.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        A results Dataset, in memory or from :func:`open_results`.
-    batch_bytes : int
-        Memory for one batch of rows (default 256 MiB).
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    draws, years = ds.sizes["draw"], ds.sizes["financial_year"]
-    per_row = 2 * draws * years * 8  # overspend and outturn, float64
-    batch = max(1, batch_bytes // per_row)
-    needed = ds[["overspend", "outturn", "budget"]]
-    parts = [
-        _summary_table(needed.isel(service=slice(g, g + batch)).load())
-        for g in range(0, ds.sizes["service"], batch)
-    ]
-    return pd.concat(parts, ignore_index=True)

@@ -23,7 +23,7 @@ from simulator.present.report.blocks import (
 )
 from simulator.present.report.formats import se_text
 from simulator.present.report.words import drivers_sentence, headline, headlines, year_heading
-from simulator.runs.streamed import summary_table
+from simulator.results.summary import summary_table
 
 HOW_TO_READ = (
     "A fan chart shows the range of outcomes the model finds possible. The darkest band in "

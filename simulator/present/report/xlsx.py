@@ -15,7 +15,7 @@ import xarray as xr
 from simulator.present import charts
 from simulator.present.charts import RunInfo
 from simulator.present.report.words import headlines
-from simulator.runs.streamed import summary_table
+from simulator.results.summary import summary_table
 
 PERCENTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
