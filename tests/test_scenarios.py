@@ -249,7 +249,7 @@ def test_an_unknown_scenario_is_named_with_the_config_file(tmp_path, capsys):
     assert err.startswith("error: council.toml: no scenario named 'bogus'"), err
 
 
-def test_scenarios_describe_variables_with_the_sensitivity_helper():
+def test_scenarios_and_sensitivity_describe_variables_with_one_helper():
     # One helper for both files' variables, not two copies that could drift apart.
     assert scenarios.data_var is sensitivity.data_var
     assert not hasattr(scenarios, "_var")

@@ -29,14 +29,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from simulator.analysis.sensitivity import data_var, run_tasks
 from simulator.config.load import resolve_run
 from simulator.config.scenarios import scenario_config
 from simulator.config.schema import Config
-from simulator.engine.chunks import chunk_bounds, chunk_rng
+from simulator.engine.chunks import chunk_bounds, chunk_rng, run_tasks
 from simulator.errors import UserError
 from simulator.model.equations import Plan, build_plan, overspend_rows, row_budgets, simulate_chunk
-from simulator.results.dataset import group_coords, provenance
+from simulator.results.dataset import data_var, group_coords, provenance
 
 BASE = "base"
 _NEW_INPUT_KEY = 0x5EED_0010

@@ -52,17 +52,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from simulator.config.inputs import group_key, input_label, units_of
-from simulator.engine.chunks import chunk_bounds, chunk_rng, thread_count
+from simulator.engine.chunks import chunk_bounds, chunk_rng, run_tasks
 from simulator.errors import UserError
 from simulator.model.equations import ChunkResult, Plan, overspend_rows, simulate_chunk
-from simulator.results.dataset import group_coords, provenance
+from simulator.results.dataset import data_var, group_coords, provenance
 
 #: Ways of grouping inputs: each named input alone; the per-year inputs of one
 #: parameter together (the default); or everything in one config section
@@ -128,18 +127,6 @@ def group_inputs(names: Sequence[str], by: str = "parameter") -> list[InputGroup
 
 
 # ------------------------------------------------------------------ model outputs
-
-
-def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
-    """Run independent tasks on a thread pool (results are placed by each task)."""
-    threads = thread_count(threads)
-    if threads == 1:
-        for task in tasks:
-            task()
-        return
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for future in [pool.submit(task) for task in tasks]:
-            future.result()
 
 
 class ModelEvaluator:
@@ -695,14 +682,6 @@ def _values_at(plan: Plan, group: InputGroup, q: float) -> str:
     """The group's input values at percentile q, for labels (e.g. ``0.0408``)."""
     inputs = plan.inputs
     return ", ".join(f"{float(inputs[c].param.ppf(np.array([q]))[0]):.4g}" for c in group.members)
-
-
-def data_var(dims, data, units: str, long_name: str) -> tuple:
-    """An xarray data variable as ``(dims, float values, attrs)`` with units and a long name.
-
-    Shared with :mod:`simulator.analysis.scenarios`, so both files describe variables alike.
-    """
-    return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
 
 
 def _sobol_vars(sobol: SobolEstimate, rows: int, years: int) -> dict:

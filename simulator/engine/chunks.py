@@ -88,6 +88,18 @@ def thread_count(threads: int | None) -> int:
     return max(1, threads or os.cpu_count() or 1)
 
 
+def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
+    """Run independent tasks on a thread pool (results are placed by each task)."""
+    threads = thread_count(threads)
+    if threads == 1:
+        for task in tasks:
+            task()
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(task) for task in tasks]:
+            future.result()
+
+
 def chunk_results(
     plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int | None
 ) -> Iterator[ChunkResult]:

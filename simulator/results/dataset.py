@@ -49,6 +49,15 @@ def _label(plan: Plan, name: str) -> str:
     return input_label(name, {g.key: g.label for g in plan.groups})
 
 
+def data_var(dims, data, units: str, long_name: str) -> tuple:
+    """An xarray data variable as ``(dims, float values, attrs)`` with units and a long name.
+
+    Every results file (simulation, sensitivity, scenarios) describes its
+    variables with it, so they describe them alike.
+    """
+    return (dims, np.asarray(data, dtype=float), {"units": units, "long_name": long_name})
+
+
 def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Dataset:
     """Wrap a simulation's arrays as the results Dataset.
 
