@@ -27,7 +27,7 @@ from simulator.cli.app import main
 from simulator.present import charts, report
 from simulator.results.dataset import write_run
 from simulator.results.summary import summary_table
-from tests.test_charts import fake_scenarios, fake_sensitivity
+from tests.present.test_charts import fake_scenarios, fake_sensitivity
 
 DRAWS = 400
 

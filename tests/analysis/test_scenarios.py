@@ -16,8 +16,7 @@ from simulator.config.messages import ConfigError
 from simulator.config.scenarios import scenario_config
 from simulator.errors import UserError
 from simulator.model.equations import build_plan
-
-from .helpers import config_dict, make_config, placement_service
+from tests.helpers import config_dict, make_config, placement_service
 
 NORMAL = "normal"
 

@@ -10,8 +10,7 @@ import simulator
 from simulator.engine.chunks import CHUNK_DRAWS
 from simulator.errors import UserError
 from simulator.runs.precision import precision_note, run_to_precision, stopping_se
-
-from .helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service
 
 EVEN_ODDS = {"2024/25": 2_390_000, "2025/26": 2_270_000}
 

@@ -30,7 +30,7 @@ from simulator.calibrate.synthetic import simulate_records
 from simulator.cli.app import main
 from simulator.config.load import config_from_dict
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BROMLEY = DATA / "ssda903_bromley"
 SHARED = Path("/work/shared/data/ssda903-synthetic")
 Z = 4.0

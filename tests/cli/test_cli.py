@@ -158,7 +158,7 @@ def test_bad_arguments_exit_2(capsys):
 
 
 def test_python_dash_m_and_help_work(small_toml, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     done = subprocess.run(
         [sys.executable, "-m", "simulator", "--help"], capture_output=True, text=True, env=env
     )

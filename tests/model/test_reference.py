@@ -14,9 +14,8 @@ import pytest
 from scipy import stats
 
 import simulator
-
-from . import reference
-from .helpers import make_config, placement_service
+from tests import reference
+from tests.helpers import make_config, placement_service
 
 Z = 4.0
 P_MIN = 1e-4  # per comparison; a handful of comparisons keeps false alarms below 1 in 1,000

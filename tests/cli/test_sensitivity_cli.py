@@ -11,8 +11,7 @@ from simulator.cli.app import main
 from simulator.errors import UserError
 from simulator.files import write_dataset as write_netcdf
 from simulator.present.numbers import money_k_or_m as money
-
-from .helpers import config_dict, placement_service
+from tests.helpers import config_dict, placement_service
 
 
 def council_file(tmp_path):

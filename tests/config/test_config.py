@@ -14,8 +14,7 @@ import simulator
 from simulator.config.bundled import bundled_config, bundled_configs_dir
 from simulator.config.load import config_from_dict, dumps_config, load_config, loads_config
 from simulator.config.messages import ConfigError
-
-from .helpers import config_dict, placement_service
+from tests.helpers import config_dict, placement_service
 
 VALID = config_dict(
     {

@@ -27,7 +27,7 @@ from simulator.calibrate.mapping import DEFAULT_MAPPING_TOML, loads_mapping
 from simulator.calibrate.records import parse_dates, service_key
 from simulator.config.casefiles import read_snapshot
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BAD_EPISODES = DATA / "bad_episodes.csv"
 BAD_PACKAGES = DATA / "bad_packages.csv"
 EPISODE_HEADER = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC\n"

@@ -40,9 +40,8 @@ import pytest
 
 from simulator.engine import chunks
 from simulator.model import equations, kernels
-
-from . import naive_kernel
-from .helpers import make_config, placement_service
+from tests import naive_kernel
+from tests.helpers import make_config, placement_service
 
 SEED, DRAWS = 2024, 3
 EPS = np.finfo(np.float64).eps

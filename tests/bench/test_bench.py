@@ -20,8 +20,7 @@ from simulator.engine.chunks import chunk_rng, simulate
 from simulator.model import equations as model
 from simulator.model import kernels
 from simulator.model.equations import build_plan
-
-from .helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service
 
 TINY = bench.Settings(
     name="tiny",
@@ -385,7 +384,7 @@ def test_cold_start_uses_one_fresh_numba_cache_for_both_runs(monkeypatch, tmp_pa
 
 
 def test_reference_refuses_in_year_configs(reference, tmp_path):
-    from .test_stream import monitoring_config
+    from tests.runs.test_stream import monitoring_config
 
     config = monitoring_config(tmp_path)
     with pytest.raises(reference.UnsupportedConfig, match="snapshot"):

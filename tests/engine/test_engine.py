@@ -10,8 +10,7 @@ import simulator
 from simulator.config.bundled import bundled_config
 from simulator.config.load import loads_config
 from simulator.engine.chunks import CHUNK_DRAWS
-
-from .helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service
 
 REQUIRED_VARS = {
     "spend": ("draw", "service", "month"),

@@ -14,8 +14,7 @@ from scipy import integrate, stats
 
 import simulator
 from simulator.config.calendar import month_grid
-
-from .helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service
 
 Z = 4.0
 

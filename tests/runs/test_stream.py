@@ -15,8 +15,7 @@ from simulator.model.equations import build_plan
 from simulator.results import dataset as results
 from simulator.results import folders, summary
 from simulator.runs import streamed as stream
-
-from .helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service
 
 PER_DRAW = stream._PER_DRAW
 

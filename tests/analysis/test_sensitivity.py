@@ -30,8 +30,7 @@ from simulator.engine.chunks import simulate
 from simulator.errors import UserError
 from simulator.model.equations import build_plan
 from simulator.results.dataset import build_dataset
-
-from .helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service
 
 # ------------------------------------------------------------------ Ishigami
 
