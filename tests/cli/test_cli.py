@@ -15,27 +15,13 @@ from simulator import files
 from simulator.cli import app as cli
 from simulator.cli import run as cli_run
 from simulator.results.dataset import write_run
-
-SMALL = """
-[council]
-name = "Tiny Borough"
-[horizon]
-start = "2024/25"
-years = 1
-[services.homes]
-budget_gbp = 2_000_000
-caseload = { open = 5 }
-arrivals = { per_year = 4 }
-length = { dist = "lognormal", median_weeks = 40, sigma = 0.8 }
-unit_cost = { mean_gbp_per_week = 6_000, cv = 0.2 }
-"""
+from tests.helpers import SMALL_TOML as SMALL
+from tests.helpers import write_small_toml
 
 
 @pytest.fixture()
 def small_toml(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.toml"
-    path.write_text(SMALL)
-    return path
+    return write_small_toml(tmp_path)
 
 
 def test_run_writes_results_and_prints_summary(small_toml, tmp_path, capsys):
