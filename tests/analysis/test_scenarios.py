@@ -9,8 +9,9 @@ import tomli_w
 import xarray as xr
 
 import simulator
-from simulator.analysis import scenarios, sensitivity
+from simulator.analysis import scenarios
 from simulator.analysis.scenarios import compare_scenarios, scenario_uniforms, simulate_scenarios
+from simulator.analysis.sensitivity import dataset as sensitivity
 from simulator.cli.app import main
 from simulator.config.messages import ConfigError
 from simulator.config.scenarios import scenario_config
