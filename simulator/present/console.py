@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from simulator.present.numbers import gbp_m, pct_table
+from simulator.present.numbers import gbp_m, pct_table, pct_whole
 from simulator.results.summary import summary_table
 
 
@@ -62,7 +62,7 @@ def forecast_comparison(ds: xr.Dataset) -> list[str]:
             label = ds["service_label"].values[g]
             lines.append(
                 f"{label} {year}: forecast overspend {gbp_m(value)}; the simulation puts a "
-                f"{worse * 100:.0f}% chance on a worse outturn."
+                f"{pct_whole(worse)} chance on a worse outturn."
             )
     return lines
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from simulator.config.distributions import Param
 from simulator.config.schema import Config, Service
 from simulator.present.inputs import uncertain_inputs
-from simulator.present.numbers import by_year, count, gbp, pct1
+from simulator.present.numbers import by_year, count, fixed, gbp, pct1
 
 
 def _pct(x: float) -> str:
@@ -40,9 +40,9 @@ def _length(svc: Service) -> str:
     )
     shape = ""
     if length.sigma is not None:
-        shape = f", sigma {_p(length.sigma, lambda x: f'{x:.2f}')}"
+        shape = f", sigma {_p(length.sigma, lambda x: fixed(x, 2))}"
     elif length.shape is not None:
-        shape = f", shape {_p(length.shape, lambda x: f'{x:.2f}')}"
+        shape = f", shape {_p(length.shape, lambda x: fixed(x, 2))}"
     return f"lengths {length.dist}, {scale}{shape}"
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from simulator.errors import UserError
 from simulator.present.console import new_progress
-from simulator.present.numbers import gbp_m, money_k_or_m, pct_whole, signed_k_or_m
+from simulator.present.numbers import fixed, gbp_m, money_k_or_m, pct_whole, signed_k_or_m
 
 DEFAULT_TOP = 15
 
@@ -43,8 +43,8 @@ def _index(x: float, lo: float, hi: float) -> str:
     if not np.isfinite(x):
         return "n/a"
     low, high = shown_index([lo, hi])
-    value = "\u22480" if x < 0 and lo <= 0 <= hi else f"{shown_index(x):.2f}"
-    return f"{value} ({low:.2f}, {high:.2f})"
+    value = "\u22480" if x < 0 and lo <= 0 <= hi else fixed(shown_index(x), 2)
+    return f"{value} ({fixed(low, 2)}, {fixed(high, 2)})"
 
 
 def short_name(name: str) -> str:
@@ -107,7 +107,11 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
     tables = []
     for stat, what, fmt in (
         ("mean", "mean overspend", signed_k_or_m),
-        ("p", "probability of overspend (percentage points)", lambda x: f"{x * 100:+.1f}"),
+        (
+            "p",
+            "probability of overspend (percentage points)",
+            lambda x: fixed(x * 100, 1, sign=True),
+        ),
     ):
         t = _input_by_year_table(
             f"Tornado, {_label(row)}: change in {what} with the input at {lo} / {hi}", years
@@ -122,7 +126,7 @@ def tornado_tables(ds: xr.Dataset, service: str = "total", top: int = DEFAULT_TO
             max(row[f"tornado_{stat}_{e}_se"].values[:, j].max() for e in ("low", "high"))
             for j in range(len(years))
         ]
-        shown = [money_k_or_m(w) if stat == "mean" else f"{w * 100:.1f}" for w in worst]
+        shown = [money_k_or_m(w) if stat == "mean" else fixed(w * 100, 1) for w in worst]
         t.add_row("Largest standard error", *shown, style="dim")
         tables.append(t)
     return tables
@@ -147,7 +151,8 @@ def scenario_table(ds: xr.Dataset, service: str = "total") -> Table:
             changes = ("", "")
             if s > 0:
                 changes = (
-                    f"{v['p_overspend_diff'] * 100:+.1f} ± {v['p_overspend_diff_se'] * 100:.1f}",
+                    f"{fixed(v['p_overspend_diff'] * 100, 1, sign=True)} "
+                    f"± {fixed(v['p_overspend_diff_se'] * 100, 1)}",
                     f"{signed_k_or_m(v['mean_overspend_diff'])} ± {money_k_or_m(v['mean_overspend_diff_se'])}",
                 )
             t.add_row(

@@ -13,6 +13,7 @@ from simulator.present.charts.formatting import chart_decimals, money_axis, mone
 from simulator.present.charts.frame import RunInfo, frame
 from simulator.present.charts.stats import Drivers
 from simulator.present.charts.style import DEPT_COLOURS, DEPT_HATCHES
+from simulator.present.numbers import fixed
 
 
 def drivers_title(financial_year: str) -> str:
@@ -43,7 +44,7 @@ def draw_drivers(fig: Figure | SubFigure, d: Drivers, run: RunInfo) -> None:
         y, 100 * d.variance_share, color=colours, hatch=hatches, edgecolor="white", lw=0.5
     )
     tail_ax.barh(y, d.tail_mean, color=colours, hatch=hatches, edgecolor="white", lw=0.5)
-    _bar_labels(share_ax, y, 100 * d.variance_share, lambda v: f"{round(v)}%".replace("-", "−"))
+    _bar_labels(share_ax, y, 100 * d.variance_share, lambda v: f"{fixed(v)}%".replace("-", "−"))
     places = chart_decimals(np.max(np.abs(d.tail_mean)))
     _bar_labels(tail_ax, y, d.tail_mean, lambda v: money_text(v, places))
     share_ax.set_yticks(y, [wrap(label, 34) for label in d.labels])

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 from matplotlib.ticker import Formatter, MaxNLocator
 
-from simulator.present.numbers import money_text, pct_text, signed_money
+from simulator.present.numbers import money_text, pct_text, round_half_away, signed_money
 
 __all__ = ["money_text", "pct_text", "signed_money"]  # re-exported for the chart modules
 
@@ -68,9 +68,9 @@ def p90_phrase(p90: float, decimals: int = 1) -> str:
     decimals : int
         Decimals of the £m amount.
     """
-    if round(p90 / 1e6, decimals) > 0:
+    if round_half_away(p90 / 1e6, decimals) > 0:
         return f"1 in 10 chance of more than {money_text(p90, decimals)} over budget"
-    if round(p90 / 1e6, decimals) < 0:
+    if round_half_away(p90 / 1e6, decimals) < 0:
         return f"1 in 10 chance of an underspend smaller than {money_text(-p90, decimals)}"
     # Not "a 1 in 10 chance of any overspend": the chance of that is the measured one.
     return f"90th percentile on budget (within £{0.5 * 10**-decimals:g}m)"

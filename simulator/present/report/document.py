@@ -11,6 +11,7 @@ import xarray as xr
 from simulator.present import charts
 from simulator.present.charts import RunInfo, money_text, pct_text
 from simulator.present.console import forecast_comparison
+from simulator.present.numbers import fixed
 from simulator.present.report.assumptions import key_assumptions
 from simulator.present.report.blocks import (
     Block,
@@ -61,7 +62,7 @@ def _summary_table(ds: xr.Dataset, year: str) -> Table:
                 money_text(r.budget_gbp),
                 money_text(r.median_outturn_gbp),
                 pct_text(r.p_overspend),
-                f"{100 * r.p_overspend_se:.1f}%",
+                f"{fixed(100 * r.p_overspend_se, 1)}%",
                 money_text(r.p10_overspend_gbp),
                 money_text(r.p50_overspend_gbp),
                 money_text(r.p90_overspend_gbp),

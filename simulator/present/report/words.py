@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from simulator.present import charts
-from simulator.present.charts import money_text
+from simulator.present.numbers import money_text, pct_whole, round_half_away
 from simulator.present.report.formats import chance
 
 
@@ -94,7 +94,7 @@ def range_sentence(median: float, p90: float, p: float, decimals: int = 1) -> st
     decimals : int
         Decimals of the £m amounts (see :func:`headline_decimals`).
     """
-    m, q = round(median / 1e6, decimals), round(p90 / 1e6, decimals)
+    m, q = round_half_away(median / 1e6, decimals), round_half_away(p90 / 1e6, decimals)
     if m > 0:
         central = f"The central estimate is {money_text(median, decimals)} over budget"
     elif m < 0:
@@ -153,7 +153,7 @@ def year_heading(year: str) -> str:
 def drivers_sentence(d: charts.Drivers, top: int = 3) -> str:
     """Which lines carry most of the total's uncertainty, e.g. "Most of the uncertainty ..."."""
     shares = list(zip(d.labels, d.variance_share, strict=True))[:top]
-    named = [f"{label} ({share * 100:.0f}%)" for label, share in shares if share > 0]
+    named = [f"{label} ({pct_whole(share)})" for label, share in shares if share > 0]
     if not named:
         return f"No budget line stands out as a driver of the uncertainty in {d.financial_year}."
     listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"

@@ -83,6 +83,9 @@ def write_xlsx(ds: xr.Dataset, path: Path) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in frame.itertuples(index=False):
             ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
+            for cell in ws[ws.max_row]:
+                if cell.data_type == "f":  # text someone typed, never a formula
+                    cell.data_type = "s"
         for j, col in enumerate(frame.columns, start=1):
             letter = get_column_letter(j)
             ws.column_dimensions[letter].width = max(12, min(40, len(col) + 2))
