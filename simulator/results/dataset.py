@@ -22,7 +22,7 @@ from simulator.engine.chunks import CHUNK_DRAWS, Simulation
 from simulator.files import write_folder, write_netcdf
 from simulator.model.equations import Plan, overspend, row_budgets, year_totals
 from simulator.results.folders import holds_run
-from simulator.results.summary import summary_table
+from simulator.results.summary import summary_table, write_summary_csv
 
 GBP = "GBP"
 
@@ -208,9 +208,7 @@ def write_run(
 
     def fill(tmp: Path) -> None:
         write_netcdf(ds, tmp / "simulation.nc")
-        (summary_table(ds) if table is None else table).to_csv(
-            tmp / "summary.csv", index=False, float_format="%.6g"
-        )
+        write_summary_csv(summary_table(ds) if table is None else table, tmp / "summary.csv")
         if extra is not None:
             extra(tmp)
 

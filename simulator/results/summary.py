@@ -1,7 +1,9 @@
 """The summary table of a run: budget, outturn and overspend statistics per row and year.
 
 The table ``overspend run`` prints and writes to ``summary.csv``, the report
-and the workbook show: one function for runs in memory and streamed stores.
+and the workbook show: one function for runs in memory and streamed stores,
+and one writer of ``summary.csv`` (pounds to the penny, written plainly, and
+text that a spreadsheet would run as a formula neutralised).
 """
 
 from __future__ import annotations
@@ -90,3 +92,32 @@ def _rows_table(ds: xr.Dataset) -> pd.DataFrame:
                 "p90_overspend_se_gbp": float(_quantile_se(o, 0.9)),
             })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+#: How text that a spreadsheet would take for a formula starts (the usual CSV-injection rule).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """Text for a CSV cell that no spreadsheet runs and no reader splits.
+
+    A leading ``'`` where it would start a formula; line breaks inside it (which
+    some readers take for the end of a row) become spaces.
+    """
+    text = "'" + text if text.startswith(FORMULA_STARTS) else text
+    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def write_summary_csv(table: pd.DataFrame, path) -> None:
+    """Write the summary table as ``summary.csv``.
+
+    Money (``*_gbp`` columns) to the penny in plain digits (never ``4.51235e+07``);
+    probabilities in full; labels and names as text that cannot run as a formula.
+    """
+    out = table.copy()
+    for column in out.columns:
+        if column.endswith("_gbp"):
+            out[column] = [("" if not np.isfinite(v) else f"{v:.2f}") for v in out[column]]
+        elif pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
+            out[column] = [csv_text(str(v)) for v in out[column]]
+    out.to_csv(path, index=False)

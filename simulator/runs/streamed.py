@@ -46,7 +46,7 @@ from simulator.errors import UserError
 from simulator.files import PARTIAL_MARKER, OutputError, claim, read_marker, swap_in, write_marker
 from simulator.model.equations import Plan, build_plan
 from simulator.results.dataset import build_dataset, write_run_folder
-from simulator.results.summary import summary_table
+from simulator.results.summary import summary_table, write_summary_csv
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
     import zarr
@@ -281,7 +281,7 @@ def write_streamed_run(
     def fill(tmp: Path) -> None:
         run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress, attrs=attrs)
         with open_results(tmp) as ds:
-            summary_table(ds).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+            write_summary_csv(summary_table(ds), tmp / "summary.csv")
         if extra is not None:
             extra(tmp)
 

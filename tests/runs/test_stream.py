@@ -237,3 +237,25 @@ def test_streamed_in_year_run_keeps_actuals_and_forecast(small_blocks, tmp_path)
     with stream.open_results(path) as ds:
         assert_same_results(expected, ds)
         assert ds.attrs["as_of"] == "2024-06-30"
+
+
+def test_summary_csv_is_exact_plain_and_safe(tmp_path):
+    """Pounds to the penny, never 6 significant figures; labels that cannot run or split rows."""
+    from simulator.results.summary import write_summary_csv
+
+    table = pd.DataFrame(
+        {
+            "service": ["a", "b"],
+            "service_label": ['=HYPERLINK("http://example.invalid","Click")', "Home\rcare"],
+            "budget_gbp": [45_123_456.789, float("nan")],
+            "p_overspend": [0.7342, 1 / 3],
+        }
+    )
+    path = tmp_path / "summary.csv"
+    write_summary_csv(table, path)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3  # the carriage return did not split a row
+    assert lines[1].startswith("a,\"'=HYPERLINK(") and ",45123456.79,0.7342" in lines[1]
+    assert lines[2] == f"b,Home care,,{1 / 3!r}"
+    back = pd.read_csv(path)
+    assert back["budget_gbp"][0] == 45_123_456.79  # to the penny, not 4.51235e+07
