@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     # The other commands' modules import xarray and the engine when registered;
     # `overspend run` starts sooner without them (see _simulate_in_background).
     command = next((a for a in argv if not a.startswith("-")), None)
+    if not argv:  # `overspend` alone: say what the commands are, not just that one is missing
+        build_parser().print_help(sys.stderr)
+        return 2
     from simulator.files import WRITTEN
 
     WRITTEN.clear()  # what this command writes, for the message after an interrupt
@@ -72,6 +75,7 @@ def entry() -> None:
     import os
     import signal
 
+    sys.stdout = _QuietWhenClosed(sys.stdout)
     status = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if status == INTERRUPTED:
@@ -83,6 +87,40 @@ def entry() -> None:
         sys.stderr.flush()
         os._exit(status)
     sys.exit(status)
+
+
+class _QuietWhenClosed:
+    """Standard output that goes quiet when its reader goes away (``overspend run | head``).
+
+    The command carries on (a run still writes its results) instead of ending
+    in BrokenPipeError; what it would have printed is dropped.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._go_quiet()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._go_quiet()
+
+    def _go_quiet(self) -> None:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # also for the flush at exit
+        os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _what_was_written() -> str:

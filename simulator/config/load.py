@@ -110,7 +110,9 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(
+            encoding="utf-8-sig"
+        )  # a byte-order mark from Windows editors is fine
     except FileNotFoundError:
         raise ConfigError(str(path), ["no such file"]) from None
     except IsADirectoryError:

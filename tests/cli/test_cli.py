@@ -266,3 +266,28 @@ def test_progress_reaches_the_total_even_when_the_run_ends_first(small_toml, mon
     ds = cli_run._simulate_in_background(load_config(small_toml), 600, 3, 2)
     assert ds.sizes["draw"] == 600
     assert sum(shown) == 600
+
+
+def test_overspend_alone_lists_the_commands(capsys):
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert all(name in err for name in ("run", "validate", "sensitivity", "report", "calibrate"))
+
+
+def test_a_config_with_a_byte_order_mark_is_read(small_toml, capsys):
+    small_toml.write_bytes(b"\xef\xbb\xbf" + small_toml.read_bytes())
+    assert cli.main(["validate", str(small_toml)]) == 0
+
+
+def test_a_closed_pipe_neither_fails_nor_stops_the_run(small_toml, tmp_path):
+    # `overspend run | head -1`: the reader goes away, the run still writes its results.
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "simulator", "run", str(small_toml), "--draws", "200"]
+    proc = subprocess.Popen(
+        [*argv, "--no-charts", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(120) == 0, proc.stderr.read()
+    assert b"Traceback" not in proc.stderr.read()
+    assert (out / "simulation.nc").is_file()
