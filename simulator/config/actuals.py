@@ -55,5 +55,6 @@ def with_actuals(
         "file": str(actuals_file),
     }
     where = f"{source} with --actuals {actuals_file}"
-    data = read_named_files(data, Path("."), where)
-    return config_from_dict(data, where)
+    # A file named on the command line may be anywhere: the user chose it.
+    data, files = read_named_files(data, Path("."), where, allow_outside=True)
+    return config_from_dict(data, where, files)

@@ -19,6 +19,9 @@ DAYS_PER_YEAR = 365.25
 
 _FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
 
+#: The first and last financial years a config may name (by the year they start).
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+
 
 def parse_fy(label: str) -> int:
     """Return the calendar year in which financial year ``label`` starts.
@@ -36,12 +39,19 @@ def parse_fy(label: str) -> int:
     Raises
     ------
     ValueError
-        If the label is not of the form ``YYYY/YY`` with consecutive years.
+        If the label is not of the form ``YYYY/YY`` with consecutive years, or
+        starts before :data:`FIRST_YEAR` or after :data:`LAST_YEAR`.
     """
     match = _FY_PATTERN.match(str(label))
     if not match:
-        raise ValueError(f"{label!r} is not a financial year: write it like '2024/25'")
+        shown = repr(label) if len(repr(label)) <= 40 else "this"
+        raise ValueError(f"{shown} is not a financial year: write it like '2024/25'")
     start = int(match.group(1))
+    if not FIRST_YEAR <= start <= LAST_YEAR:
+        raise ValueError(
+            f"{label!r} is outside the years overspend works with: give a financial year from "
+            f"{fy_label(FIRST_YEAR)} to {fy_label(LAST_YEAR)}"
+        )
     if (start + 1) % 100 != int(match.group(2)):
         raise ValueError(
             f"{label!r} is not a financial year: the two years must be consecutive, "

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from simulator.config.messages import looks_like_number, show, type_hint
+
 # Uniforms are kept strictly inside (0, 1) so that unbounded inverse CDFs stay finite.
 _U_EPS = 1e-12
 # An unbounded tail is accepted on a bounded field when the field's bound is
@@ -256,7 +258,8 @@ EXAMPLE = '{ dist = "normal", mean = 0.03, sd = 0.01 }'
 
 def _number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"'{key}' = {value!r} must be a number")
+        hint = type_hint(value) if isinstance(value, bool) or looks_like_number(value) else None
+        raise ValueError(f"'{key}' = {show(value)} " + (hint or "must be a number"))
     if not math.isfinite(value):
         raise ValueError(f"'{key}' = {value!r} must be a finite number")
     return float(value)
@@ -355,7 +358,10 @@ def parse_param(raw: Any, field: Support) -> Param:
     if isinstance(raw, Param):
         return raw
     if isinstance(raw, bool) or not isinstance(raw, int | float | dict):
-        raise ValueError(f"must be a number or a distribution table such as {EXAMPLE}, got {raw!r}")
+        if looks_like_number(raw):
+            raise ValueError(type_hint(raw))
+        what = f"not {show(raw)}" if isinstance(raw, bool) else f"got {show(raw)}"
+        raise ValueError(f"must be a number or a distribution table such as {EXAMPLE}, {what}")
     if not isinstance(raw, dict):
         value = float(raw)
         if not field.contains(value):
@@ -364,7 +370,7 @@ def parse_param(raw: Any, field: Support) -> Param:
     dist = raw.get("dist")
     if not isinstance(dist, str) or dist not in _FAMILIES:
         raise ValueError(
-            f"dist = {dist!r} is not a known distribution: use one of "
+            f"dist = {show(dist)} is not a known distribution: use one of "
             f"{', '.join(repr(k) for k in _FAMILIES)}"
         )
     cls, required, optional = _FAMILIES[dist]
@@ -372,7 +378,7 @@ def parse_param(raw: Any, field: Support) -> Param:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(
-            f"unknown key {unknown[0]!r} for a {dist}: allowed keys are {', '.join(sorted(allowed))}"
+            f"unknown key {show(unknown[0])} for a {dist}: allowed keys are {', '.join(sorted(allowed))}"
         )
     missing = [k for k in required if k not in raw]
     if missing:

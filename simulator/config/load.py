@@ -8,18 +8,19 @@ actuals) are read into it. :func:`dumps_config` writes the resolved config and
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 
 import tomli_w
 
-from simulator.config.checks import checked_config
-from simulator.config.messages import ConfigError
+from simulator.config.checks import MAX_DEPTH, FileRows, check_shape, checked_config
+from simulator.config.messages import ConfigError, show
 from simulator.config.scenarios import check_scenarios
-from simulator.config.schema import Config, as_dict
+from simulator.config.schema import MAX_PATH, Config, as_dict
 
 
-def config_from_dict(data: dict, source: str = "<config>") -> Config:
+def config_from_dict(data: dict, source: str = "<config>", files: FileRows | None = None) -> Config:
     """Validate a parsed TOML document.
 
     Parameters
@@ -28,6 +29,9 @@ def config_from_dict(data: dict, source: str = "<config>") -> Config:
         The parsed TOML.
     source : str
         Name used in error messages (usually the file name).
+    files : FileRows, optional
+        What reading the files the config names found (see :func:`read_named_files`):
+        their problems are reported together with the config's own.
 
     Returns
     -------
@@ -38,66 +42,136 @@ def config_from_dict(data: dict, source: str = "<config>") -> Config:
     ConfigError
         With one line per problem.
     """
-    config = checked_config(data, source)
+    check_shape(data, source)
+    config = checked_config(data, source, files)
     check_scenarios(config, source)
     return config
 
 
+#: A config file larger than this is refused before it is read (a resolved
+#: config holding a snapshot of a million placements is about 80 MB).
+MAX_CONFIG_BYTES = 100 * 1024 * 1024
+
 _READERS = {"snapshot": ("placements", "read_snapshot"), "actuals": ("months", "read_actuals")}
 
 
-def read_named_files(data: dict, base_dir: Path, source: str = "<config>") -> dict:
+def _case_path(
+    section: str, name: object, base_dir: Path, allow_outside: bool
+) -> tuple[Path | None, str | None]:
+    """The path of a file a config names, or why it cannot be read (naming the field)."""
+    field = f"{section}.file = {show(name)}"
+    if not isinstance(name, str) or not name.strip():
+        return None, f"{field}: must be a file name in quotes"
+    if len(name) > MAX_PATH or any(not c.isprintable() for c in name):
+        return None, f"{field}: must be a file name of at most {MAX_PATH} printable characters"
+    path = base_dir / name
+    try:
+        folder, target = base_dir.resolve(), path.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links, say
+        return None, f"{field}: cannot be found ({type(exc).__name__})"
+    if not allow_outside and not target.is_relative_to(folder):
+        return None, (
+            f"{field}: is outside the config's folder ({folder}): put the file in that folder or "
+            "one inside it and name it relative to the config"
+        )
+    try:
+        if not target.exists():
+            return None, f"{field}: no such file (looked for {path})"
+        if target.is_dir():
+            return None, f"{field}: is a folder, not a CSV file"
+        if not target.is_file():
+            return None, f"{field}: is not a regular file (a device or pipe): give a CSV file"
+    except OSError as exc:  # a name too long, say
+        return None, f"{field}: cannot be found ({exc.strerror or type(exc).__name__})"
+    return path, None
+
+
+def read_named_files(
+    data: dict, base_dir: Path, source: str = "<config>", allow_outside: bool = False
+) -> tuple[dict, FileRows]:
     """Replace ``snapshot.file`` and ``actuals.file`` by the rows they hold.
 
-    Paths are relative to ``base_dir`` (the config's folder). The rows go into the
-    config itself, so the resolved config reproduces the run without the files.
+    Paths are relative to ``base_dir`` (the config's folder) and must stay inside
+    it unless ``allow_outside``. The rows go into the config itself, so the
+    resolved config reproduces the run without the files.
 
-    Raises
-    ------
-    ConfigError
-        Naming the CSV file, row, column and value of each problem.
+    Returns
+    -------
+    data : dict
+        The config with the rows that could be read.
+    files : FileRows
+        Every problem found (a file that cannot be read names the config's
+        field; a bad row names the file, row, column and value), for
+        :func:`config_from_dict` to report with the config's own.
     """
     from simulator.config import casefiles
 
+    problems: list[tuple[str, str]] = []
+    rows: dict[str, tuple[int, ...]] = {}
+    excused: set[tuple[str, str]] = set()
+    unread: set[str] = set()
     for section, (key, reader) in _READERS.items():
         part = data.get(section)
         if not isinstance(part, dict) or part.get("file") is None:
             continue
         name = part["file"]
-        if not isinstance(name, str):
-            raise ConfigError(source, [f"{section}.file = {name!r}: must be a file name"])
         if part.get(key):
-            raise ConfigError(source, [f"{section}: give either file or {key}, not both"])
-        path = base_dir / name
-        rows, problems = getattr(casefiles, reader)(path)
-        if problems:
-            raise ConfigError(str(path), problems)
+            problems.append((source, f"{section}: give either file or {key}, not both"))
+            continue
+        path, why = _case_path(section, name, base_dir, allow_outside)
+        if why is not None:
+            problems.append((source, why))
+            unread.add(section)
+            data = {**data, section: {k: v for k, v in part.items() if k != "file"}}
+            continue
+        if section == "actuals":
+            as_of = part.get("as_of")
+            as_of = as_of if type(as_of) is dt.date else None
+            found, bad = casefiles.read_actuals(path, as_of)
+            excused |= {(r["service"], r["month"]) for r in found if "unread" in r and "month" in r}
+            found = [r for r in found if "unread" not in r]
+        else:
+            found, bad = getattr(casefiles, reader)(path)
+        problems += [(str(path), p) for p in bad]
+        if bad and not found:
+            unread.add(section)  # nothing to check the config against
+        rows[section] = tuple(r.pop("row") for r in found)
         part = {k: v for k, v in part.items() if k != "file"}
-        data = {**data, section: {**part, key: rows, "source": name}}
-    return data
+        data = {**data, section: {**part, key: found, "source": name}}
+    return data, FileRows(tuple(problems), rows, frozenset(excused), frozenset(unread))
 
 
-def loads_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
+def loads_config(
+    text: str, source: str = "<config>", base_dir: Path | None = None, allow_outside: bool = False
+) -> Config:
     """Parse and validate config TOML text (see :func:`config_from_dict`).
 
     ``base_dir`` is where files named in the config are looked for (default: the
-    current folder).
+    current folder); they must be inside it unless ``allow_outside``.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
-    data = read_named_files(data, Path(".") if base_dir is None else base_dir, source)
-    return config_from_dict(data, source)
+    except RecursionError:
+        raise ConfigError(
+            source, [f"arrays or tables are nested too deeply (at most {MAX_DEPTH} levels)"]
+        ) from None
+    base = Path(".") if base_dir is None else base_dir
+    data, files = read_named_files(data, base, source, allow_outside)
+    return config_from_dict(data, source, files)
 
 
-def load_config(path: str | Path) -> Config:
+def load_config(path: str | Path, allow_outside: bool = False) -> Config:
     """Read and validate a config file.
 
     Parameters
     ----------
     path : str or pathlib.Path
         A TOML file.
+    allow_outside : bool
+        Let the config name case files (``snapshot.file``, ``actuals.file``)
+        outside its own folder; by default they must be in it or below it.
 
     Returns
     -------
@@ -110,16 +184,27 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path)
     try:
-        text = path.read_text(
-            encoding="utf-8-sig"
-        )  # a byte-order mark from Windows editors is fine
+        if path.is_dir():
+            raise IsADirectoryError
+        if path.exists() and not path.is_file():
+            raise ConfigError(str(path), ["is not a regular file (a device or pipe)"])
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                str(path), [f"is larger than {MAX_CONFIG_BYTES // 2**20} MB: is it a config?"]
+            )
+        text = raw.decode("utf-8-sig")  # a byte-order mark from Windows editors is fine
     except FileNotFoundError:
         raise ConfigError(str(path), ["no such file"]) from None
     except IsADirectoryError:
         raise ConfigError(str(path), ["is a folder, not a config file"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot be read: {exc}"]) from None
-    return loads_config(text, path.name, path.parent)
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), ["is not UTF-8 text: save it as UTF-8"]) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(str(path), [f"cannot be read ({reason})"]) from None
+    return loads_config(text, path.name, path.parent, allow_outside)
 
 
 def dumps_config(config: Config) -> str:

@@ -7,7 +7,7 @@ requires every scenario of a config to be well named and to give a valid config
 
 from __future__ import annotations
 
-from simulator.config.checks import IDENTIFIER, checked_config
+from simulator.config.checks import MAX_IDENTIFIER, checked_config, is_name, loc
 from simulator.config.messages import ConfigError
 from simulator.config.schema import Config, as_dict
 
@@ -68,8 +68,12 @@ def check_scenarios(config: Config, source: str = "<config>") -> None:
         For the first scenario that does not; paths are given inside the scenario.
     """
     for name in config.scenarios:
-        if not IDENTIFIER.match(name):
+        if not is_name(name):
             raise ConfigError(
-                source, [f"scenarios.{name}: a scenario name must be lower_case_with_underscores"]
+                source,
+                [
+                    f"{loc('scenarios', name)}: a scenario name must be "
+                    f"lower_case_with_underscores, at most {MAX_IDENTIFIER} characters"
+                ],
             )
         scenario_config(config, name, source)  # every scenario must be a valid model too

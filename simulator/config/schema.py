@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -26,15 +27,61 @@ from pydantic import (
 )
 
 from simulator.config.bundled import bundled_config as bundled_config  # re-exported
-from simulator.config.calendar import fy_label, parse_fy
+from simulator.config.calendar import LAST_YEAR, fy_label, parse_fy
 from simulator.config.distributions import Fixed, Param, Support, parse_param
 from simulator.config.inputs import allowed
 from simulator.config.messages import ConfigError as ConfigError  # re-exported
+from simulator.config.messages import FieldError, show, type_hint
 from simulator.files import defer_interrupts
 
 # What each kind of uncertain field allows. Units appear in error messages.
 
 MAX_OPEN = 1_000_000
+
+# Sizes: enough for any council, small enough that a run, its charts and its
+# messages stay in proportion (a label is a chart title and part of a file name).
+MAX_SERVICES = 200
+MAX_NAMED = 50  # savings programmes of a service, inflation factors, scenarios
+MAX_LABEL = 80  # service, department and programme labels
+MAX_NAME = 200  # the council's name
+MAX_DESCRIPTION = 500  # descriptions of factors and scenarios
+MAX_PATH = 1000  # file names
+
+# Characters that would break a message, a table or a chart: control characters
+# (NUL, line breaks, tabs), lone surrogates, line and paragraph separators, and
+# the bidirectional overrides that make text display in a different order.
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_text(raw: Any, max_chars: int, blank_ok: bool) -> str:
+    """``raw`` as a text field's value, or a ``ValueError`` saying what is wrong."""
+    if not isinstance(raw, str):
+        hint = type_hint(raw, "text") if isinstance(raw, bool) else None
+        raise ValueError(hint or "must be text in quotes")
+    if len(raw) > max_chars:
+        raise ValueError(f"is {len(raw)} characters long: at most {max_chars} are allowed")
+    bad = next(
+        (c for c in raw if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c in _BIDI),
+        None,
+    )
+    if bad is not None:
+        raise ValueError(
+            f"holds the control character U+{ord(bad):04X}: write plain text on one line"
+        )
+    if raw and not raw.strip():
+        raise ValueError(
+            "is only spaces: write some text" + (" or leave it out" if blank_ok else "")
+        )
+    if not raw and not blank_ok:
+        raise ValueError("is empty: write some text")
+    if raw != raw.strip():
+        raise ValueError("has spaces at the start or end: remove them")
+    return raw
+
+
+def Text(max_chars: int = MAX_LABEL, blank_ok: bool = True):
+    """Annotated type of a text field: one line of printable text of at most ``max_chars``."""
+    return Annotated[str, PlainValidator(lambda v: check_text(v, max_chars, blank_ok))]
 
 
 def Uncertain(field: Support):
@@ -82,6 +129,9 @@ class ByYear:
 def _parse_by_year(raw: Any) -> ByYear:
     if isinstance(raw, ByYear):
         return raw
+    hint = type_hint(raw)
+    if hint:
+        raise ValueError(hint)
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         if not (math.isfinite(raw) and 0 <= raw <= 1e11):
             raise ValueError("must be between 0 and 1e11 (GBP)")
@@ -91,7 +141,10 @@ def _parse_by_year(raw: Any) -> ByYear:
         for key, value in raw.items():
             parse_fy(key)  # raises a clear ValueError for a bad label
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"the amount for {key} = {value!r} must be a number (GBP)")
+                raise ValueError(
+                    f"the amount for {key} = {show(value)} "
+                    + (type_hint(value, "a number (GBP)") or "must be a number (GBP)")
+                )
             if not (math.isfinite(value) and 0 <= value <= 1e11):
                 raise ValueError(
                     f"the amount for {key} = {value!r} must be between 0 and 1e11 (GBP)"
@@ -111,7 +164,7 @@ MoneyByYear = Annotated[
 
 def _parse_fy_label(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValueError(f"must be a financial year written like '2024/25', got {raw!r}")
+        raise ValueError(f"must be a financial year written like '2024/25', got {show(raw)}")
     parse_fy(raw)
     return raw
 
@@ -120,13 +173,14 @@ FinancialYear = Annotated[str, PlainValidator(_parse_fy_label)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a quoted number ("4") or true/false is not taken for a number.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Council(_Model):
     """Who the model is for."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text(MAX_NAME, blank_ok=False)
 
 
 class Horizon(_Model):
@@ -134,6 +188,18 @@ class Horizon(_Model):
 
     start: FinancialYear
     years: int = Field(ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _ends_in_time(self) -> Horizon:
+        last = parse_fy(self.start) + self.years - 1
+        if last > LAST_YEAR:
+            raise FieldError(
+                "years",
+                self.years,
+                f"the horizon would end in {fy_label(last)}: the last financial year allowed "
+                f"is {fy_label(LAST_YEAR)}",
+            )
+        return self
 
 
 class RunSettings(_Model):
@@ -146,7 +212,7 @@ class RunSettings(_Model):
 class Factor(_Model):
     """A shared inflation factor: one uplift each April, common to every service using it."""
 
-    description: str = ""
+    description: Text(MAX_DESCRIPTION) = ""
     uplift: Uncertain(allowed("factor", "uplift"))
     by_year: dict[str, Uncertain(allowed("factor", "uplift"))] = Field(default_factory=dict)
 
@@ -155,15 +221,36 @@ class Inflation(_Model):
     """Price base and shared inflation factors."""
 
     price_base: FinancialYear | None = None
-    factors: dict[str, Factor] = Field(default_factory=dict)
+    factors: dict[str, Factor] = Field(default_factory=dict, max_length=MAX_NAMED)
+
+
+def _parse_elapsed(raw: Any) -> float | list[float] | None:
+    """``elapsed_weeks``: one number of weeks for every open placement, or a list of them."""
+    if raw is None:
+        return None
+    values = raw if isinstance(raw, list) else [raw]
+    if len(values) > MAX_OPEN:
+        raise ValueError(f"lists {len(values)} placements: at most {MAX_OPEN}")
+    for x in values:
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            what = f"the value {show(x)} " if isinstance(raw, list) else ""
+            raise ValueError(
+                what
+                + (
+                    type_hint(x, "a number of weeks")
+                    or "must be a number of weeks, or a list with one per open placement"
+                )
+            )
+    out = [float(x) for x in values]
+    return out if isinstance(raw, list) else out[0]
 
 
 class Caseload(_Model):
     """Placements open at the start of the horizon."""
 
     open: int | None = Field(None, ge=0, le=MAX_OPEN)
-    elapsed_weeks: float | list[float] | None = None
-    weekly_cost_gbp: list[float] | None = None
+    elapsed_weeks: Annotated[float | list[float] | None, PlainValidator(_parse_elapsed)] = None
+    weekly_cost_gbp: list[float] | None = Field(None, max_length=MAX_OPEN)
 
     @model_validator(mode="after")
     def _lists_match(self) -> Caseload:
@@ -174,7 +261,7 @@ class Caseload(_Model):
                     f"elapsed_weeks lists {len(self.elapsed_weeks)} placements but open = "
                     f"{self.open}: give one elapsed time per open placement"
                 )
-            bad = [x for x in self.elapsed_weeks if not (0 <= x <= 100_000)]
+            bad = [x for x in self.elapsed_weeks if not (0 <= x <= 100_000)]  # NaN too
         elif self.elapsed_weeks is not None:
             if self.open is None:
                 raise ValueError(
@@ -211,7 +298,7 @@ class Arrivals(_Model):
     per_year: Uncertain(allowed("placements", "arrivals.per_year"))
     growth: Uncertain(allowed("placements", "arrivals.growth")) = Fixed(0.0)
     dispersion: float = Field(0.0, ge=0.0, le=10.0)
-    seasonality: list[float] | None = None
+    seasonality: list[float] | None = Field(None, max_length=12)
 
     @model_validator(mode="after")
     def _season(self) -> Arrivals:
@@ -297,7 +384,7 @@ class Income(_Model):
 class Saving(_Model):
     """A savings or mitigation programme."""
 
-    label: str = ""
+    label: Text() = ""
     target_gbp: MoneyByYear
     delivery: Uncertain(allowed("saving", "delivery")) = Fixed(1.0)
 
@@ -308,8 +395,8 @@ _PLACEMENT_SECTIONS = ("caseload", "arrivals", "length", "unit_cost")
 class Service(_Model):
     """A budget line."""
 
-    label: str | None = None
-    department: str = ""
+    label: Text(blank_ok=False) | None = None
+    department: Text() = ""
     kind: Literal["placements", "cost"] = "placements"
     budget_gbp: MoneyByYear
     caseload: Caseload | None = None
@@ -319,27 +406,39 @@ class Service(_Model):
     cost: CostLine | None = None
     inflation: ServiceInflation = Field(default_factory=ServiceInflation)
     income: Income = Field(default_factory=Income)
-    savings: dict[str, Saving] = Field(default_factory=dict)
+    savings: dict[str, Saving] = Field(default_factory=dict, max_length=MAX_NAMED)
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> Service:
+        placements = [k for k in _PLACEMENT_SECTIONS if getattr(self, k) is not None]
         if self.kind == "placements":
-            for key in ("arrivals", "length", "unit_cost"):
-                if getattr(self, key) is None:
-                    raise ValueError(f"a placements service needs a [{key}] section")
             if self.cost is not None:
+                # The field in doubt is kind (often left to its default), not the sections.
+                raise FieldError(
+                    "kind",
+                    self.kind,
+                    "this line has a [cost] section, which is for kind = 'cost' lines: write "
+                    "kind = 'cost', or give a placements service caseload, arrivals, length "
+                    "and unit_cost instead of cost",
+                )
+            missing = [k for k in ("arrivals", "length", "unit_cost") if k not in placements]
+            if missing:
                 raise ValueError(
-                    "[cost] is for kind = 'cost' lines; a placements service uses "
-                    "caseload, arrivals, length and unit_cost"
+                    "a placements service needs "
+                    + ", ".join(f"a [{k}] section" for k in missing)
+                    + " (or kind = 'cost' and a [cost] section)"
                 )
         else:
+            if placements:
+                raise FieldError(
+                    "kind",
+                    self.kind,
+                    f"this line has a [{placements[0]}] section, which is for placements "
+                    "services: leave kind out (or write kind = 'placements'), or give a "
+                    "kind = 'cost' line only a [cost] section",
+                )
             if self.cost is None:
                 raise ValueError("a kind = 'cost' line needs a [cost] section")
-            extra = [k for k in _PLACEMENT_SECTIONS if getattr(self, k) is not None]
-            if extra:
-                raise ValueError(
-                    f"[{extra[0]}] is for placements services, not kind = 'cost' lines"
-                )
         return self
 
 
@@ -356,10 +455,10 @@ class Snapshot(_Model):
     """Today's caseload, placement by placement (replaces the services' [caseload])."""
 
     as_of: dt.date
-    file: str | None = None
-    source: str = ""
+    file: Text(MAX_PATH, blank_ok=False) | None = None
+    source: Text(MAX_PATH) = ""
     extension_probability: Uncertain(allowed("snapshot", "extension_probability")) = Fixed(0.0)
-    placements: list[SnapshotPlacement] = Field(default_factory=list)
+    placements: list[SnapshotPlacement] = Field(default_factory=list, max_length=MAX_OPEN)
 
 
 class ActualMonth(_Model):
@@ -375,9 +474,9 @@ class Actuals(_Model):
     """Actual spend to date: those months are fixed and the rest of the year is simulated."""
 
     as_of: dt.date
-    file: str | None = None
-    source: str = ""
-    months: list[ActualMonth] = Field(default_factory=list)
+    file: Text(MAX_PATH, blank_ok=False) | None = None
+    source: Text(MAX_PATH) = ""
+    months: list[ActualMonth] = Field(default_factory=list, max_length=MAX_SERVICES * 60)
     forecast_overspend_gbp: dict[str, Annotated[float, Field(ge=-1e11, le=1e11)]] = Field(
         default_factory=dict
     )
@@ -386,7 +485,7 @@ class Actuals(_Model):
 class Scenario(_Model):
     """A named what-if: changes laid over the base config (same layout as the config)."""
 
-    description: str = ""
+    description: Text(MAX_DESCRIPTION) = ""
     changes: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -397,10 +496,22 @@ class Config(_Model):
     horizon: Horizon
     run: RunSettings = Field(default_factory=RunSettings)
     inflation: Inflation = Field(default_factory=Inflation)
-    services: dict[str, Service] = Field(min_length=1)
+    services: dict[str, Service] = Field(min_length=1, max_length=MAX_SERVICES)
     snapshot: Snapshot | None = None
     actuals: Actuals | None = None
-    scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    scenarios: dict[str, Scenario] = Field(default_factory=dict, max_length=MAX_NAMED)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Figures that are allowed but probably wrong, one line each: ``field: why``.
+
+        For ``validate`` and ``run`` to print (after the config's file name, as
+        :class:`ConfigError` lines are); the config runs as it is. See
+        :func:`simulator.config.checks.plausibility`.
+        """
+        from simulator.config.checks import config_warnings
+
+        return config_warnings(self)
 
     @property
     def fy_labels(self) -> list[str]:
