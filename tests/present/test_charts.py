@@ -6,6 +6,7 @@ the tests then inspect the plotted artists, the files and the text layout.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import xml.etree.ElementTree as ET
 
@@ -137,13 +138,43 @@ def drawn_texts(fig) -> list[tuple[Text, object]]:
     return out
 
 
+def drivers_with_negatives(ds: xr.Dataset) -> charts.Chart:
+    """A drivers chart whose lines include negative shares and tail means, as savings give.
+
+    A line can move against the total (negative covariance) or underspend in the
+    total's worst outcomes; its value label then sits left of zero.
+    """
+    d = charts.drivers_data(ds, "2024/25")
+    share, tail = d.variance_share.copy(), d.tail_mean.copy()
+    share[-1], tail[-3], tail[-1] = -0.02, -0.014 * tail.max(), -0.1e6
+    d = dataclasses.replace(d, variance_share=share, tail_mean=tail)
+    run = charts.RunInfo.from_dataset(ds)
+    lines = len(d.services)
+    return charts.Chart(
+        "drivers_negative", "What drives the risk", (charts.CHART_WIDTH, 1.7 + 0.3 * lines),
+        lambda f: charts.draw_drivers(f, d, run), "drivers", "2024/25",
+    )  # fmt: skip
+
+
+def medium_grid_underfunded(ds: xr.Dataset) -> charts.Chart:
+    """Small multiples of a council whose budgets are a fifth short: every title says 100%.
+
+    The longest panel titles ("P(overspend) 100% → 100%") in every column, the
+    right-hand one included, where a title wider than its panel meets the edge.
+    """
+    short = ds.assign(budget=ds["budget"] * 0.8)
+    chart = next(c for c in charts.chart_list(short) if c.name == "medium_services")
+    return dataclasses.replace(chart, name="medium_services_underfunded")
+
+
 @pytest.fixture(scope="module")
 def rendered(ds, tmp_path_factory) -> dict:
     """Every chart (with sensitivity and scenario charts) drawn once, saved, and its text measured."""
     folder = tmp_path_factory.mktemp("charts")
     out = {}
     with charts.chart_style():
-        for chart in charts.chart_list(ds, fake_sensitivity(ds), fake_scenarios(ds)):
+        every = charts.chart_list(ds, fake_sensitivity(ds), fake_scenarios(ds))
+        for chart in [*every, drivers_with_negatives(ds), medium_grid_underfunded(ds)]:
             fig = chart.figure()
             texts = drawn_texts(fig)
             png, svg = folder / f"{chart.name}.png", folder / f"{chart.name}.svg"
@@ -277,13 +308,29 @@ def test_every_chart_renders_at_its_size(rendered):
 
 @pytest.mark.slow
 def test_text_never_overlaps_or_leaves_the_figure(rendered):
+    """No text leaves the figure, even by part of a pixel, or overlaps another.
+
+    A label written on the plot at a data point (a bar's value) stays inside the
+    frame of its axes: one crossing the axis line is struck through by it. And
+    the PNG's outermost pixels are blank: a glyph there has been cut.
+    """
     problems = []
     for name, r in rendered.items():
         box = r["fig"].bbox
         for text, extent in r["texts"]:
-            if (extent.x0 < box.x0 - 1 or extent.x1 > box.x1 + 1
-                    or extent.y0 < box.y0 - 1 or extent.y1 > box.y1 + 1):  # fmt: skip
+            if (extent.x0 < box.x0 or extent.x1 > box.x1
+                    or extent.y0 < box.y0 or extent.y1 > box.y1):  # fmt: skip
                 problems.append(f"{name}: {text.get_text()[:30]!r} is cut off")
+            at_data = text.axes is not None and text.get_transform() is text.axes.transData
+            frame = text.axes.bbox if at_data else None
+            if frame is not None and (extent.x0 < frame.x0 - 0.5 or extent.x1 > frame.x1 + 0.5
+                                      or extent.y0 < frame.y0 - 0.5
+                                      or extent.y1 > frame.y1 + 0.5):  # fmt: skip
+                problems.append(f"{name}: {text.get_text()[:30]!r} crosses its axes' frame")
+        image = mimage.imread(r["png"])[..., :3]
+        edges = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+        if edges.min() < 0.9:
+            problems.append(f"{name}: something is drawn on the PNG's outermost pixels")
         for (t1, e1), (t2, e2) in itertools.combinations(r["texts"], 2):
             w = min(e1.x1, e2.x1) - max(e1.x0, e2.x0)
             h = min(e1.y1, e2.y1) - max(e1.y0, e2.y0)

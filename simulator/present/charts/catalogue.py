@@ -6,6 +6,8 @@ figure; :func:`chart_list` gives a run's charts in report order.
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +24,7 @@ from simulator.present.charts.fans import (
     draw_medium,
     draw_medium_grid,
 )
-from simulator.present.charts.frame import RunInfo, sensitivity_run
+from simulator.present.charts.frame import RunInfo, fit_after_layout, sensitivity_run
 from simulator.present.charts.scenarios import draw_scenarios
 from simulator.present.charts.sensitivity import draw_sobol, draw_tornado
 from simulator.present.charts.stats import (
@@ -80,9 +82,15 @@ def freeze_layout(fig: Figure) -> None:
 
     Saving a figure with a layout engine draws it twice (a dry run, then the
     real one), solving the layout each time, and again for every format;
-    freezing it after one solve halves the time to write PNG and SVG.
+    freezing it after one solve halves the time to write PNG and SVG. Axes
+    whose limits depend on their solved size (:func:`frame.after_layout`) are
+    fitted, and the layout solved again with their new ticks.
     """
     fig.draw_without_rendering()
+    if fit_after_layout(fig):
+        # Limits fitted to the solved sizes change some ticks: solve once more, fit again.
+        fig.draw_without_rendering()
+        fit_after_layout(fig)
     # With no engine at all (not even the "none" placeholder) saving skips its dry-run draw;
     # the positions solved above stay. STYLE keeps the rc defaults that make None mean none.
     fig.set_layout_engine(None)
@@ -90,6 +98,32 @@ def freeze_layout(fig: Figure) -> None:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+#: Longest service or department part of a chart's file name (a file name may
+#: have 255 bytes; a department can be named at length).
+MAX_SLUG = 40
+
+
+def file_stems(keys: list[str]) -> dict[str, str]:
+    """The part of a chart's file name for each service, department or the total.
+
+    The key in lower case with anything but letters and digits as hyphens,
+    e.g. ``children-and-family-services``. Where that is longer than
+    :data:`MAX_SLUG` characters, empty, or the same for two keys
+    (``Children/Families`` and ``Children-Families``), it is cut short and ends
+    in eight characters of a hash of the key, so that every key has a short
+    file name of its own and keeps it from run to run.
+    """
+    plain = {key: _slug(key) for key in keys}
+    seen = Counter(plain.values())
+    stems = {}
+    for key, slug in plain.items():
+        if not slug or len(slug) > MAX_SLUG or seen[slug] > 1:
+            digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            slug = "-".join(part for part in (slug[: MAX_SLUG - 9].strip("-"), digest) if part)
+        stems[key] = slug
+    return stems
 
 
 #: Small multiples per figure: five rows of three fill an A4 page.
@@ -139,6 +173,7 @@ def chart_list(
     years = [str(y) for y in ds["financial_year"].values]
     depts = services_of(ds, "department")
     lines = line_services(ds)
+    stem = file_stems(services_of(ds))
     detail_years = years if every else years[:1]
     charts: list[Chart] = []
     for key in ["total", *depts, *(lines if every else [])]:
@@ -146,7 +181,7 @@ def chart_list(
             d = inyear_data(ds, key, year)
             charts.append(
                 Chart(
-                    f"inyear_{_slug(key)}_{_slug(year)}",
+                    f"inyear_{stem[key]}_{_slug(year)}",
                     f"In-year fan chart: {d.label}, {year}",
                     (CHART_WIDTH, FAN_HEIGHT),
                     lambda f, d=d: draw_inyear(f, d, run),
@@ -170,7 +205,7 @@ def chart_list(
         d = medium_data(ds, key)
         charts.append(
             Chart(
-                f"medium_{_slug(key)}",
+                f"medium_{stem[key]}",
                 f"Medium-term fan chart: {d.label}",
                 (CHART_WIDTH, FAN_HEIGHT),
                 lambda f, d=d: draw_medium(f, d, run),
@@ -194,7 +229,7 @@ def chart_list(
             forecast = officer_forecast(ds, key, year)
             charts.append(
                 Chart(
-                    f"distribution_{_slug(key)}_{_slug(year)}",
+                    f"distribution_{stem[key]}_{_slug(year)}",
                     f"Overspend distribution: {label}, {year}",
                     (CHART_WIDTH, 4.0),
                     lambda f, o=over, lab=label, y=year, fc=forecast: draw_distribution(

@@ -10,7 +10,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from simulator.present.charts.formatting import chart_decimals, money_axis, money_text, wrap
-from simulator.present.charts.frame import RunInfo, frame
+from simulator.present.charts.frame import RunInfo, after_layout, frame
 from simulator.present.charts.stats import Drivers
 from simulator.present.charts.style import DEPT_COLOURS, DEPT_HATCHES
 from simulator.present.numbers import fixed
@@ -72,10 +72,45 @@ def draw_drivers(fig: Figure | SubFigure, d: Drivers, run: RunInfo) -> None:
 
 
 def _bar_labels(ax, y: np.ndarray, values: np.ndarray, fmt: Callable[[float], str]) -> None:
-    """Value labels at the ends of bars, with room made for them inside the axes."""
+    """Value labels at the ends of bars, with room made for them inside the axes.
+
+    A label goes right of a bar that is zero or more and left of a negative one.
+    The room is a guess until the layout gives the axes its width; then the
+    limits are set so that every label, measured in pixels, stays inside.
+    """
     lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
     span = (hi - lo) or 1.0
     ax.set_xlim(lo - 0.28 * span * (lo < 0), hi + 0.28 * span)
-    for yi, v in zip(y, values, strict=True):
-        ax.text(v, yi, f" {fmt(v)} ", va="center",
-                ha="left" if v >= 0 else "right", fontsize=7.5)  # fmt: skip
+    texts = [
+        ax.text(v, yi, f" {fmt(v)} ", va="center", ha="left" if v >= 0 else "right",
+                fontsize=7.5)
+        for yi, v in zip(y, values, strict=True)
+    ]  # fmt: skip
+    after_layout(ax, lambda renderer: _make_room(ax, values, texts, renderer))
+
+
+#: Pixels kept clear between a value label and the frame of its axes.
+LABEL_CLEARANCE = 3.0
+
+
+def _make_room(ax, values: np.ndarray, texts: list, renderer) -> None:
+    """Set x limits that hold every bar and, inside the axes' frame, every value label.
+
+    With ``s`` data units a pixel, a label ``w`` pixels wide right of ``v`` needs
+    the right limit at ``v + w s`` or more, one left of ``v`` the left limit at
+    ``v - w s`` or less, and ``s`` is the span of the limits over the axes'
+    width: the smallest ``s`` meeting all of these is found exactly.
+    """
+    width = ax.bbox.width
+    extents = [t.get_window_extent(renderer).width + LABEL_CLEARANCE for t in texts]
+    right = [(max(0.0, float(values.max())), 0.0)]
+    left = [(min(0.0, float(values.min())), 0.0)]
+    for v, w in zip(values, extents, strict=True):
+        (right if v >= 0 else left).append((float(v), w))
+    needed = [
+        (vr - vl) / (width - wr - wl) for vr, wr in right for vl, wl in left if width > wr + wl
+    ]
+    scale = max(needed, default=0.0)
+    if scale <= 0:  # every value zero: the first guess holds the labels
+        return
+    ax.set_xlim(min(v - w * scale for v, w in left), max(v + w * scale for v, w in right))

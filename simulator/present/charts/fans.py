@@ -14,6 +14,7 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from simulator.present.charts.formatting import (
     chart_decimals,
@@ -59,6 +60,36 @@ def _fan_legend_handles(budget_label: str) -> list:
 def _budget_line(ax, x, y, gid: str, **kw) -> None:
     (line,) = ax.plot(x, y, color=BUDGET_COLOUR, lw=2, ls=BUDGET_DASH, zorder=5, **kw)
     line.set_gid(gid)
+
+
+def _panel_titles(axes: np.ndarray, ncols: int, titles: Sequence[str]) -> None:
+    """Small multiples' titles, above each panel, starting where its column's tick labels start.
+
+    Not ``ax.set_title(loc="left")``: that starts at the axes' edge, right of
+    the tick labels, and constrained layout counts a title's height but not its
+    width, so a title wider than its panel ran past the figure's right edge.
+    Starting at the column's widest tick label gives each title the column's
+    whole width (the titles of a column line up), and as annotations the layout
+    makes room for all of them.
+    """
+    lefts: dict[int, tuple] = {}  # column -> (what the tick labels depend on, their left edge)
+
+    def column_left(col: int, renderer) -> float:
+        column = [a for a in axes[col::ncols] if a.get_visible()]
+        key = (id(renderer), *((*a.bbox.bounds, *a.get_ylim()) for a in column))
+        if lefts.get(col, (None,))[0] != key:
+            ticks = [a.yaxis.get_tightbbox(renderer) for a in column]
+            lefts[col] = (key, min([b.x0 for b in ticks if b is not None] + [column[0].bbox.x0]))
+        return lefts[col][1]
+
+    for i, (ax, title) in enumerate(zip(axes, titles, strict=False)):
+
+        def corner(renderer, ax=ax, col=i % ncols) -> Bbox:
+            return Bbox.from_extents(column_left(col, renderer), ax.bbox.y0, ax.bbox.x1, ax.bbox.y1)
+
+        ax.annotate(title, (0, 1), xycoords=corner, xytext=(0, 6), textcoords="offset points",
+                    ha="left", va="bottom", fontsize=8, fontweight="bold",
+                    annotation_clip=False, gid="panel-title")  # fmt: skip
 
 
 def _month_axis(ax, d: InYear, every: int = 1) -> None:
@@ -145,6 +176,7 @@ def draw_inyear_grid(
     ncols = 3
     nrows = int(np.ceil(len(services) / ncols))
     axes = np.atleast_1d(body.subplots(nrows, ncols, sharex=True)).ravel()
+    titles = []
     for ax, key in zip(axes, services, strict=False):
         d = inyear_data(ds, key, financial_year)
         k = d.actual_months
@@ -156,13 +188,10 @@ def draw_inyear_grid(
         money_axis(ax.yaxis)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
         _month_axis(ax, d, every=3)
-        ax.set_title(
-            f"{wrap(d.label, 24)}\nP(overspend) {pct_text(d.p_overspend)}",
-            fontsize=8,
-            loc="left",
-        )
+        titles.append(f"{wrap(d.label, 24)}\nP(overspend) {pct_text(d.p_overspend)}")
     for ax in axes[len(services) :]:
         ax.set_visible(False)
+    _panel_titles(axes, ncols, titles)
     for ax in axes[len(services) - ncols : len(services)]:
         ax.xaxis.set_tick_params(labelbottom=True)
 
@@ -229,6 +258,7 @@ def draw_medium_grid(
     ncols = 3
     nrows = int(np.ceil(len(services) / ncols))
     axes = np.atleast_1d(body.subplots(nrows, ncols, sharex=True)).ravel()
+    titles = []
     x = np.arange(len(years), dtype=float)
     for ax, key in zip(axes, services, strict=False):
         d = medium_data(ds, key)
@@ -241,8 +271,9 @@ def draw_medium_grid(
         ax.set_xlim(x[0] - 0.3, x[-1] + 0.3)
         ax.grid(axis="x", visible=False)
         chances = " → ".join(pct_text(p) for p in d.p_overspend[[0, -1]][: len(years)])
-        ax.set_title(f"{wrap(d.label, 24)}\nP(overspend) {chances}", fontsize=8, loc="left")
+        titles.append(f"{wrap(d.label, 24)}\nP(overspend) {chances}")
     for ax in axes[len(services) :]:
         ax.set_visible(False)
+    _panel_titles(axes, ncols, titles)
     for ax in axes[len(services) - ncols : len(services)]:
         ax.xaxis.set_tick_params(labelbottom=True)

@@ -2,13 +2,19 @@
 
 :class:`RunInfo` holds what the caption says (council, draws, seed, run date and
 version); :func:`frame` splits a figure into title, body and caption rows.
+:func:`after_layout` lets a chart set limits that depend on the size its layout
+gives an axes (labels measured in pixels); :func:`fit_after_layout` runs them.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure, SubFigure
 
 from simulator._version import __version__
@@ -89,3 +95,30 @@ def frame(fig: Figure | SubFigure, title: str, run: RunInfo, note: str = "") -> 
     foot.text(0.5, 0.5, caption, ha="center", va="center", fontsize=7, color="#333333",
               linespacing=1.3)  # fmt: skip
     return body
+
+
+#: What to do to an axes once its figure's layout is solved (see :func:`after_layout`).
+_AFTER_LAYOUT: weakref.WeakKeyDictionary[Axes, Callable[[RendererBase], None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def after_layout(ax: Axes, fit: Callable[[RendererBase], None]) -> None:
+    """Call ``fit(renderer)`` once the layout has given ``ax`` its size.
+
+    For what depends on the axes' size in pixels, such as limits that leave
+    room for value labels: before the layout is solved that size is unknown.
+    :func:`simulator.present.charts.freeze_layout` (every chart file and every
+    report page) runs these.
+    """
+    _AFTER_LAYOUT[ax] = fit
+
+
+def fit_after_layout(fig: Figure) -> bool:
+    """Run the :func:`after_layout` functions of the axes of ``fig``; say whether there were any."""
+    fits = [_AFTER_LAYOUT[ax] for ax in fig.findobj(Axes) if ax in _AFTER_LAYOUT]
+    if fits:
+        renderer = fig.canvas.get_renderer()
+        for fit in fits:
+            fit(renderer)
+    return bool(fits)

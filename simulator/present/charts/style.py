@@ -71,6 +71,9 @@ STYLE = {
     "hatch.linewidth": 0.6,
     # Text stays text: searchable and editable in SVG, extractable in PDF.
     "svg.fonttype": "none",
+    # Labels are the council's text, never formulas: "Costs $5 to $10" keeps its
+    # dollar signs, and a label like "$\\foo$" cannot stop a chart being drawn.
+    "text.parse_math": False,
     # A fixed salt for the ids of SVG paths and clips: with none, matplotlib
     # draws random ones, so the same run gave different files each time.
     "svg.hashsalt": "overspend",
