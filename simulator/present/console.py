@@ -67,52 +67,101 @@ def forecast_comparison(ds: xr.Dataset) -> list[str]:
     return lines
 
 
-def summary_tables(ds: xr.Dataset, table: pd.DataFrame | None = None) -> list[Table]:
+#: The summary's columns: header, header on two lines (narrow terminals), summary table field.
+SUMMARY_COLUMNS = (
+    ("Budget", "Budget", "budget_gbp"),
+    ("Median outturn", "Median\noutturn", "median_outturn_gbp"),
+    ("P(overspend)", "P(overspend)", "p_overspend"),
+    ("Mean overspend", "Mean\noverspend", "mean_overspend_gbp"),
+    ("P10", "P10", "p10_overspend_gbp"),
+    ("P50", "P50", "p50_overspend_gbp"),
+    ("P90", "P90", "p90_overspend_gbp"),
+)
+
+#: Columns left out, in this order, while a table is wider than the terminal: P50 is the
+#: median outturn less the budget; the chance of overspend and the 1 in 10 worst (P90) stay.
+DROP_ORDER = ("P50", "P10", "Mean overspend")
+
+#: Width for output that is not a terminal (a file, a pipe): every column.
+FILE_WIDTH = 130
+
+
+def summary_tables(
+    ds: xr.Dataset, table: pd.DataFrame | None = None, width: int | None = None
+) -> list[Table]:
     """One table per financial year: services, department subtotals and the total, in £m.
 
     ``table`` is the run's summary table when already computed (see
-    :func:`simulator.results.summary.summary_table`).
+    :func:`simulator.results.summary.summary_table`). With a ``width`` (the
+    terminal's, in characters) each table is made to fit it: first its headers
+    go on two lines, then P50, P10 and the mean overspend are left out (a
+    caption says so; ``summary.csv`` has every column), and last the service
+    names wrap. Without one, every column is shown.
     """
     table = summary_table(ds) if table is None else table
     tables = []
     for year, rows in table.groupby("financial_year", sort=False):
-        t = Table(
-            title=f"{ds.attrs.get('council', '')} {year}: overspend (£m; negative is an underspend)",
-            title_justify="left",
-        )
-        for name in ("Service", "Budget", "Median outturn", "P(overspend)", "Mean overspend"):
-            if name == "Service":
-                t.add_column(name, justify="left", no_wrap=True)
-            else:
-                t.add_column(name, justify="right", no_wrap=True)
-        for name in ("P10", "P50", "P90"):
-            t.add_column(name, justify="right")
-        for _, r in rows.iterrows():
-            style = "bold" if r.service_type in ("department", "total") else None
-            t.add_row(
-                r.service_label,
-                gbp_m(r.budget_gbp),
-                gbp_m(r.median_outturn_gbp),
-                pct_table(r.p_overspend),
-                gbp_m(r.mean_overspend_gbp),
-                gbp_m(r.p10_overspend_gbp),
-                gbp_m(r.p50_overspend_gbp),
-                gbp_m(r.p90_overspend_gbp),
-                style=style,
-                end_section=r.service_type in ("department", "total"),
-            )
+        title = f"{ds.attrs.get('council', '')} {year}: overspend (£m; negative is an underspend)"
+        for two_lines, dropped in _layouts():
+            t = _summary_table(title, rows, two_lines, dropped)
+            if width is None or _table_width(t, width) <= width:
+                break
         tables.append(t)
     return tables
+
+
+def _layouts() -> Iterator[tuple[bool, tuple[str, ...]]]:
+    """Ever narrower layouts: (headers on two lines, columns left out)."""
+    yield False, ()
+    for n in range(len(DROP_ORDER) + 1):
+        yield True, DROP_ORDER[:n]
+
+
+def _table_width(t: Table, width: int) -> int:
+    """Characters ``t`` takes with no cell wrapped."""
+    console = Console(width=max(width, 1000))
+    return console.measure(t).maximum
+
+
+def _summary_table(title: str, rows: pd.DataFrame, two_lines: bool, dropped: tuple) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("Service", justify="left", overflow="fold")
+    columns = [c for c in SUMMARY_COLUMNS if c[0] not in dropped]
+    for name, short, _ in columns:
+        t.add_column(short if two_lines else name, justify="right", no_wrap=True)
+    for _, r in rows.iterrows():
+        style = "bold" if r.service_type in ("department", "total") else None
+        cells = [
+            pct_table(r[field]) if field == "p_overspend" else gbp_m(r[field])
+            for _, _, field in columns
+        ]
+        t.add_row(
+            r.service_label,
+            *cells,
+            style=style,
+            end_section=r.service_type in ("department", "total"),
+        )
+    if dropped:
+        left_out = [name for name, _, _ in SUMMARY_COLUMNS if name in dropped]
+        t.caption = f"Left out to fit: {', '.join(left_out)} (summary.csv has every column)."
+        t.caption_justify = "left"
+    return t
+
+
+def summary_console() -> Console:
+    """The console for the summary: the terminal's width, or every column when not a terminal."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, FILE_WIDTH))
 
 
 def print_summary(
     ds: xr.Dataset, console: Console | None = None, table: pd.DataFrame | None = None
 ) -> None:
-    """Print the summary tables (and any forecast comparison) to standard output."""
-    console = console or Console(width=max(Console().width, 130))
+    """Print the summary tables (and any forecast comparison), fitted to the console's width."""
+    console = console or summary_console()
     if "month_is_actual" in ds.coords and bool(ds["month_is_actual"].any()):
         console.print(f"Actual spend to {ds.attrs['as_of']}; the rest of the year is simulated.")
-    for t in summary_tables(ds, table):
+    for t in summary_tables(ds, table, width=console.width):
         console.print(t)
     for line in forecast_comparison(ds):
         console.print(line)

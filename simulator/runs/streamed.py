@@ -14,8 +14,9 @@ The chunk seeds and order are the engine's (:func:`simulator.engine.chunks.chunk
 for number, to ``simulator.run`` with the same seed and draws, and does not
 depend on the number of threads.
 
-:func:`open_results` opens either kind of run (``simulation.nc`` or
-``simulation.zarr``) lazily, and :func:`summary_table` computes the summary
+:func:`open_results` opens either kind of run (``simulation.nc``, read whole
+unless it is over 1 GiB, or ``simulation.zarr``, lazily) safely however often it
+is called, and :func:`summary_table` computes the summary
 a few service rows at a time, so a million-draw run can be summarised in a
 few hundred megabytes.
 """
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
+from xarray.backends import NetCDF4DataStore
 
 from simulator.config.load import resolve_run
 from simulator.config.schema import Config
@@ -329,8 +333,24 @@ def results_path(path: str | Path) -> Path:
     )
 
 
+#: A ``simulation.nc`` smaller than this is read into memory whole by :func:`open_results`
+#: and its file closed at once (larger ones are opened lazily). Every ``simulation.nc`` is
+#: of a run that fitted in memory, so reading one whole is never out of reach.
+LOAD_BYTES = 1024**3
+
+
 def open_results(path: str | Path) -> xr.Dataset:
-    """Open a run's results lazily: nothing is read until a variable's values are used.
+    """Open a run's results: safely, as often as wanted, in one process.
+
+    The netCDF4 and HDF5 libraries installed with overspend can crash Python
+    (a segmentation fault in libhdf5, or "NetCDF: HDF error") when one
+    ``simulation.nc`` is open twice at once and one of the two is closed or
+    let go, as happens when a notebook cell opening results runs again. So a
+    ``simulation.nc`` under :data:`LOAD_BYTES` (1 GiB, about 70,000 draws of the
+    example county) is read into memory and its file closed before this
+    returns; a larger one is opened lazily through one file handle, shared by
+    every Dataset this opens from that file. A zarr store (a streamed run)
+    does not use HDF5 and is opened lazily.
 
     Parameters
     ----------
@@ -341,13 +361,44 @@ def open_results(path: str | Path) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        The results Dataset (see :mod:`simulator.results.dataset`). Backed by dask
-        when dask is installed, otherwise by lazily indexed arrays: selecting
-        a service or a year reads only what is needed. Close it (or use it in
-        a ``with`` block) when done.
+        The results Dataset (see :mod:`simulator.results.dataset`). A large
+        file or a store is backed by dask when dask is installed, otherwise by
+        lazily indexed arrays: selecting a service or a year reads only what is
+        needed. Close it (or use it in a ``with`` block) when done.
     """
     found = results_path(path)
     chunks = _dask_chunks()
     if found.suffix == ".zarr":
         return xr.open_zarr(found, chunks=chunks, consolidated=True, zarr_format=2)
-    return xr.open_dataset(found, chunks=chunks)
+    if found.stat().st_size < LOAD_BYTES:
+        return xr.load_dataset(found)
+    return xr.open_dataset(_netcdf_store(found), chunks=chunks)
+
+
+def _netcdf_store(found: Path):
+    """The one open store of the netCDF file ``found`` in this process (opened if none is).
+
+    Each ``xarray.open_dataset`` call opens a file handle of its own; Datasets
+    opened from one store share its handle. Closing any of them closes the
+    handle, and the others open it again when next read, so the file is never
+    open twice. A file replaced since (a new run swapped in) is a new file.
+    """
+    stat = found.stat()
+    key = (str(found.resolve()), stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    with _STORES_LOCK:
+        store = _NETCDF_STORES.get(key)
+        if store is None:
+            store = _SharedStore.open(key[0], mode="r")
+            _NETCDF_STORES[key] = store
+    return store
+
+
+class _SharedStore(NetCDF4DataStore):
+    """xarray's netCDF4 store, which the registry of open stores can refer to weakly."""
+
+    __slots__ = ("__weakref__",)
+
+
+#: Open netCDF stores by file identity, while some Dataset still uses them.
+_NETCDF_STORES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_STORES_LOCK = threading.Lock()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -86,6 +88,29 @@ def test_streamed_run_equals_in_memory_run(council, small_blocks, tmp_path, thre
         assert_same_results(expected, ds)
 
 
+def test_only_whole_chunks_are_a_prefix_of_a_longer_run(council, tmp_path):
+    """What the README says of chunking, exactly.
+
+    The first 500 x k draws of any longer run (same seed; in memory or streamed,
+    on any number of threads) are a run of 500 x k draws. A run whose draws are
+    not a multiple of 500 ends in a short chunk, drawn differently: a run of 700
+    draws shares its first 500 with every longer run, but its last 200 are not
+    draws 500 to 699 of a run of 1,000, and none of them equals any of those.
+    """
+    assert CHUNK_DRAWS == 500
+    longer = simulator.run(council, draws=1_700, seed=7, threads=2)
+    for k in (1, 2, 3):
+        whole = simulator.run(council, draws=500 * k, seed=7, threads=1)
+        assert_same_results(whole, longer.isel(draw=slice(0, 500 * k)).assign_attrs(whole.attrs))
+    streamed = stream.run_to_zarr(council, tmp_path / "s.zarr", 1_700, seed=7, threads=3)
+    with stream.open_results(streamed) as ds:
+        assert_same_results(longer, ds)
+    short = simulator.run(council, draws=700, seed=7)
+    np.testing.assert_array_equal(short["spend"][:500].values, longer["spend"][:500].values)
+    tail, other = short["spend"][500:].values, longer["spend"][500:700].values
+    assert not any(np.array_equal(a, b) for a in tail for b in other)
+
+
 def test_progress_counts_every_draw(council, tmp_path):
     seen = []
     stream.run_to_zarr(council, tmp_path / "s.zarr", 1_234, seed=1, threads=2, progress=seen.append)
@@ -140,13 +165,17 @@ def test_bytes_per_draw_matches_the_dataset(council):
     assert not engine.needs_streaming(county, 10_000)
 
 
-def test_open_results_reads_both_formats_lazily(council, tmp_path):
+@pytest.mark.parametrize("load_bytes", [stream.LOAD_BYTES, 0], ids=["small_nc", "large_nc"])
+def test_open_results_reads_both_formats(council, tmp_path, monkeypatch, load_bytes):
+    """A store is read lazily; a netCDF file whole when small, lazily when large."""
+    monkeypatch.setattr(stream, "LOAD_BYTES", load_bytes)
     ds = simulator.run(council, draws=700, seed=5)
     results.write_run(ds, tmp_path / "nc_run")
     stream.write_streamed_run(council, tmp_path / "zarr_run", draws=700, seed=5)
     for run in ("nc_run", "zarr_run"):
         with stream.open_results(tmp_path / run) as opened:
-            assert not opened["spend"].variable._in_memory  # nothing read yet
+            whole = run == "nc_run" and load_bytes > 0
+            assert opened["spend"].variable._in_memory == whole  # else nothing read yet
             total = opened["overspend"].sel(service="total", financial_year="2024/25")
             np.testing.assert_array_equal(
                 total.values, ds["overspend"].sel(service="total", financial_year="2024/25").values
@@ -154,6 +183,57 @@ def test_open_results_reads_both_formats_lazily(council, tmp_path):
             np.testing.assert_array_equal(opened["caseload"].values, ds["caseload"].values)
     assert stream.results_path(tmp_path / "nc_run").name == "simulation.nc"
     assert stream.results_path(tmp_path / "zarr_run" / "simulation.zarr").suffix == ".zarr"
+
+
+#: A notebook opening results again and again: cells run twice, earlier Datasets kept by
+#: other cells or let go, every one read a slice at a time. With netCDF4 and HDF5 opening
+#: one file twice at once, this crashed Python in libhdf5 at the fifth open (or raised
+#: "NetCDF: HDF error"), so it runs in a process of its own.
+NOTEBOOK = """
+import sys
+from simulator.runs import streamed
+
+streamed.LOAD_BYTES = int(sys.argv[1])
+paths = sys.argv[2:]
+kept = []
+for i in range(20):
+    ds = streamed.open_results(paths[i % 2])
+    if i % 3 == 0:
+        kept.append(ds)  # another cell keeps it
+    spend = ds["spend"].sel(service="total").isel(draw=slice(0, 5), month=0).values
+    label = ds["service_label"].values[0]
+    print(i, label, repr(float(spend.sum())), flush=True)
+    del ds  # a cell let it go
+for ds in kept[::2]:
+    ds.close()
+for ds in kept:
+    print("kept", repr(float(ds["overspend"].isel(draw=slice(0, 3)).values.sum())), flush=True)
+"""
+
+
+@pytest.mark.parametrize("load_bytes", [stream.LOAD_BYTES, 0], ids=["small_nc", "large_nc"])
+def test_opening_results_again_and_again_never_crashes(council, tmp_path, load_bytes):
+    county = simulator.config.schema.bundled_config()  # many services: the crash needed it
+    runs = [simulator.run(county, draws=200, seed=1), simulator.run(council, draws=300, seed=2)]
+    for k, ds in enumerate(runs):
+        results.write_run(ds, tmp_path / f"run{k}")
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", NOTEBOOK, str(load_bytes),
+         str(tmp_path / "run0"), str(tmp_path / "run1")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, (
+        f"exit {done.returncode}\n{done.stdout[-500:]}{done.stderr[-3000:]}"
+    )
+    lines = done.stdout.splitlines()
+    for i in range(20):
+        ds = runs[i % 2]
+        spend = ds["spend"].sel(service="total").isel(draw=slice(0, 5), month=0).values
+        assert lines[i] == f"{i} {ds['service_label'].values[0]} {float(spend.sum())!r}"
+    kept = [runs[i % 2] for i in range(0, 20, 3)]
+    assert lines[20:] == [
+        f"kept {float(ds['overspend'].isel(draw=slice(0, 3)).values.sum())!r}" for ds in kept
+    ]
 
 
 def test_open_results_says_what_it_expected(tmp_path):
