@@ -52,8 +52,22 @@ def register(subparsers) -> None:
         ),
     )
     data = p.add_argument_group("records")
-    data.add_argument("--episodes", type=Path, help="SSDA903 episodes table (CSV)")
-    data.add_argument("--header", type=Path, help="SSDA903 header table (CSV), for ages")
+    data.add_argument(
+        "--episodes",
+        type=Path,
+        action="append",
+        default=[],
+        help="SSDA903 episodes table (CSV), or a folder of them; repeat for one file per year: "
+        "the returns are stitched into one history",
+    )
+    data.add_argument(
+        "--header",
+        type=Path,
+        action="append",
+        default=[],
+        help="SSDA903 header table (CSV), for ages (repeatable; a folder given to --episodes "
+        "may hold them too)",
+    )
     data.add_argument(
         "--mapping",
         type=Path,
@@ -78,7 +92,7 @@ def register(subparsers) -> None:
         "--as-of",
         type=_date,
         help="date the records describe; later starts are ignored and later ends treated as "
-        "open (default: the latest date in the records; 31 March is best)",
+        "open (default: the end, 31 March, of the last complete collection year in the records)",
     )
     fit.add_argument(
         "--since",
@@ -89,7 +103,15 @@ def register(subparsers) -> None:
     fit.add_argument(
         "--years", type=_years, default=1, help="financial years to simulate (default: 1)"
     )
-    fit.add_argument("--council", help="council name for the config")
+    fit.add_argument(
+        "--keep-stale",
+        action="store_true",
+        help="keep stale open placements (open in an earlier return, the child in no later "
+        "one) in the starting caseload; by default they are left out and counted",
+    )
+    fit.add_argument(
+        "--council", help="council name for the config (it also names the config file)"
+    )
     fit.add_argument(
         "--no-parameter-uncertainty",
         dest="parameter_uncertainty",
@@ -119,9 +141,11 @@ def _load(args: argparse.Namespace):
     from simulator.calibrate import load_packages, load_ssda903
 
     records = None
-    if args.episodes is not None:
-        records = load_ssda903(args.episodes, args.header, args.mapping, args.la, args.strict)
-    elif args.header is not None or args.mapping is not None or args.la is not None:
+    if args.episodes:
+        records = load_ssda903(
+            args.episodes, args.header or None, args.mapping, args.la, args.strict
+        )
+    elif args.header or args.mapping is not None or args.la is not None:
         raise UserError("--header, --mapping and --la go with --episodes")
     for path in args.packages:
         more = load_packages(path, args.department, args.strict)
@@ -146,11 +170,13 @@ def _service_line(svc) -> str:
     )
 
 
-def _print_report(cal, written: list[Path], seconds: float) -> None:
+def _print_report(cal, written: list[Path], config: Path, seconds: float) -> None:
     from simulator.calibrate.records import from_day
 
     lines = cal.log.summary()
     print(f"Records: {', '.join(cal.sources)}; as of {from_day(cal.as_of)}.")
+    if cal.as_of_reason:
+        print(f"The as-of date is {cal.as_of_reason}.")
     print("Cleaning:" if lines else "Cleaning: nothing dropped or changed.")
     for line in lines[:_SUMMARY_LINES]:
         print(f"  {line}")
@@ -171,12 +197,13 @@ def _print_report(cal, written: list[Path], seconds: float) -> None:
     print(f"\nBudgets in the config are placeholders: replace them. {seconds:.1f} s. Written:")
     for path in written:
         print(f"  {path}")
+    print(f"\nConfig: {config.name} (overspend run {config})")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ``overspend calibrate``; returns the exit status."""
     from simulator.calibrate import DEFAULT_MAPPING_TOML, calibrate, to_toml
-    from simulator.calibrate.output import check_writable, write_calibration
+    from simulator.calibrate.output import check_writable, config_name, write_calibration
 
     if args.write_mapping is not None:
         from simulator.files import write_file
@@ -204,7 +231,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         years=args.years,
         council=args.council,
         parameter_uncertainty=args.parameter_uncertainty,
+        keep_stale=args.keep_stale,
     )
     written = write_calibration(cal, args.out, args.force, args.plots, config_text=to_toml(cal))
-    _print_report(cal, written, time.perf_counter() - started)
+    _print_report(cal, written, args.out / config_name(cal), time.perf_counter() - started)
     return 0

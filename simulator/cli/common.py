@@ -104,3 +104,11 @@ def print_notes(notes: list[str]) -> None:
     """Say which sensitivity or scenario results were left out, and why (one line each)."""
     for note in notes:
         print(f"note: {note}")
+
+
+def print_warnings(config, path) -> None:
+    """Print a config's warnings (implausible figures), one line each, on standard error."""
+    import sys
+
+    for line in config.warnings:
+        print(f"warning: {path}: {line}", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from simulator.cli.common import add_run_arguments, config_path, se_fraction
+from simulator.cli.common import add_run_arguments, config_path, print_warnings, se_fraction
 from simulator.errors import UserError
 
 
@@ -128,6 +128,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise UserError("--as-of and --actuals go together: give both, or neither")
     if args.as_of is not None:
         config = with_actuals(config, args.as_of, args.actuals, path.name)
+    print_warnings(config, path)
     out_dir = Path(args.out) if args.out else Path("results") / path.stem
     check_writable(out_dir, args.force)
     with claim(out_dir):  # held from the check to the write: one run at a time per folder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli.common import config_path
+from simulator.cli.common import config_path, print_warnings
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -13,6 +13,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     path = config_path(args.config)
     config = load_config(path)
+    print_warnings(config, path)
     print(f"{path}: valid.\n")
     print(describe(config))
     return 0

@@ -291,3 +291,15 @@ def test_a_closed_pipe_neither_fails_nor_stops_the_run(small_toml, tmp_path):
     assert proc.wait(120) == 0, proc.stderr.read()
     assert b"Traceback" not in proc.stderr.read()
     assert (out / "simulation.nc").is_file()
+
+
+def test_validate_and_run_print_the_configs_warnings(small_toml, tmp_path, capsys):
+    # Savings above the line's whole budget are implausible: said before simulating.
+    text = small_toml.read_text() + "savings = { cut = { target_gbp = 3_000_000 } }\n"
+    small_toml.write_text(text.replace("[services.homes]\n", "[services.homes]\n", 1))
+    assert cli.main(["validate", str(small_toml)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: " in err and "savings" in err
+    argv = ["run", str(small_toml), "--draws", "20", "--no-charts", "--out", str(tmp_path / "r")]
+    assert cli.main(argv) == 0
+    assert "warning: " in capsys.readouterr().err
