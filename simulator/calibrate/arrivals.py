@@ -17,6 +17,20 @@ where exposure_m is the part of month m observed, as a fraction of its
 financial year (days observed / days_in_fy), and t_m is the middle of that
 part in years from the horizon start (negative in the past).
 Then per_year = exp(a) at the horizon start and growth = exp(b) - 1.
+
+Whether there is a trend at all is itself chosen by likelihood: the flat model
+(b = 0) is kept unless the trend improves the log-likelihood significantly
+(likelihood-ratio test at the 5% level, the statistic divided by the trend's
+design effect when starts cluster by child, below).
+
+Starts are not independent events when the same child starts several
+placements (moves between carers in one service): counts in nearby months
+move together, and the model-based standard errors are too small. The
+covariance is therefore cluster-robust by child: the score's variance is the
+model's information plus the products of the score contributions of every
+pair of starts of the same child (of the same child in different months for
+the negative binomial, whose dispersion already holds same-month pairs). With
+one start per child it is exactly the model-based covariance.
 """
 
 from __future__ import annotations
@@ -31,8 +45,11 @@ from simulator.config.calendar import DAYS_PER_YEAR
 
 from .mle import Estimate, fit
 
-#: Fewer observed months than this and no trend is fitted (growth fixed at 0).
+#: Fewer observed months than this and no trend is tried (growth fixed at 0).
 MIN_MONTHS_FOR_TREND = 12
+#: The likelihood-ratio statistic a trend must exceed to be kept: the 5% point of
+#: chi-square with one degree of freedom (a trend about two standard errors from zero).
+TREND_LR = float(stats.chi2.ppf(0.95, 1))
 # A dispersion estimate below this is indistinguishable from Poisson.
 _MIN_DISPERSION = 1e-4
 
@@ -51,12 +68,25 @@ class MonthlyCounts:
         Observed part of each month, as a fraction of its financial year.
     t : numpy.ndarray
         Middle of the observed part, in years from the origin (the horizon start).
+    start_month : numpy.ndarray or None
+        Month (index into ``month``) of each start counted.
+    start_cluster : numpy.ndarray or None
+        The child (integer code) of each start counted, when known.
     """
 
     month: np.ndarray
     count: np.ndarray
     exposure: np.ndarray
     t: np.ndarray
+    start_month: np.ndarray | None = None
+    start_cluster: np.ndarray | None = None
+
+    @property
+    def repeat_starts(self) -> int:
+        """Starts beyond each child's first in the window (0 when children are unknown)."""
+        if self.start_cluster is None or self.start_cluster.size == 0:
+            return 0
+        return int(self.start_cluster.size - np.unique(self.start_cluster).size)
 
     @property
     def total(self) -> int:
@@ -95,7 +125,11 @@ def days_in_fy(days: np.ndarray) -> np.ndarray:
 
 
 def monthly_counts(
-    start_days: np.ndarray, first_day: int, last_day: int, origin_day: int
+    start_days: np.ndarray,
+    first_day: int,
+    last_day: int,
+    origin_day: int,
+    clients: np.ndarray | None = None,
 ) -> MonthlyCounts:
     """Count starts per calendar month from ``first_day`` to ``last_day`` inclusive.
 
@@ -107,11 +141,14 @@ def monthly_counts(
         The observation window, days since 1970-01-01 (both observed).
     origin_day : int
         Day from which time ``t`` is measured (the horizon start).
+    clients : numpy.ndarray, optional
+        The child (or client) of each start, for cluster-robust standard errors.
 
     Returns
     -------
     MonthlyCounts
     """
+    start_days = np.asarray(start_days)
     first = np.datetime64(first_day, "D").astype("datetime64[M]")
     last = np.datetime64(last_day, "D").astype("datetime64[M]")
     months = np.arange(first, last + 1)
@@ -121,11 +158,16 @@ def monthly_counts(
     inside = (start_days >= first_day) & (start_days <= last_day)
     month_of = np.searchsorted(edges, start_days[inside], side="right") - 1
     count = np.bincount(month_of, minlength=months.size)[: months.size]
+    cluster = None
+    if clients is not None:
+        _, cluster = np.unique(np.asarray(clients)[inside].astype(str), return_inverse=True)
     return MonthlyCounts(
         month=months,
         count=count.astype(np.int64),
         exposure=(hi - lo) / days_in_fy(lo),
         t=(0.5 * (lo + hi) - origin_day) / DAYS_PER_YEAR,
+        start_month=month_of.astype(np.int64),
+        start_cluster=None if cluster is None else cluster.astype(np.int64),
     )
 
 
@@ -137,13 +179,14 @@ class ArrivalFit:
     ----------
     data : MonthlyCounts
     trend : bool
-        Whether a trend was fitted (enough months).
+        Whether the chosen model has a trend.
     model : str
         ``'poisson'`` or ``'negative binomial'``, the one with the lower AIC.
     coef : numpy.ndarray
         (a, b): log per_year at the origin and log(1 + growth); b is 0 without a trend.
     cov : numpy.ndarray
-        2 x 2 covariance of ``coef`` (zero row and column for b without a trend).
+        2 x 2 cluster-robust covariance of ``coef`` (zero row and column for b
+        without a trend).
     dispersion : float
         phi of the chosen model (0 for Poisson).
     dispersion_se : float
@@ -152,6 +195,17 @@ class ArrivalFit:
     pearson : float
         Pearson chi-square over residual degrees of freedom under the chosen
         model (about 1 when the model's variance is right).
+    trend_tried : bool
+        Whether a trend was tried (enough months).
+    trend_lr : float
+        Likelihood-ratio statistic of the trend against the flat model (nan when not tried).
+    design_effect : float
+        Cluster-robust over model-based variance of the trend (1 without repeat
+        starts; nan when not tried); the likelihood ratio is divided by it (at least 1).
+    trend_growth, trend_growth_se : float
+        The trended model's growth and its SE, whether or not it was chosen.
+    model_se_ratio : float
+        Cluster-robust over model-based SE of log per_year (1 without repeat starts).
     """
 
     data: MonthlyCounts
@@ -164,6 +218,12 @@ class ArrivalFit:
     aic_poisson: float
     aic_nb: float
     pearson: float
+    trend_tried: bool = False
+    trend_lr: float = math.nan
+    design_effect: float = math.nan
+    trend_growth: float = math.nan
+    trend_growth_se: float = math.nan
+    model_se_ratio: float = 1.0
 
     @property
     def per_year(self) -> float:
@@ -231,25 +291,125 @@ def _nb_nll(theta: np.ndarray, y: np.ndarray, log_e: np.ndarray, x: np.ndarray) 
     return -float(np.sum(ll))
 
 
+def _poisson_grad(theta: np.ndarray, y: np.ndarray, log_e: np.ndarray, x: np.ndarray):
+    resid = np.exp(log_e + theta[0] + theta[1] * x) - y
+    return np.array([resid.sum(), resid @ x])
+
+
+def _nb_grad(theta: np.ndarray, y: np.ndarray, log_e: np.ndarray, x: np.ndarray):
+    if not -15.0 < theta[2] < 5.0:
+        return np.zeros(3)
+    mu = np.exp(log_e + theta[0] + theta[1] * x)
+    r = math.exp(-theta[2])
+    score = r * (y - mu) / (r + mu)
+    d_r = special.digamma(y + r) - special.digamma(r) + np.log(r / (r + mu)) + (mu - y) / (r + mu)
+    return -np.array([score.sum(), score @ x, -r * d_r.sum()])
+
+
 def _pearson(y: np.ndarray, mu: np.ndarray, phi: float, n_params: int) -> float:
     df = max(y.size - n_params, 1)
     return float(np.sum((y - mu) ** 2 / (mu + phi * mu**2)) / df)
 
 
-def _full_cov(est: Estimate, trend: bool) -> np.ndarray:
-    cov = np.zeros((2, 2))
-    k = 2 if trend else 1
-    cov[:k, :k] = est.cov[:k, :k]
+def cluster_pairs(data: MonthlyCounts, weight: np.ndarray, design: np.ndarray, nb: bool):
+    """The score covariance from pairs of starts of the same child.
+
+    Each start i contributes u_i = w_m x_m to the score of the regression
+    coefficients (m its month, w_m = 1 / (1 + phi mu_m), x_m the month's design
+    row). For starts clustered by child, the variance of the score is the
+    model's information plus the sum over children of the products u_i u_j'
+    of their pairs of starts; for the negative binomial only pairs in
+    different months, as its dispersion already holds pairs in one month.
+
+    Parameters
+    ----------
+    data : MonthlyCounts
+    weight : numpy.ndarray
+        w_m per month.
+    design : numpy.ndarray
+        Months x k design matrix.
+    nb : bool
+
+    Returns
+    -------
+    numpy.ndarray
+        k x k; zero when children are unknown or none starts twice.
+    """
+    k = design.shape[1]
+    if data.start_cluster is None or data.repeat_starts == 0:
+        return np.zeros((k, k))
+    m, c = data.start_month, data.start_cluster
+    u = weight[m, None] * design[m]
+    by_child = np.zeros((int(c.max()) + 1, k))
+    np.add.at(by_child, c, u)
+    total = by_child.T @ by_child
+    if nb:
+        cells, which = np.unique(c * design.shape[0] + m, return_inverse=True)
+        by_cell = np.zeros((cells.size, k))
+        np.add.at(by_cell, which, u)
+        return total - by_cell.T @ by_cell
+    return total - u.T @ u
+
+
+def _robust(est: Estimate, data, x: np.ndarray, k: int, nb: bool) -> np.ndarray:
+    """Cluster-robust covariance of ``est`` (regression coefficients first, k of them)."""
+    coef = est.theta[:k] if k == 2 else np.array([est.theta[0], 0.0])
+    mu = data.exposure * np.exp(coef[0] + coef[1] * x)
+    phi = math.exp(est.theta[-1]) if nb else 0.0
+    design = np.column_stack([np.ones_like(x), x])[:, :k]
+    pairs = np.zeros((est.theta.size, est.theta.size))
+    pairs[:k, :k] = cluster_pairs(data, 1.0 / (1.0 + phi * mu), design, nb)
+    cov = est.cov + est.cov @ pairs @ est.cov
+    # Never tighter than the model: pairs of one child can only add information
+    # about the rate, not remove uncertainty.
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < np.diag(est.cov)):
+        return est.cov
     return cov
+
+
+def _fit_pair(y, log_e, x, k, rate0):
+    """Poisson and negative binomial fits with k regression coefficients (1: flat, 2: trend)."""
+
+    def coefs(theta: np.ndarray) -> np.ndarray:
+        return theta[:2] if k == 2 else np.array([theta[0], 0.0])
+
+    keep = [0, 1, 2] if k == 2 else [0, 2]  # gradient entries of the free parameters
+    start = np.array([math.log(rate0), 0.0][:k])
+    poisson = fit(
+        lambda th: _poisson_nll(coefs(th), y, log_e, x),
+        start,
+        lambda th: _poisson_grad(coefs(th), y, log_e, x)[:k],
+    )
+    mu = np.exp(log_e + coefs(poisson.theta) @ np.vstack([np.ones_like(x), x]))
+    phi0 = max(float(np.sum((y - mu) ** 2 - y) / np.sum(mu**2)), 0.01)
+    nb = fit(
+        lambda th: _nb_nll(np.append(coefs(th), th[-1]), y, log_e, x),
+        np.append(poisson.theta, math.log(phi0)),
+        lambda th: _nb_grad(np.append(coefs(th), th[-1]), y, log_e, x)[keep],
+    )
+    return poisson, nb
+
+
+def _use_nb(poisson: Estimate, nb: Estimate) -> bool:
+    return bool(
+        nb.converged
+        and nb.aic < poisson.aic
+        and math.exp(nb.theta[-1]) > _MIN_DISPERSION
+        and np.all(np.isfinite(nb.cov))
+    )
 
 
 def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
     """Fit the arrivals equation to monthly counts by maximum likelihood.
 
-    Poisson and negative binomial (NB2) regressions are both fitted; the one
-    with the lower AIC is kept. Time is centred on the window during fitting
-    (so the two coefficients are nearly uncorrelated) and moved back to the
-    origin afterwards, carrying the covariance with it.
+    Poisson and negative binomial (NB2) regressions are both fitted, with and
+    (from :data:`MIN_MONTHS_FOR_TREND` months) without a trend. The variance
+    model with the lower AIC is kept (compared with the trend when one is
+    tried); then the trend is kept only when its likelihood-ratio statistic,
+    divided by its design effect, exceeds :data:`TREND_LR`. Time is centred on
+    the window during fitting (so the two coefficients are nearly
+    uncorrelated) and moved back to the origin afterwards, carrying the
+    covariance with it. Covariances are cluster-robust by child (module docstring).
 
     Parameters
     ----------
@@ -267,38 +427,37 @@ def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
                           math.nan, math.nan, math.nan)  # fmt: skip
     y = data.count.astype(np.float64)
     log_e = np.log(data.exposure)
-    trend = data.month.size >= MIN_MONTHS_FOR_TREND
+    tried = data.month.size >= MIN_MONTHS_FOR_TREND
     centre = float(np.average(data.t, weights=data.exposure))
-    x = data.t - centre if trend else np.zeros_like(data.t)
+    x = data.t - centre
     rate0 = max(y.sum(), 0.5) / data.exposure.sum()
+    flat = _fit_pair(y, log_e, np.zeros_like(x), 1, rate0)
+    trended = _fit_pair(y, log_e, x, 2, rate0) if tried else None
+    use_nb = _use_nb(*(trended if tried else flat))
+    i = 1 if use_nb else 0
+    lr = deff = trend_growth = trend_growth_se = math.nan
+    trend = False
+    if tried:
+        full = trended[i]
+        robust_full = _robust(full, data, x, 2, use_nb)
+        lr = max(2.0 * (full.loglik - flat[i].loglik), 0.0)
+        deff = float(robust_full[1, 1] / full.cov[1, 1]) if full.cov[1, 1] > 0 else math.nan
+        trend = bool(full.converged and lr / max(deff, 1.0) > TREND_LR)
+        trend_growth = float(math.expm1(full.theta[1]))
+        trend_growth_se = (1.0 + trend_growth) * math.sqrt(max(robust_full[1, 1], 0.0))
+    chosen = trended[i] if trend else flat[i]
     k = 2 if trend else 1
-
-    def coefs(theta: np.ndarray) -> np.ndarray:
-        """(a, b) from the leading parameters; b is 0 without a trend."""
-        return theta[:2] if trend else np.array([theta[0], 0.0])
-
-    start = np.array([math.log(rate0), 0.0][:k])
-    poisson = fit(lambda th: _poisson_nll(coefs(th), y, log_e, x), start)
-    mu = data.exposure * np.exp(coefs(poisson.theta) @ np.vstack([np.ones_like(x), x]))
-    phi0 = max(float(np.sum((y - mu) ** 2 - y) / np.sum(mu**2)), 0.01)
-    nb = fit(
-        lambda th: _nb_nll(np.append(coefs(th), th[-1]), y, log_e, x),
-        np.append(poisson.theta, math.log(phi0)),
-    )
-    use_nb = (
-        nb.converged
-        and nb.aic < poisson.aic
-        and math.exp(nb.theta[-1]) > _MIN_DISPERSION
-        and np.all(np.isfinite(nb.cov))
-    )
-    chosen = nb if use_nb else poisson
-    phi = math.exp(nb.theta[-1]) if use_nb else 0.0
-    phi_se = phi * math.sqrt(nb.cov[-1, -1]) if use_nb else 0.0
-    cov = _full_cov(chosen, trend)
-    coef = coefs(chosen.theta)
-    mu = data.exposure * np.exp(coef[0] + coef[1] * x)
+    robust = _robust(chosen, data, x if trend else np.zeros_like(x), k, use_nb)
+    cov = np.zeros((2, 2))
+    cov[:k, :k] = robust[:k, :k]
+    model_cov = chosen.cov[0, 0]
+    coef = chosen.theta[:2] if trend else np.array([chosen.theta[0], 0.0])
+    phi = math.exp(chosen.theta[-1]) if use_nb else 0.0
+    phi_se = phi * math.sqrt(chosen.cov[-1, -1]) if use_nb else 0.0
+    mu = data.exposure * np.exp(coef[0] + coef[1] * (x if trend else 0.0))
     # Move the intercept from the window's centre to the origin: a0 = a - b * centre.
     shift = np.array([[1.0, -centre], [0.0, 1.0]]) if trend else np.eye(2)
+    poisson, nb = trended if tried else flat
     return ArrivalFit(
         data=data,
         trend=trend,
@@ -310,4 +469,10 @@ def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
         aic_poisson=poisson.aic,
         aic_nb=nb.aic if nb.converged else math.nan,
         pearson=_pearson(y, mu, phi, chosen.n_params),
+        trend_tried=tried,
+        trend_lr=lr,
+        design_effect=deff,
+        trend_growth=trend_growth,
+        trend_growth_se=trend_growth_se,
+        model_se_ratio=math.sqrt(cov[0, 0] / model_cov) if model_cov > 0 else 1.0,
     )

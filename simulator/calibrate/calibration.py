@@ -26,17 +26,30 @@ import numpy as np
 import pandas as pd
 
 from simulator.config.calendar import fy_label
+from simulator.config.inputs import allowed
 
 from .arrivals import ArrivalFit, fit_arrivals, monthly_counts
 from .costs import CostFit, fit_costs
 from .lengths import LengthFit, fit_lengths, length_data
-from .records import DataError, ProblemLog, Records, ServiceInfo, day_numbers, from_day, to_day
-from .snapshot import open_on
+from .records import (
+    DataError,
+    ProblemLog,
+    Records,
+    ServiceInfo,
+    collection_year_end,
+    day_numbers,
+    from_day,
+    to_day,
+)
 
 #: A gap between the as-of date and the horizon start longer than this gets a warning (days).
 MAX_GAP_DAYS = 31
 #: Growth estimates larger than this (either way) get a warning (fraction per year).
 STEEP_GROWTH = 0.25
+#: The growth a config allows (``simulator.config.inputs``): a fitted trend outside it
+#: is written clipped to it, with a warning.
+_GROWTH = allowed("placements", "arrivals.growth")
+GROWTH_RANGE = (_GROWTH.low, _GROWTH.high)
 #: Calendar months with no recorded end that mark a gap before complete records.
 GAP_MONTHS = 6
 #: Cost look-back periods tried in turn until enough costs are found (years).
@@ -74,6 +87,13 @@ class ServiceCalibration:
         Age of the child in years at the horizon start (NaN when unknown), when
         dates of birth were given.
     warnings : list of str
+    stale : int
+        Stale open placements (see :func:`stale_mask`).
+    stale_kept : bool
+        Whether they were kept in the caseload (``keep_stale``).
+    caseload_censored : int
+        Placements in the caseload whose start is left-censored (their elapsed
+        weeks are lower bounds).
     """
 
     info: ServiceInfo
@@ -88,6 +108,9 @@ class ServiceCalibration:
     caseload_cost: np.ndarray
     caseload_age: np.ndarray | None
     warnings: list[str] = field(default_factory=list)
+    stale: int = 0
+    stale_kept: bool = False
+    caseload_censored: int = 0
 
     @property
     def key(self) -> str:
@@ -124,6 +147,12 @@ class Calibration:
     warnings : list of str
     records : Records or None
         The records it was fitted to (for the caseload snapshot).
+    as_of_reason : str
+        Why the as-of date is what it is (given, or the default and its basis).
+    keep_stale : bool
+        Whether stale open placements were kept in the caseload.
+    observed_how : dict of str to str
+        How ``observed_from`` is known, for the files where it was not inferred.
     """
 
     council: str
@@ -140,6 +169,9 @@ class Calibration:
     parameter_uncertainty: bool = True
     warnings: list[str] = field(default_factory=list)
     records: Records | None = None
+    as_of_reason: str = ""
+    keep_stale: bool = False
+    observed_how: dict[str, str] = field(default_factory=dict)
 
     @property
     def horizon_start(self) -> str:
@@ -151,14 +183,56 @@ class Calibration:
         """Day of the horizon start (1 April of ``start_year``)."""
         return to_day(date(self.start_year, 4, 1))
 
+    def caseload_placements(self) -> pd.DataFrame:
+        """The records' placements, less the stale ones left out of the caseload."""
+        placements = self.records.placements
+        if self.keep_stale:
+            return placements
+        return placements[~stale_mask(placements, self.as_of)]
 
-def _as_of(placements: pd.DataFrame, as_of) -> int:
-    if as_of is not None:
-        return to_day(as_of)
-    dates = pd.concat([placements["start"], placements["end"]]).dropna()
-    if dates.empty:
+
+def default_as_of(placements: pd.DataFrame) -> tuple[int, str]:
+    """The default as-of date, and why: the end of the last complete collection year.
+
+    A collection year (1 April to 31 March) is complete when the records hold a
+    date in its March (:func:`~.records.collection_year_end`), so a stray 1 April,
+    or a live extract part-way through a year, does not move the date past the
+    last 31 March the records cover.
+
+    Returns
+    -------
+    day : int
+        Days since 1970-01-01.
+    why : str
+        The reason in words, for the summary and the config's comment.
+    """
+    days = np.concatenate([day_numbers(placements["start"]), day_numbers(placements["end"])])
+    days = days[np.isfinite(days)]
+    if days.size == 0:
         raise DataError("no placements left after cleaning: nothing to calibrate")
-    return to_day(dates.max())
+    latest = int(days.max())
+    end = collection_year_end(days)
+    if end is None:
+        return latest, (
+            "the latest date in the records (the default; no collection year is complete in "
+            "them, as none of their dates is in a March)"
+        )
+    year = fy_label(from_day(end).astype(object).year - 1)
+    why = f"the end of the last complete collection year, {year} (the default)"
+    if latest > end:
+        after = int((days > end).sum())
+        why += (
+            f"; {after:,} later date{'s' if after != 1 else ''} in the records, up to "
+            f"{from_day(latest)}, {'are' if after != 1 else 'is'} after it: later starts are "
+            "ignored and later ends treated as still open (--as-of to choose another date)"
+        )
+    return end, why
+
+
+def _as_of(placements: pd.DataFrame, as_of) -> tuple[int, str]:
+    if as_of is not None:
+        return to_day(as_of), "given (--as-of)"
+    return default_as_of(placements)
 
 
 def infer_observed_from(start: np.ndarray, end: np.ndarray, as_of: int) -> int:
@@ -217,12 +291,33 @@ def _ages(records: Records, rows: pd.DataFrame, origin: int) -> np.ndarray | Non
     return (origin - day_numbers(dob)) / DAYS_PER_YEAR
 
 
+def stale_mask(placements: pd.DataFrame, as_of: int) -> np.ndarray:
+    """Placements still open in an earlier return whose child is in no later one, by ``as_of``.
+
+    Such a placement ended (unrecorded) by the end of the child's last return
+    (``last_seen``); on an earlier as-of date it was still open, so it is stale
+    only once ``as_of`` is past that return.
+    """
+    if "last_seen" not in placements.columns:
+        return np.zeros(len(placements), dtype=bool)
+    seen = day_numbers(placements["last_seen"])
+    return np.isfinite(seen) & (seen < as_of) & placements["end"].isna().to_numpy()
+
+
+def open_mask(placements: pd.DataFrame, as_of: int, keep_stale: bool = False) -> np.ndarray:
+    """The placements in the starting caseload: open on ``as_of``, stale ones left out by default."""
+    start, end = day_numbers(placements["start"]), day_numbers(placements["end"])
+    mask = (start <= as_of) & ~(np.isfinite(end) & (end <= as_of))
+    return mask if keep_stale else mask & ~stale_mask(placements, as_of)
+
+
 def calibrate_service(
     records: Records,
     info: ServiceInfo,
     as_of: int,
     observed_from: int,
     origin: int,
+    keep_stale: bool = False,
 ) -> ServiceCalibration | str:
     """Fit one service.
 
@@ -233,6 +328,10 @@ def calibrate_service(
     as_of, observed_from, origin : int
         Days since 1970-01-01: the as-of date, the first day of complete
         records, and the horizon start.
+    keep_stale : bool
+        Keep stale open placements (see :func:`stale_mask`) in the caseload and
+        as open in the length fit; by default they are left out of the caseload
+        and their lengths right-censored at the end of their last return.
 
     Returns
     -------
@@ -243,21 +342,38 @@ def calibrate_service(
     start, end = day_numbers(rows["start"]), day_numbers(rows["end"])
     keep = start <= as_of
     rows, start, end = rows[keep], start[keep], end[keep]
-    lengths = fit_lengths(length_data(start, end, as_of, observed_from))
+    stale = stale_mask(rows, as_of)
+    seen_until = np.where(stale & (not keep_stale), day_numbers(rows["last_seen"]), np.nan)
+    censored = (
+        rows["start_censored"].to_numpy(dtype=bool)
+        if "start_censored" in rows.columns
+        else np.zeros(len(rows), dtype=bool)
+    )
+    lengths = fit_lengths(length_data(start, end, as_of, observed_from, censored, seen_until))
     if lengths is None:
         return f"none of its {len(rows):,} placements has ended, so no length can be fitted"
-    arrivals = fit_arrivals(monthly_counts(start, observed_from, as_of, origin))
+    clients = rows["client"].to_numpy()
+    arrivals = fit_arrivals(monthly_counts(start, observed_from, as_of, origin, clients))
     sample, cost_from = _cost_sample(rows, start, as_of)
     costs = fit_costs(sample)
     if costs is None and info.default_cost is None:
         return "the records give no weekly costs and the mapping gives no unit_cost"
-    open_rows = open_on(rows, from_day(as_of))
+    in_caseload = open_mask(rows, as_of, keep_stale)
+    open_rows = rows[in_caseload]
     open_start = day_numbers(open_rows["start"])
     warnings = []
     if arrivals.trend and abs(arrivals.growth) > STEEP_GROWTH:
         warnings.append(
             f"arrivals trend {arrivals.growth:+.0%} a year: trends this steep rarely last; "
             "consider --since to fit a more recent period, or edit the growth"
+        )
+    low, high = GROWTH_RANGE
+    if arrivals.trend and not low <= arrivals.growth <= high:
+        warnings.append(
+            f"the fitted arrivals trend {arrivals.growth:+.0%} a year is outside the range a "
+            f"config allows ({low:+.0%} to {high:+.0%}): written clipped to "
+            f"{min(max(arrivals.growth, low), high):+.0%}; fit a longer or more recent period "
+            "(--since), or edit the growth"
         )
     return ServiceCalibration(
         info=info,
@@ -272,6 +388,9 @@ def calibrate_service(
         caseload_cost=open_rows["weekly_cost"].to_numpy(dtype=float),
         caseload_age=_ages(records, open_rows, origin),
         warnings=warnings,
+        stale=int(stale.sum()),
+        stale_kept=keep_stale,
+        caseload_censored=int(censored[in_caseload].sum()),
     )
 
 
@@ -282,6 +401,7 @@ def calibrate(
     years: int = 1,
     council: str | None = None,
     parameter_uncertainty: bool = True,
+    keep_stale: bool = False,
 ) -> Calibration:
     """Fit every service in the records.
 
@@ -291,9 +411,10 @@ def calibrate(
         From :func:`~.ssda903.load_ssda903` and/or :func:`~.packages.load_packages`
         (add two with ``+``).
     as_of : date or str, optional
-        Date the records describe (default: the latest date in them). Later
-        starts are ignored and later ends treated as still open, so an earlier
-        date replays what was known then.
+        Date the records describe (default: the end of the last complete
+        collection year, see :func:`default_as_of`). Later starts are ignored
+        and later ends treated as still open, so an earlier date replays what
+        was known then.
     since : date or str, optional
         First day of complete records, for every file (default: inferred per
         file by :func:`infer_observed_from`). A later date fits a more recent period.
@@ -304,6 +425,9 @@ def calibrate(
     parameter_uncertainty : bool
         Write each fitted figure as a distribution with its standard error
         (default) rather than as a fixed number.
+    keep_stale : bool
+        Keep stale open placements (open in an earlier return, the child in no
+        later one) in the starting caseload; by default they are left out.
 
     Returns
     -------
@@ -317,13 +441,15 @@ def calibrate(
     if not 1 <= years <= 5:
         raise DataError(f"--years {years}: must be between 1 and 5")
     placements = records.placements
-    as_of_day = _as_of(placements, as_of)
+    as_of_day, as_of_reason = _as_of(placements, as_of)
     start_year = horizon_start_year(as_of_day)
     origin = to_day(date(start_year, 4, 1))
-    observed, inferred = _observation_starts(records, since, as_of_day)
+    observed, inferred, observed_how = _observation_starts(records, since, as_of_day)
     fitted, skipped = [], {}
     for info in records.services.values():
-        result = calibrate_service(records, info, as_of_day, observed[info.source], origin)
+        result = calibrate_service(
+            records, info, as_of_day, observed[info.source], origin, keep_stale
+        )
         if isinstance(result, str):
             skipped[info.key] = result
         else:
@@ -344,9 +470,28 @@ def calibrate(
         inferred_from=inferred,
         ignored_after=int((day_numbers(placements["start"]) > as_of_day).sum()),
         parameter_uncertainty=parameter_uncertainty,
-        warnings=_warnings(as_of_day, origin, observed),
+        warnings=_warnings(as_of_day, origin, observed) + _stale_warnings(fitted, keep_stale),
         records=records,
+        as_of_reason=as_of_reason,
+        keep_stale=keep_stale,
+        observed_how=observed_how,
     )
+
+
+def _stale_warnings(fitted: list[ServiceCalibration], keep_stale: bool) -> list[str]:
+    stale = sum(svc.stale for svc in fitted)
+    if not stale:
+        return []
+    what = (
+        f"{stale:,} stale open placement{'s' if stale != 1 else ''} (still open in an earlier "
+        "return, but the child is in no later return; problems.csv lists them)"
+    )
+    if keep_stale:
+        return [f"{what}: kept in the starting caseload as still open (--keep-stale)"]
+    return [
+        f"{what}: left out of the starting caseload, their lengths taken as lasting at least "
+        "to the end of that return; --keep-stale keeps them"
+    ]
 
 
 def horizon_start_year(as_of: int) -> int:
@@ -355,15 +500,20 @@ def horizon_start_year(as_of: int) -> int:
     return day.year + (1 if day >= date(day.year, 4, 1) else 0)
 
 
-def _observation_starts(records: Records, since, as_of: int) -> tuple[dict[str, int], set[str]]:
-    """First day of complete records for each file, and the files where it was inferred."""
+def _observation_starts(
+    records: Records, since, as_of: int
+) -> tuple[dict[str, int], set[str], dict[str, str]]:
+    """First day of complete records for each file, the files where it was inferred, and how
+    it is known where it was not."""
     placements = records.placements
-    observed, inferred = {}, set()
+    observed, inferred, how = {}, set(), {}
     for source in dict.fromkeys(placements["source"]):
         if since is not None:
             observed[source] = to_day(since)
+            how[source] = "given (--since)"
         elif source in records.observed_from:
             observed[source] = to_day(records.observed_from[source])
+            how[source] = records.observed_how.get(source, "given")
         else:
             rows = placements[placements["source"] == source]
             ends = records.recorded_ends.get(source, day_numbers(rows["end"]))
@@ -374,7 +524,7 @@ def _observation_starts(records: Records, since, as_of: int) -> tuple[dict[str, 
                 f"{source}: records complete from {from_day(observed[source])}, after the "
                 f"as-of date {from_day(as_of)}: nothing to fit (check --since and --as-of)"
             )
-    return observed, inferred
+    return observed, inferred, how
 
 
 def _warnings(as_of: int, origin: int, observed: dict[str, int]) -> list[str]:
@@ -387,12 +537,22 @@ def _warnings(as_of: int, origin: int, observed: dict[str, int]) -> list[str]:
             "starting caseload (an as-of date of 31 March avoids this)"
         )
     for source, day in observed.items():
-        if day > as_of - 365:
+        if day > year_before(as_of):
             warnings.append(
                 f"{source}: less than a year of complete records (from {from_day(day)}): "
                 "the fits are rough"
             )
     return warnings
+
+
+def year_before(as_of: int) -> int:
+    """First day of the calendar year of records that ends on ``as_of`` (days since 1970-01-01).
+
+    Records from this day to ``as_of`` inclusive cover exactly one year: 1 April
+    2022 for 31 March 2023 (365 days), 1 April 2023 for 31 March 2024 (366 days).
+    """
+    after = pd.Timestamp(from_day(as_of + 1))
+    return to_day(after - pd.DateOffset(years=1))
 
 
 def _council_name(records: Records) -> str:

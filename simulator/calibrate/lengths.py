@@ -10,7 +10,16 @@ placement is not a zero-length one):
 - started before the records are complete (``observed_from``) and so in them
   only because it was still open then: both terms minus log S(e), e the time
   it had lasted by then (left truncation; otherwise long placements would be
-  over-represented).
+  over-represented);
+- started before the records are complete, *and* its first recorded episode
+  continues earlier episodes that are not in them (``start_censored``): the
+  start is known only to be on or before the recorded one (left-censored), so
+  the time it had lasted when the records begin is at least e. Among
+  placements open then, with starts at a steady rate, that time has density
+  proportional to S, so S is replaced by its integral
+  IS(x) = integral of S from x to infinity: log(IS(low) - IS(high)) - log IS(e)
+  when ended, log IS(low) - log IS(e) when open, lengths counted from the
+  recorded start.
 
 Four families are fitted (the engine's lognormal, gamma, Weibull and
 exponential) and the one with the lowest AIC is kept. The Kaplan-Meier curve,
@@ -50,6 +59,14 @@ class LengthData:
     low: np.ndarray
     high: np.ndarray
     entry: np.ndarray
+    start_censored: np.ndarray | None = None
+
+    @property
+    def censored(self) -> np.ndarray:
+        """Mask of placements whose start is left-censored (see the module docstring)."""
+        if self.start_censored is None:
+            return np.zeros(self.low.size, dtype=bool)
+        return np.asarray(self.start_censored, dtype=bool)
 
     @property
     def n(self) -> int:
@@ -77,7 +94,14 @@ class LengthData:
         return np.where(self.ended, np.maximum(0.5 * (self.low + self.high), 0.5 / 7), self.low)
 
 
-def length_data(start: np.ndarray, end: np.ndarray, as_of: int, observed_from: int) -> LengthData:
+def length_data(
+    start: np.ndarray,
+    end: np.ndarray,
+    as_of: int,
+    observed_from: int,
+    start_censored: np.ndarray | None = None,
+    seen_until: np.ndarray | None = None,
+) -> LengthData:
     """Turn placement dates into length observations.
 
     Parameters
@@ -89,6 +113,12 @@ def length_data(start: np.ndarray, end: np.ndarray, as_of: int, observed_from: i
         Last day the records describe.
     observed_from : int
         First day from which every placement starting is in the records.
+    start_censored : numpy.ndarray of bool, optional
+        Placements that continue earlier episodes not in the records: those
+        starting before ``observed_from`` get a left-censored start.
+    seen_until : numpy.ndarray, optional
+        Last day an open placement is known to have been open (NaN: ``as_of``);
+        a stale open placement is right-censored there.
 
     Returns
     -------
@@ -98,14 +128,26 @@ def length_data(start: np.ndarray, end: np.ndarray, as_of: int, observed_from: i
     """
     start = np.asarray(start, dtype=np.float64)
     end = np.asarray(end, dtype=np.float64)
+    n = start.size
+    censored = np.zeros(n, dtype=bool) if start_censored is None else np.asarray(start_censored)
+    seen = np.full(n, float(as_of))
+    if seen_until is not None:
+        given = np.isfinite(seen_until)
+        seen[given] = np.minimum(np.asarray(seen_until, dtype=np.float64)[given], as_of)
     open_ = np.isnan(end) | (end > as_of)
-    keep = (start >= observed_from) | open_ | (end > observed_from)
-    start, end, open_ = start[keep], end[keep], open_[keep]
+    keep = (start >= observed_from) | (open_ & (seen > observed_from)) | (end > observed_from)
+    start, end, open_, seen = start[keep], end[keep], open_[keep], seen[keep]
     days = end - start
-    low = np.where(open_, as_of - start + 0.5, np.maximum(days - 0.5, 0.0))
+    low = np.where(open_, seen - start + 0.5, np.maximum(days - 0.5, 0.0))
     high = np.where(open_, np.inf, days + 0.5)
-    entry = np.maximum(observed_from - start + 0.5, 0.0) * (start < observed_from)
-    return LengthData(low / DAYS_PER_WEEK, high / DAYS_PER_WEEK, entry / DAYS_PER_WEEK)
+    before = start < observed_from
+    entry = np.maximum(observed_from - start + 0.5, 0.0) * before
+    return LengthData(
+        low / DAYS_PER_WEEK,
+        high / DAYS_PER_WEEK,
+        entry / DAYS_PER_WEEK,
+        censored[keep] & before,
+    )
 
 
 # ------------------------------------------------------------------ families
@@ -121,6 +163,30 @@ def _log_gamma_sf(x: np.ndarray, k: float, theta: float) -> np.ndarray:
         zt = z[tail]
         out[tail] = (k - 1.0) * np.log(zt) - zt - special.gammaln(k)
     return out
+
+
+def _log_lognormal_isf(x: np.ndarray, th: np.ndarray) -> np.ndarray:
+    # E[(X - x)+] = exp(mu + s^2/2) Phi((mu + s^2 - ln x) / s) - x Phi((mu - ln x) / s)
+    mu, sigma = th[0], math.exp(th[1])
+    log_x = np.log(np.maximum(x, 1e-300))
+    a = mu + 0.5 * sigma**2 + special.log_ndtr((mu + sigma**2 - log_x) / sigma)
+    b = np.where(x > 0, log_x + special.log_ndtr((mu - log_x) / sigma), -np.inf)
+    return _log_diff(a, b)
+
+
+def _log_gamma_isf(x: np.ndarray, th: np.ndarray) -> np.ndarray:
+    # E[(X - x)+] = k theta Q(k + 1, x / theta) - x Q(k, x / theta)
+    k, theta = math.exp(th[0]), math.exp(th[1])
+    a = math.log(k * theta) + _log_gamma_sf(x, k + 1.0, theta)
+    b = np.where(x > 0, np.log(np.maximum(x, 1e-300)) + _log_gamma_sf(x, k, theta), -np.inf)
+    return _log_diff(a, b)
+
+
+def _log_weibull_isf(x: np.ndarray, th: np.ndarray) -> np.ndarray:
+    # scale Gamma(1 + 1/k) Q(1/k, (x / scale)^k)
+    k, scale = math.exp(th[0]), math.exp(th[1])
+    z = (np.maximum(x, 0.0) / scale) ** k
+    return math.log(scale) + special.gammaln(1.0 + 1.0 / k) + _log_gamma_sf(z, 1.0 / k, 1.0)
 
 
 @dataclass(frozen=True)
@@ -142,6 +208,11 @@ class Family:
     shape : callable or None
     mean, median : callable
         Mean and median length in weeks from theta.
+    start : callable
+        Starting theta from the mean and sd of log lengths.
+    log_isf : callable
+        log of the integrated survival function, IS(x) = the integral of S
+        from x to infinity (the mean excess beyond x), for left-censored starts.
     """
 
     name: str
@@ -153,6 +224,7 @@ class Family:
     mean: Callable[[np.ndarray], float]
     median: Callable[[np.ndarray], float]
     start: Callable[[float, float], np.ndarray]
+    log_isf: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
     def config(self, theta: np.ndarray) -> dict:
         """The config ``length`` table (point estimates)."""
@@ -180,6 +252,7 @@ FAMILIES: dict[str, Family] = {
         mean=lambda th: math.exp(th[0] + 0.5 * math.exp(2 * th[1])),
         median=lambda th: math.exp(th[0]),
         start=lambda m, s: np.array([m, math.log(s)]),
+        log_isf=_log_lognormal_isf,
     ),
     "gamma": Family(
         name="gamma",
@@ -191,6 +264,7 @@ FAMILIES: dict[str, Family] = {
         mean=lambda th: math.exp(th[0] + th[1]),
         median=lambda th: math.exp(th[1]) * special.gammaincinv(math.exp(th[0]), 0.5),
         start=lambda m, s: np.array([0.0, m]),
+        log_isf=_log_gamma_isf,
     ),
     "weibull": Family(
         name="weibull",
@@ -202,6 +276,7 @@ FAMILIES: dict[str, Family] = {
         mean=lambda th: math.exp(th[1]) * math.gamma(1.0 + math.exp(-th[0])),
         median=lambda th: math.exp(th[1]) * math.log(2.0) ** math.exp(-th[0]),
         start=lambda m, s: np.array([0.0, m]),
+        log_isf=_log_weibull_isf,
     ),
     "exponential": Family(
         name="exponential",
@@ -213,6 +288,7 @@ FAMILIES: dict[str, Family] = {
         mean=lambda th: math.exp(th[0]),
         median=lambda th: math.exp(th[0]) * math.log(2.0),
         start=lambda m, s: np.array([m]),
+        log_isf=lambda x, th: th[0] - x / math.exp(th[0]),
     ),
 }
 
@@ -240,8 +316,9 @@ def log_likelihood(family: Family, theta: np.ndarray, data: LengthData, weight=N
     float
     """
     w = np.ones(data.n) if weight is None else weight
-    ended = data.ended
-    truncated = data.entry > 0
+    censored = data.censored
+    ended = data.ended & ~censored
+    truncated = (data.entry > 0) & ~censored
     with np.errstate(all="ignore"):
         # S is evaluated only where each term needs it: the survival functions
         # (the gamma's especially) are the cost of a fit.
@@ -249,15 +326,40 @@ def log_likelihood(family: Family, theta: np.ndarray, data: LengthData, weight=N
         log_high = family.log_sf(data.high[ended], theta)
         ll[ended] = _log_diff(ll[ended], log_high)
         ll[truncated] -= family.log_sf(data.entry[truncated], theta)
+        if np.any(censored):
+            ll[censored] = _censored_start_ll(family, theta, data, censored)
         total = float(np.sum(w * ll))
     return total if math.isfinite(total) else -math.inf
 
 
+def _censored_start_ll(
+    family: Family, theta: np.ndarray, data: LengthData, rows: np.ndarray
+) -> np.ndarray:
+    """Log-likelihood terms of placements with a left-censored start (module docstring)."""
+    low, high, entry = data.low[rows], data.high[rows], data.entry[rows]
+    ended = np.isfinite(high)
+    out = family.log_isf(low, theta)
+    if np.any(ended):
+        # IS(low) - IS(high) is the integral of S over one recorded day: Simpson's rule
+        # on S keeps it accurate where the two integrals nearly cancel.
+        lo, hi = low[ended], high[ended]
+        terms = np.vstack(
+            [
+                family.log_sf(lo, theta),
+                math.log(4.0) + family.log_sf(0.5 * (lo + hi), theta),
+                family.log_sf(hi, theta),
+            ]
+        )
+        out[ended] = np.log(hi - lo) - math.log(6.0) + special.logsumexp(terms, axis=0)
+    return out - family.log_isf(entry, theta)
+
+
 def _aggregate(data: LengthData) -> tuple[LengthData, np.ndarray]:
     """Identical observations once each, with a count (dates are whole days)."""
-    rows = np.column_stack([data.low, data.high, data.entry])
+    rows = np.column_stack([data.low, data.high, data.entry, data.censored])
     unique, counts = np.unique(rows, axis=0, return_counts=True)
-    return LengthData(unique[:, 0], unique[:, 1], unique[:, 2]), counts.astype(np.float64)
+    merged = LengthData(unique[:, 0], unique[:, 1], unique[:, 2], unique[:, 3] > 0)
+    return merged, counts.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -425,7 +527,10 @@ def fit_lengths(data: LengthData, families: tuple[str, ...] | None = None) -> Le
         return None
     if families is None:
         families = tuple(FAMILIES) if data.events >= MIN_EVENTS_FOR_SHAPE else ("exponential",)
-    km = kaplan_meier(data.km_time, data.ended, data.entry)
+    # Kaplan-Meier cannot place a placement whose start is unknown: it leaves them out
+    # (they are left-truncated anyway, so the rest still estimate the hazard).
+    known = ~data.censored
+    km = kaplan_meier(data.km_time[known], data.ended[known], data.entry[known])
     rows, weight = _aggregate(data)
     log_mid = np.log(np.maximum(np.where(data.ended, data.km_time, data.low), 0.5 / 7))
     m, s = float(np.mean(log_mid)), max(float(np.std(log_mid)), 0.1)

@@ -161,6 +161,12 @@ class Mapping:
         """Every PLACE code some rule names."""
         return frozenset().union(*(r.place for r in self.rules))
 
+    @property
+    def provider_places(self) -> frozenset[str]:
+        """PLACE codes whose service depends on the provider: some rule names them with a
+        provider list (``"*"`` when such a rule matches any PLACE)."""
+        return frozenset().union(*(r.place for r in self.rules if r.provider is not None))
+
 
 def _codes(value: Any, where: str) -> frozenset[str]:
     if isinstance(value, str):

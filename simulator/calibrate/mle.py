@@ -119,7 +119,11 @@ def invert_information(info: np.ndarray) -> np.ndarray:
     return np.linalg.inv(info)
 
 
-def fit(nll: Callable[[np.ndarray], float], start: np.ndarray) -> Estimate:
+def fit(
+    nll: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    jac: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Estimate:
     """Minimise a negative log-likelihood and attach the inverse-Hessian covariance.
 
     L-BFGS-B from the start (its relative-reduction stopping rule suits
@@ -133,6 +137,8 @@ def fit(nll: Callable[[np.ndarray], float], start: np.ndarray) -> Estimate:
         Negative log-likelihood of the parameter vector; may return ``inf``.
     start : numpy.ndarray
         Starting point.
+    jac : callable, optional
+        Gradient of ``nll``; without it L-BFGS-B uses finite differences.
 
     Returns
     -------
@@ -142,7 +148,7 @@ def fit(nll: Callable[[np.ndarray], float], start: np.ndarray) -> Estimate:
     # Trial points outside a family's range give inf or nan: expected, not news.
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        best = optimize.minimize(nll, start, method="L-BFGS-B", options=_LBFGS)
+        best = optimize.minimize(nll, start, jac=jac, method="L-BFGS-B", options=_LBFGS)
         if not (best.success and np.isfinite(best.fun)):
             rough = optimize.minimize(
                 nll,
@@ -150,7 +156,7 @@ def fit(nll: Callable[[np.ndarray], float], start: np.ndarray) -> Estimate:
                 method="Nelder-Mead",
                 options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000},
             )
-            polished = optimize.minimize(nll, rough.x, method="L-BFGS-B", options=_LBFGS)
+            polished = optimize.minimize(nll, rough.x, jac=jac, method="L-BFGS-B", options=_LBFGS)
             best = polished if polished.fun <= rough.fun else rough
             best.success = bool(polished.success or rough.success)
         theta = np.asarray(best.x, dtype=np.float64)

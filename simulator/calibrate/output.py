@@ -5,7 +5,8 @@ place only when complete, so an interrupted calibration never leaves a folder
 that looks finished::
 
     calibration/
-      calibrated.toml   the config (overspend run calibration/calibrated.toml)
+      <council>_<as-of>.toml   the config, named after the council and the as-of
+                               date (overspend run calibration/<council>_<as-of>.toml)
       fits.csv          every fitted figure with its SE and fit statistics
       problems.csv      every row cleaning dropped or changed, and why
       caseload.csv      the placements open on the as-of date (a caseload snapshot)
@@ -14,7 +15,10 @@ that looks finished::
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +30,39 @@ from .records import from_day
 from .snapshot import write_caseload_snapshot
 from .writer import to_toml
 
-CONFIG_NAME = "calibrated.toml"
+#: Longest council part of a config's file name; a longer name is cut at a word and
+#: given a short hash of the whole name, so that two long names stay apart.
+MAX_NAME = 40
+# Names Windows reserves for devices, whatever the extension.
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+
+
+def council_slug(name: str) -> str:
+    """A short, file-name-safe form of a council name.
+
+    Letters are reduced to plain ASCII (``'Ynys Môn'`` -> ``'ynys_mon'``), anything
+    else becomes ``_``; a name longer than :data:`MAX_NAME` is cut at a word and
+    ends with six hex digits of a hash of the whole name, so names that share a
+    long beginning stay distinct.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_") or "council"
+    if len(slug) > MAX_NAME:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+        cut = slug[: MAX_NAME - 7]
+        cut = cut.rsplit("_", 1)[0] if "_" in cut else cut
+        slug = f"{cut}_{digest}"
+    return f"{slug}_council" if slug in _RESERVED else slug
+
+
+def config_name(cal: Calibration) -> str:
+    """The calibrated config's file name: the council and the as-of date.
+
+    E.g. ``'bromley_2022-03-31.toml'``: runs of configs calibrated for different
+    councils, or for one council as of different dates, then go to different
+    ``results/<config name>`` folders.
+    """
+    return f"{council_slug(cal.council)}_{from_day(cal.as_of)}.toml"
 
 
 def check_writable(out_dir: Path, force: bool) -> None:
@@ -46,6 +82,12 @@ def _rows(svc: ServiceCalibration) -> list[dict]:
         ("arrivals", a.model, "growth", a.growth, a.growth_se, arrivals_aic, True),
         ("arrivals", a.model, "dispersion", a.dispersion, a.dispersion_se, arrivals_aic, True),
     ]
+    if a.trend_tried and not a.trend:
+        # The trend the likelihood did not keep, for the record.
+        rows.append(
+            ("arrivals", f"{a.model} with trend", "growth", a.trend_growth, a.trend_growth_se,
+             math.nan, False)
+        )  # fmt: skip
     for fit in svc.lengths.fits.values():
         chosen = fit is svc.lengths.chosen
         for what in ("mean", "median", "shape"):
@@ -114,11 +156,13 @@ def write_calibration(
     text = config_text if config_text is not None else to_toml(cal)
 
     def fill(tmp: Path) -> None:
-        (tmp / CONFIG_NAME).write_text(text, encoding="utf-8")
+        (tmp / config_name(cal)).write_text(text, encoding="utf-8")
         fit_table(cal).to_csv(tmp / "fits.csv", index=False, float_format="%.6g")
         cal.log.to_frame().to_csv(tmp / "problems.csv", index=False)
         if cal.records is not None:
-            write_caseload_snapshot(cal.records, from_day(cal.as_of), tmp / "caseload.csv")
+            write_caseload_snapshot(
+                cal.caseload_placements(), from_day(cal.as_of), tmp / "caseload.csv"
+            )
         if plots:
             from .plots import write_plots
 

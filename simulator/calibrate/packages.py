@@ -178,6 +178,7 @@ def load_packages(
     source = Path(path).name
     log = ProblemLog()
     table = read_table(path, PACKAGE_COLUMNS, "packages list")
+    log.name_columns(source, table)
     table = _required_cells(table, source, log)
     table = _dates(table, source, log)
     table = table.assign(
@@ -194,6 +195,9 @@ def load_packages(
             "weekly_cost": table["weekly_cost"].to_numpy(dtype=float),
             "source": source,
             "row": table["_row"].to_numpy(dtype=np.int64),
+            "file": source,
+            "start_censored": False,
+            "last_seen": pd.Series(pd.NaT, index=range(len(table)), dtype="datetime64[s]"),
         }
     )
     return Records(placements, _services(table, source, department), log, sources=[source])

@@ -13,8 +13,8 @@ first record is row 2.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,18 @@ import pandas as pd
 from simulator.errors import UserError
 
 #: Columns of the placements table.
-PLACEMENT_COLUMNS = ("client", "service", "start", "end", "weekly_cost", "source", "row")
+PLACEMENT_COLUMNS = (
+    "client",
+    "service",
+    "start",
+    "end",
+    "weekly_cost",
+    "source",
+    "row",
+    "file",
+    "start_censored",
+    "last_seen",
+)
 
 #: Problems of this kind are bad values; ``--strict`` stops on the first file that has one.
 ERROR = "error"
@@ -93,18 +104,30 @@ class ProblemLog:
     notes : list of str
         Whole-file remarks (records pooled from several councils, rows ignored
         because they fall after the as-of date, ...).
+    columns : dict of str to dict
+        By file: its column names as written, by their upper-case form.
     """
 
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, problem: Problem) -> None:
-        """Record one problem."""
+        """Record one problem, its column named as the file writes it."""
+        written = self.columns.get(problem.source, {}).get(problem.column.upper())
+        if written is not None and written != problem.column:
+            problem = replace(problem, column=written)
         self.problems.append(problem)
 
     def extend(self, problems: list[Problem]) -> None:
         """Record several problems."""
-        self.problems.extend(problems)
+        for problem in problems:
+            self.add(problem)
+
+    def name_columns(self, source: str, table: pd.DataFrame) -> None:
+        """Name ``source``'s columns in its problems as its header writes them (from
+        :func:`read_table`), e.g. ``Decom`` rather than ``DECOM``."""
+        self.columns[source] = dict(table.attrs.get("as_written", {}))
 
     def errors(self, source: str | None = None) -> list[Problem]:
         """The bad-value problems (of one file, when ``source`` is given)."""
@@ -132,12 +155,18 @@ class ProblemLog:
         )
 
     def summary(self) -> list[str]:
-        """One line per file and reason: how many rows, and what was done."""
-        counts = Counter((p.source, p.kind, p.reason, p.action) for p in self.problems)
+        """One line per file and reason: how many rows, and what was done.
+
+        Rows are counted, not problems: a row with two bad dates is one row
+        dropped. Whole-file problems (row 0) count one each.
+        """
+        rows: dict[tuple[str, str, str, str], set] = defaultdict(set)
+        for i, p in enumerate(self.problems):
+            rows[(p.source, p.kind, p.reason, p.action)].add(p.row if p.row else ("file", i))
         lines = []
-        for (source, kind, reason, action), n in sorted(counts.items()):
+        for (source, kind, reason, action), which in sorted(rows.items()):
             label = "bad data" if kind == ERROR else "cleaning"
-            lines.append(f"{source}: {reason}: {n:,} ({action}) [{label}]")
+            lines.append(f"{source}: {reason}: {len(which):,} ({action}) [{label}]")
         return lines + list(self.notes)
 
     def to_frame(self) -> pd.DataFrame:
@@ -164,7 +193,8 @@ def read_table(path: str | Path, required: tuple[str, ...], what: str) -> pd.Dat
     -------
     pandas.DataFrame
         Every cell a ``str`` ('' when empty), plus a ``_row`` column with the
-        spreadsheet row number.
+        spreadsheet row number; ``attrs["as_written"]`` maps each (upper-case)
+        column name to the name as the file writes it.
 
     Raises
     ------
@@ -180,6 +210,7 @@ def read_table(path: str | Path, required: tuple[str, ...], what: str) -> pd.Dat
         raise DataError(f"{path}: no such file (expected the {what})") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: cannot be read as a CSV {what}: {exc}") from None
+    written = {str(c).strip().upper(): str(c).strip() for c in table.columns}
     table.columns = [str(c).strip().upper() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
@@ -189,6 +220,7 @@ def read_table(path: str | Path, required: tuple[str, ...], what: str) -> pd.Dat
         )
     table = table.apply(lambda col: col.astype(str).str.strip())
     table["_row"] = np.arange(len(table), dtype=np.int64) + 2
+    table.attrs["as_written"] = written
     return table
 
 
@@ -267,8 +299,38 @@ def empty_placements() -> pd.DataFrame:
             "weekly_cost": pd.Series([], dtype=float),
             "source": pd.Series([], dtype=str),
             "row": pd.Series([], dtype=np.int64),
+            "file": pd.Series([], dtype=str),
+            "start_censored": pd.Series([], dtype=bool),
+            "last_seen": pd.Series([], dtype="datetime64[s]"),
         }
     )
+
+
+def collection_year_end(days: np.ndarray) -> int | None:
+    """The last day (31 March) of the last collection year the dates reach the end of.
+
+    A return covers a collection year, 1 April to 31 March, and a full year's
+    records hold dates in its last month: the year is taken as complete when
+    any date falls in its March. A stray later date (a 1 April typed into next
+    year, a planned end) does not make the next year complete.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        Dates as days since 1970-01-01 (NaN for missing).
+
+    Returns
+    -------
+    int or None
+        Days since 1970-01-01 of that 31 March; ``None`` when no date is in a March.
+    """
+    days = np.asarray(days, dtype=np.float64)
+    days = days[np.isfinite(days)].astype(np.int64)
+    months = days.astype("datetime64[D]").astype("datetime64[M]")
+    march = months[months.astype(np.int64) % 12 == 2]
+    if march.size == 0:
+        return None
+    return int((march.max() + 1).astype("datetime64[D]").astype(np.int64)) - 1
 
 
 def day_numbers(dates: pd.Series) -> np.ndarray:
@@ -342,8 +404,14 @@ class Records:
     placements : pandas.DataFrame
         Columns :data:`PLACEMENT_COLUMNS`: ``client`` (str), ``service`` (config
         key), ``start`` and ``end`` (dates; ``end`` is NaT while open),
-        ``weekly_cost`` (GBP per week, NaN when unknown), ``source`` (file name),
-        ``row`` (spreadsheet row of the first record of the placement).
+        ``weekly_cost`` (GBP per week, NaN when unknown), ``source`` (the file
+        name, or the name of a set of yearly files stitched together),
+        ``row`` and ``file`` (spreadsheet row, and its file, of the first record
+        of the placement), ``start_censored`` (True where the placement continues
+        earlier episodes that are not in the records, so it started on or before
+        ``start``) and ``last_seen`` (for a placement still open in an earlier
+        return whose child is in no later return: the end of that return; NaT
+        otherwise).
     services : dict of str to ServiceInfo
         Services in the order they should appear in the config.
     log : ProblemLog
@@ -352,6 +420,8 @@ class Records:
         (every placement that started on or after it is in them; placements that
         started earlier are there only if still open then). Files not listed
         have it inferred by the calibration.
+    observed_how : dict of str to str
+        By file in ``observed_from``: how that day is known, in words.
     ages : pandas.DataFrame or None
         ``client`` and ``dob`` from an SSDA903 header table, when one was given.
     sources : list of str
@@ -366,6 +436,7 @@ class Records:
     log: ProblemLog
     observed_from: dict[str, np.datetime64] = field(default_factory=dict)
     ages: pd.DataFrame | None = None
+    observed_how: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     recorded_ends: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -378,7 +449,11 @@ class Records:
                 f"{', '.join(other.sources)}: rename it in one of them (or in the mapping file)"
             )
         ages = [a for a in (self.ages, other.ages) if a is not None]
-        log = ProblemLog(self.log.problems + other.log.problems, self.log.notes + other.log.notes)
+        log = ProblemLog(
+            self.log.problems + other.log.problems,
+            self.log.notes + other.log.notes,
+            {**self.log.columns, **other.log.columns},
+        )
         return Records(
             placements=pd.concat([self.placements, other.placements], ignore_index=True),
             services={**self.services, **other.services},
@@ -387,4 +462,5 @@ class Records:
             ages=pd.concat(ages, ignore_index=True) if ages else None,
             sources=self.sources + other.sources,
             recorded_ends={**self.recorded_ends, **other.recorded_ends},
+            observed_how={**self.observed_how, **other.observed_how},
         )

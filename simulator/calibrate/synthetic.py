@@ -137,3 +137,145 @@ def simulate_records(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+# ------------------------------------------------------------------ SSDA903 returns
+
+#: SSDA903 codes (PLACE, PLACE_PROVIDER) that the default mapping takes to each service.
+SERVICE_CODES = {
+    "in_house_fostering": ("U4", "PR1"),
+    "ifa_fostering": ("U4", "PR4"),
+    "family_and_friends": ("U1", "PR1"),
+    "childrens_homes": ("K2", "PR4"),
+    "supported_accommodation": ("H5", "PR4"),
+    "other": ("Z1", "PR0"),
+}
+
+
+def simulate_episodes(
+    config: Config,
+    as_of: date | str,
+    seed: int,
+    history_years: float = 15.0,
+    legal_changes_per_year: float = 0.0,
+    moves_per_child: float = 0.0,
+) -> pd.DataFrame:
+    """The complete episode history of a config's placements, in SSDA903 terms.
+
+    Children enter each service following the engine's arrivals equation, at
+    ``per_year / (1 + moves_per_child)`` a year, so that placements start at
+    about ``per_year`` a year. Each placement's length is drawn from the
+    service's length distribution; a child then moves to a new placement in the
+    same service (RNE P, the day the last one ends) with probability
+    m / (1 + m), m = ``moves_per_child`` (so m moves on average), or leaves care
+    (REC E11). Within a placement the legal status changes at
+    ``legal_changes_per_year`` a year: each change ends an episode (REC X1) and
+    starts the next on the same day (RNE L). Ends may lie after ``as_of``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per episode: ``CHILD, DECOM, RNE, PLACE, PLACE_PROVIDER, DEC, REC``
+        (dates as days since 1970-01-01, ``DEC`` always known) and ``placement``
+        (an id shared by the episodes of one placement) and ``first`` (the
+        placement's true start day).
+    """
+    rng = np.random.default_rng(seed)
+    origin = to_day(date(int(config.horizon.start[:4]), 4, 1))
+    last = to_day(as_of)
+    first = last - int(history_years * DAYS_PER_YEAR)
+    stay = moves_per_child / (1.0 + moves_per_child)
+    rows: list[tuple] = []
+    placement = 0
+    for key, svc in config.services.items():
+        if svc.kind != "placements":
+            continue
+        place, provider = SERVICE_CODES[key]
+        a = svc.arrivals
+        per_child = a.per_year.median() / (1.0 + moves_per_child)
+        entries = _start_days(rng, per_child, a.growth.median(), a.dispersion, first, last, origin)
+        # Lengths drawn in bulk (more than enough: each child has 1 + m placements on average).
+        size = int(entries.size * (1.0 + moves_per_child) * 1.5) + 100
+        days = np.maximum(
+            np.round(length_distribution(svc.length).rvs(size, random_state=rng) * 7.0), 0
+        )
+        lengths = iter(days.astype(np.int64).tolist())
+        for i, entry in enumerate(entries):
+            child = f"{key[:3].upper()}{i:06d}"
+            start, rne = int(entry), "S"
+            while True:
+                end = start + next(lengths)
+                moves = start <= last and rng.random() < stay
+                n_cuts = rng.poisson(legal_changes_per_year * (end - start) / DAYS_PER_YEAR)
+                cuts = np.unique(rng.integers(start + 1, end, n_cuts)) if end > start + 1 else []
+                bounds = [start, *[int(c) for c in cuts], end]
+                for j in range(len(bounds) - 1):
+                    final = j == len(bounds) - 2
+                    rec = "X1" if (not final or moves) else "E11"
+                    rows.append(
+                        (child, bounds[j], rne if j == 0 else "L", place, provider,
+                         bounds[j + 1], rec, placement, start)
+                    )  # fmt: skip
+                placement += 1
+                if not moves:
+                    break
+                start, rne = end, "P"
+    columns = ["CHILD", "DECOM", "RNE", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "placement"]
+    return pd.DataFrame(rows, columns=[*columns, "first"])
+
+
+def _uk(days: pd.Series) -> pd.Series:
+    return pd.Series(days.to_numpy(dtype=np.int64).astype("datetime64[D]")).dt.strftime("%d/%m/%Y")
+
+
+def returns_from_history(
+    episodes: pd.DataFrame,
+    first_year: int,
+    last_year: int,
+    seed: int = 0,
+    missed_exits: float = 0.0,
+) -> dict[int, pd.DataFrame]:
+    """The yearly returns a council would have made of an episode history.
+
+    The return for the collection year ending on 31 March ``year`` holds every
+    episode open at any time from the 1 April before: its DEC and REC blank when
+    still open on 31 March. With ``missed_exits`` > 0, that share of children
+    who leave care (REC not X1) in a year are missing from that year's return
+    and every later one, as when a council fails to record an exit: earlier
+    returns show them still open (stale open episodes).
+
+    Returns
+    -------
+    dict of int to pandas.DataFrame
+        By year (the 31 March ending it), the episodes table as text, DD/MM/YYYY
+        dates, ready for ``to_csv``.
+    """
+    rng = np.random.default_rng(seed)
+    dropped_from: dict[str, int] = {}
+    if missed_exits > 0:
+        exits = episodes[episodes["REC"] != "X1"]
+        for child, dec in zip(exits["CHILD"], exits["DEC"], strict=True):
+            year = from_day(int(dec)).astype(object)
+            ends = year.year + (1 if year >= date(year.year, 4, 1) else 0)
+            if first_year < ends <= last_year and rng.random() < missed_exits:
+                dropped_from[child] = min(ends, dropped_from.get(child, ends))
+    out = {}
+    for year in range(first_year, last_year + 1):
+        lo, hi = to_day(date(year - 1, 4, 1)), to_day(date(year, 3, 31))
+        rows = episodes[(episodes["DECOM"] <= hi) & (episodes["DEC"] >= lo)]
+        if dropped_from:
+            gone = rows["CHILD"].map(dropped_from).fillna(10_000).to_numpy() <= year
+            rows = rows[~gone]
+        open_ = rows["DEC"] > hi
+        out[year] = pd.DataFrame(
+            {
+                "CHILD": rows["CHILD"].to_numpy(),
+                "DECOM": _uk(rows["DECOM"]).to_numpy(),
+                "RNE": rows["RNE"].to_numpy(),
+                "PLACE": rows["PLACE"].to_numpy(),
+                "PLACE_PROVIDER": rows["PLACE_PROVIDER"].to_numpy(),
+                "DEC": np.where(open_, "", _uk(rows["DEC"]).to_numpy()),
+                "REC": np.where(open_, "", rows["REC"].to_numpy()),
+            }
+        )
+    return out

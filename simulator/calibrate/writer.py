@@ -34,7 +34,8 @@ from simulator.config.calendar import fy_label
 from simulator.config.load import config_from_dict, loads_config
 from simulator.config.schema import Config
 
-from .calibration import Calibration, ServiceCalibration, lognormal_param
+from .arrivals import MIN_MONTHS_FOR_TREND, TREND_LR
+from .calibration import GROWTH_RANGE, Calibration, ServiceCalibration, lognormal_param
 from .records import from_day
 
 # Significant figures of fitted numbers: more than the data can support, few enough to read.
@@ -145,7 +146,13 @@ def comment_lines(texts: list[str], width: int = WIDTH) -> list[str]:
 
 
 def normal_param(mean: float, sd: float, low: float, high: float) -> dict | float:
-    """A config normal, truncated to [low, high] only where six sds would cross a bound."""
+    """A config normal, truncated to [low, high] only where six sds would cross a bound.
+
+    A mean outside [low, high] (a wild estimate) is clipped to the nearer bound,
+    so a written distribution never sits outside its own range; :func:`clip_note`
+    says so in the config.
+    """
+    mean = min(max(mean, low), high)
     if not (math.isfinite(sd) and sd > 0):
         return round_sig(mean)
     out = {"dist": "normal", "mean": round_sig(mean), "sd": round_sig(sd)}
@@ -154,6 +161,18 @@ def normal_param(mean: float, sd: float, low: float, high: float) -> dict | floa
     if mean + 6 * sd >= high:
         out["high"] = high
     return out
+
+
+def clip_note(mean: float, low: float, high: float) -> list[str]:
+    """The warning comment for an estimate that :func:`normal_param` clips (none if inside)."""
+    if low <= mean <= high:
+        return []
+    bound = low if mean < low else high
+    return [
+        f"WARNING: the estimate {mean:.4g} is outside the range a config allows ({low:g} to "
+        f"{high:g}): written clipped to {bound:g}. The records cannot support it; see "
+        "docs/calibrate.md."
+    ]
 
 
 def _lognormal(median: float, log_sd: float, uncertain: bool) -> dict | float:
@@ -204,6 +223,21 @@ def _caseload(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
             f"({int((~known).sum()):,} with no date of birth). Most leave care at 18, "
             "which the fitted lengths do not know."
         )
+    if svc.caseload_censored:
+        section.comments.append(
+            f"{svc.caseload_censored:,} of them continue episodes from before the records, so "
+            "their elapsed weeks are lower bounds."
+        )
+    if svc.stale:
+        section.comments.append(
+            f"{svc.stale:,} stale open placements (open in an earlier return, the child in no "
+            "later return) "
+            + (
+                "are kept as still open (--keep-stale)."
+                if svc.stale_kept
+                else "are left out (--keep-stale keeps them)."
+            )
+        )
     section.add("elapsed_weeks", elapsed)
     costs = svc.caseload_cost
     known = np.isfinite(costs)
@@ -238,16 +272,28 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         else f"negative binomial AIC {fit.aic_nb:.1f}"
     )
     aic = fit.aic_nb if fit.dispersion > 0 else fit.aic_poisson
-    trend = "with a log-linear trend" if fit.trend else "without a trend (under a year of data)"
+    trend = "with a log-linear trend" if fit.trend else "without a trend"
     section.comments.append(
         f"{chosen} regression of monthly starts {trend}: AIC {aic:.1f} ({other}); "
         f"Pearson chi-square / df {fit.pearson:.2f} (near 1 when the spread is right)."
     )
+    section.comments.append(_trend_choice(fit))
+    if data.repeat_starts:
+        section.comments.append(
+            f"{data.repeat_starts:,} of the starts are further placements of children already "
+            "counted, so starts cluster by child: standard errors are cluster-robust by child "
+            f"({fit.model_se_ratio:.2f} times the model-based one for the rate)."
+        )
     per_year_sd = fit.log_rate_sd_for_config()
+    rate_at = (
+        f"Rate at {date(cal.start_year, 4, 1)}"
+        if fit.trend
+        else "Rate (flat: the average over the records)"
+    )
     section.add(
         "per_year",
         _lognormal(fit.per_year, per_year_sd, uncertain),
-        f"Rate at {date(cal.start_year, 4, 1)}: {fit.per_year:.1f} a year (SE {fit.per_year_se:.1f}).",
+        f"{rate_at}: {fit.per_year:.1f} a year (SE {fit.per_year_se:.1f}).",
         *(
             [
                 f"Lognormal with that median; its log-scale sd {per_year_sd:.3f} matches the "
@@ -259,15 +305,19 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         ),
     )
     if fit.trend:
+        low, high = GROWTH_RANGE
         section.add(
             "growth",
-            normal_param(fit.growth, fit.growth_se, -0.9, 2.0)
+            normal_param(fit.growth, fit.growth_se, low, high)
             if uncertain
-            else round_sig(fit.growth),
+            else round_sig(min(max(fit.growth, low), high)),
             f"Trend {_pct(fit.growth)} a year (SE {fit.growth_se * 100:.1f} points).",
+            *clip_note(fit.growth, low, high),
         )
+    elif fit.trend_tried:
+        section.add("growth", 0.0, "Flat: no trend (see above).")
     else:
-        section.add("growth", 0.0, "No trend fitted: too few months.")
+        section.add("growth", 0.0, "No trend tried: too few months.")
     if fit.dispersion > 0:
         section.add(
             "dispersion",
@@ -275,6 +325,32 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
             f"Variance = mean + {fit.dispersion:.3g} mean^2 (SE {fit.dispersion_se:.2g}).",
         )
     return section
+
+
+def _trend_choice(fit) -> str:
+    """Which of trend and flat the arrivals fit chose, and why, in a sentence."""
+    if not fit.trend_tried:
+        return (
+            f"No trend tried: under {MIN_MONTHS_FOR_TREND} months of records, so the rate is "
+            "taken as flat."
+        )
+    lr = f"likelihood ratio {fit.trend_lr:.2f}"
+    if math.isfinite(fit.design_effect) and fit.design_effect > 1.005:
+        lr += (
+            f", divided by the design effect {fit.design_effect:.2f} of starts clustered by "
+            f"child: {fit.trend_lr / fit.design_effect:.2f}"
+        )
+    level = f"{TREND_LR:.2f}, the 5% level"
+    if fit.trend:
+        return (
+            f"Trend or flat, by likelihood: the trend is kept, as it improves the likelihood "
+            f"significantly ({lr}; above {level})."
+        )
+    return (
+        f"Trend or flat, by likelihood: flat, as a trend ({_pct(fit.trend_growth)} a year, SE "
+        f"{fit.trend_growth_se * 100:.1f} points) does not improve the likelihood significantly "
+        f"({lr}; not above {level}). The rate is the average over the records and growth 0."
+    )
 
 
 def _length(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
@@ -292,6 +368,18 @@ def _length(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
             else "."
         )
     )
+    censored = int(data.censored.sum())
+    if censored:
+        section.comments.append(
+            f"{censored:,} of those continue episodes from before the records (RNE L, T or U "
+            "first): their start is known only to be on or before the recorded one, so it is "
+            "treated as left-censored (problems.csv lists them)."
+        )
+    if svc.stale and not svc.stale_kept:
+        section.comments.append(
+            f"{svc.stale:,} stale open placements (the child in no later return) are counted "
+            "as lasting at least to the end of their last return."
+        )
     ranking = ", ".join(
         f"{f.name} {f.aic:.1f}" + (" (chosen)" if f is best else f" (+{f.aic - best.aic:.1f})")
         for f in fits.fits.values()
@@ -322,8 +410,11 @@ def _length(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         value, se = best.value("shape"), best.se("shape")
         section.add(
             family.shape_key,
-            normal_param(value, se, low, high) if uncertain else round_sig(value),
+            normal_param(value, se, low, high)
+            if uncertain
+            else round_sig(min(max(value, low), high)),
             f"{value:.3f} (SE {se:.3f}).",
+            *clip_note(value, low, high),
         )
     return section
 
@@ -413,12 +504,14 @@ def _preamble(cal: Calibration) -> list[str]:
         f"As of {from_day(cal.as_of)}: the placements open then are the starting caseload; "
         f"the horizon starts on {start} ({cal.horizon_start}) and runs {cal.years} year{plural}.",
     ]
+    if cal.as_of_reason:
+        lines.append(f"The as-of date is {cal.as_of_reason}.")
     for source, day in cal.observed_from.items():
         how = (
             "inferred: the first month after the last gap of six months or more with no "
             "recorded end; set --since to change it"
             if source in cal.inferred_from
-            else "given"
+            else cal.observed_how.get(source, "given")
         )
         lines.append(f"Records in {source} complete from {from_day(day)} ({how}).")
     if cal.ignored_after:

@@ -23,7 +23,7 @@ from scipy import stats
 import simulator
 from simulator.calibrate import calibrate, load_packages, load_ssda903, to_toml
 from simulator.calibrate.calibration import horizon_start_year
-from simulator.calibrate.output import CONFIG_NAME, fit_table
+from simulator.calibrate.output import fit_table
 from simulator.calibrate.plots import service_figure
 from simulator.calibrate.records import to_day
 from simulator.calibrate.synthetic import simulate_records
@@ -119,7 +119,7 @@ def test_every_fitted_figure_is_commented(bromley):
         if name.endswith(".unit_cost"):
             assert "Not fitted: the records give no weekly costs" in comments
         if name.endswith(".caseload"):
-            assert "placements open on 2022-03-27" in comments
+            assert "placements open on 2022-03-31" in comments
     assert text.count("PLACEHOLDER, not a budget") == 6
 
 
@@ -190,12 +190,26 @@ def round_trip(tmp_path_factory):
     }
 
 
+def arrival_checks(fit, per_year: float, growth: float) -> list[tuple[float, float, float]]:
+    """(estimate, SE, truth) of the arrivals: a kept trend against the truth at the horizon
+    start; a flat fit's rate against the truth's average over the records (2018/19 to
+    2023/24), and the rejected trend's growth against the truth."""
+    if fit.trend:
+        return [(fit.per_year, fit.per_year_se, per_year), (fit.growth, fit.growth_se, growth)]
+    b = math.log1p(growth)
+    average = per_year * (1 - math.exp(-6 * b)) / (6 * b)
+    return [
+        (fit.per_year, fit.per_year_se, average),
+        (fit.trend_growth, fit.trend_growth_se, growth),
+    ]
+
+
 def test_round_trip_recovers_the_known_figures(round_trip):
     fits = {s.key: s for s in round_trip["cal"].services}
     ifa, homes = fits["ifa_fostering"], fits["childrens_homes"]
     checks = [
-        (ifa.arrivals.per_year, ifa.arrivals.per_year_se, 300),
-        (ifa.arrivals.growth, ifa.arrivals.growth_se, 0.03),
+        *arrival_checks(ifa.arrivals, 300, 0.03),
+        *arrival_checks(homes.arrivals, 80, 0.05),
         (
             ifa.lengths.fits["lognormal"].value("scale"),
             ifa.lengths.fits["lognormal"].se("scale"),
@@ -207,7 +221,6 @@ def test_round_trip_recovers_the_known_figures(round_trip):
             1.0,
         ),
         (ifa.costs.mean, ifa.costs.mean_se, 820),
-        (homes.arrivals.per_year, homes.arrivals.per_year_se, 80),
         (homes.lengths.fits["gamma"].value("scale"), homes.lengths.fits["gamma"].se("scale"), 40),
         (homes.lengths.fits["gamma"].value("shape"), homes.lengths.fits["gamma"].se("shape"), 1.5),
     ]
@@ -286,8 +299,12 @@ def test_cli_calibrates_and_the_config_runs(tmp_path, capsys):
         for p in out.rglob("*")
         if p.is_file() and p.name != ".overspend"
     )
+    config = (
+        "bromley_calibrated_2022-03-31.toml"  # the council (the records' LA) and the as-of date
+    )
+    assert f"Config: {config} (overspend run {out / config})" in printed
     assert names == [
-        CONFIG_NAME,
+        config,
         "caseload.csv",
         "fits.csv",
         *[
@@ -305,7 +322,7 @@ def test_cli_calibrates_and_the_config_runs(tmp_path, capsys):
         ],
         "problems.csv",
     ]
-    assert main(["run", str(out / CONFIG_NAME), "--draws", "50", "--out", str(tmp_path / "r")]) == 0
+    assert main(["run", str(out / config), "--draws", "50", "--out", str(tmp_path / "r")]) == 0
     # An existing folder is not replaced without --force.
     assert main([*args, "--out", str(out)]) == 2
     assert "already exists: use --force" in capsys.readouterr().err
