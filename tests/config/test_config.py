@@ -243,3 +243,14 @@ def test_one_elapsed_time_needs_a_count():
     data = _broken("services.homes.caseload", {"elapsed_weeks": 52})
     with pytest.raises(ConfigError, match=r"give open = \.\.\. too"):
         config_from_dict(data, "x.toml")
+
+
+def test_a_truncated_normal_with_its_mean_outside_its_bounds_is_warned_of():
+    # Trial defect 7: calibrate once wrote growth = mean 27.5 truncated to [-0.9, 2.0].
+    from tests.helpers import make_config
+
+    growth = {"dist": "normal", "mean": 27.5, "sd": 1.0, "low": -0.9, "high": 2.0}
+    config = make_config({"a": placement_service(arrivals={"per_year": 5.0, "growth": growth})})
+    assert any("services.a.arrivals.growth" in w and "27.5" in w for w in config.warnings)
+    fine = make_config({"a": placement_service()})
+    assert not [w for w in fine.warnings if "truncated" in w]
