@@ -52,6 +52,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.cpu_count() or 1,
         help="worker threads (default: the machine's cores); never changes the results",
     )
+    add_outside_argument(parser)
+
+
+def add_outside_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-outside-files``: case files named by the config may lie outside its folder."""
+    parser.add_argument(
+        "--allow-outside-files",
+        action="store_true",
+        help="let the config name a snapshot or actuals file outside its own folder "
+        "(by default they must be in it or below it)",
+    )
 
 
 def se_fraction(text: str) -> float:
@@ -95,7 +106,7 @@ def load_run_config(args: argparse.Namespace):
     from simulator.config.load import load_config
 
     path = bundled_config() if args.config is None else Path(args.config)
-    config = load_config(path)
+    config = load_config(path, allow_outside=args.allow_outside_files)
     seed = config.run.seed if args.seed is None else args.seed
     return path, config, seed
 

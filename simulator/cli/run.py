@@ -123,7 +123,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simulator.results.folders import check_writable
 
     path = config_path(args.config)
-    config = load_config(path)
+    config = load_config(path, allow_outside=args.allow_outside_files)
     if (args.as_of is None) != (args.actuals is None):
         raise UserError("--as-of and --actuals go together: give both, or neither")
     if args.as_of is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.cli.common import config_path, print_warnings
+from simulator.cli.common import add_outside_argument, config_path, print_warnings
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -12,7 +12,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from simulator.present.describe import describe
 
     path = config_path(args.config)
-    config = load_config(path)
+    config = load_config(path, allow_outside=args.allow_outside_files)
     print_warnings(config, path)
     print(f"{path}: valid.\n")
     print(describe(config))
@@ -27,4 +27,5 @@ def register(sub) -> None:
         description="Check a config and print a plain-English description of its model.",
     )
     validate.add_argument("config", nargs="?", help="TOML config (default: the bundled example)")
+    add_outside_argument(validate)
     validate.set_defaults(handler=_cmd_validate)

@@ -303,3 +303,20 @@ def test_validate_and_run_print_the_configs_warnings(small_toml, tmp_path, capsy
     argv = ["run", str(small_toml), "--draws", "20", "--no-charts", "--out", str(tmp_path / "r")]
     assert cli.main(argv) == 0
     assert "warning: " in capsys.readouterr().err
+
+
+def test_allow_outside_files_lets_a_config_name_a_shared_case_file(tmp_path, capsys):
+    # Trial defect 33: refused by default, allowed with the flag, for validate and run.
+    from tests.config.test_casefiles import SNAPSHOT, _write
+
+    inner = tmp_path / "council"
+    inner.mkdir()
+    (tmp_path / "shared.csv").write_text(SNAPSHOT)
+    path = _write(inner, **{'"caseload.csv"': f'"{tmp_path / "shared.csv"}"'})
+    assert cli.main(["validate", str(path)]) == 2
+    assert "outside the config's folder" in capsys.readouterr().err
+    assert cli.main(["validate", str(path), "--allow-outside-files"]) == 0
+    out = tmp_path / "run"
+    argv = ["run", str(path), "--draws", "20", "--no-charts", "--out", str(out)]
+    assert cli.main([*argv, "--allow-outside-files"]) == 0
+    assert (out / "simulation.nc").is_file()
