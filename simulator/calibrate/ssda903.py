@@ -309,50 +309,25 @@ def _deduplicate(table: pd.DataFrame, returns: list[Return], log: ProblemLog) ->
         k = kept[i]
         ref = _ref(table, i, k)
         if not table.at[i, "_full"] and table.at[k, "_full"]:
-            log.add(
-                Problem(
-                    table.at[i, "_source"],
-                    int(table.at[i, "_row"]),
-                    "DECOM",
-                    table.at[i, "DECOM"],
-                    f"duplicate episode: same CHILD and DECOM as {ref}; this one lasts no days "
-                    f"(DEC = DECOM, REC {CONTINUES_REC}), so {ref}, which continues, is kept",
-                    "row dropped",
-                    FIX,
-                    "duplicate episode",
-                )
+            column, action, kind = "DECOM", "row dropped", "duplicate episode"
+            why = (
+                f"duplicate episode: same CHILD and DECOM as {ref}; this one lasts no days "
+                f"(DEC = DECOM, REC {CONTINUES_REC}), so {ref}, which continues, is kept"
             )
         elif table.at[i, "_return"] != table.at[k, "_return"]:
             stitched += 1
+            column, action, kind = "DEC", "stitched", "episode in two returns"
             later = returns[int(table.at[k, "_return"])]
             end = table.at[k, "DEC"] or "still open"
-            log.add(
-                Problem(
-                    table.at[i, "_source"],
-                    int(table.at[i, "_row"]),
-                    "DEC",
-                    table.at[i, "DEC"],
-                    f"the episode continues in the later {later.label}, {ref} (same CHILD and "
-                    f"DECOM): one episode, with that return's end ({end})",
-                    "stitched",
-                    FIX,
-                    "episode in two returns",
-                )
+            why = (
+                f"the episode continues in the later {later.label}, {ref} (same CHILD and "
+                f"DECOM): one episode, with that return's end ({end})"
             )
         else:
-            log.add(
-                Problem(
-                    table.at[i, "_source"],
-                    int(table.at[i, "_row"]),
-                    "DECOM",
-                    table.at[i, "DECOM"],
-                    f"duplicate episode: same CHILD and DECOM as {ref}, "
-                    "which is kept as the latest report",
-                    "row dropped",
-                    FIX,
-                    "duplicate episode",
-                )
-            )
+            column, action, kind = "DECOM", "row dropped", "duplicate episode"
+            why = f"duplicate episode: same CHILD and DECOM as {ref}, which is kept as the latest report"
+        source, row = table.at[i, "_source"], int(table.at[i, "_row"])
+        log.add(Problem(source, row, column, table.at[i, column], why, action, FIX, kind))
     if len(returns) > 1:
         log.notes.append(
             f"{len(returns)} returns stitched: "
