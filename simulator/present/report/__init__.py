@@ -40,7 +40,6 @@ from simulator.present.report.blocks import (
 from simulator.present.report.document import HOW_TO_READ, build_report
 from simulator.present.report.html import render_html
 from simulator.present.report.load import (
-    LOAD_BYTES,
     REQUIRED,
     check_results,
     load_results,
@@ -59,6 +58,7 @@ from simulator.present.report.words import (
 )
 from simulator.present.report.write import REPORT_FILES, write_report
 from simulator.present.report.xlsx import PERCENTILES, monthly_percentiles, write_xlsx
+from simulator.runs.streamed import LOAD_BYTES
 
 __all__ = [
     "HOW_TO_READ",

@@ -14,11 +14,6 @@ import xarray as xr
 from simulator.errors import UserError
 from simulator.runs.streamed import open_results, results_path
 
-#: Results files up to this size are read into memory; larger ones (and zarr stores) are
-#: opened lazily and read a slice at a time.
-LOAD_BYTES = 1024**3
-
-
 #: What the charts and the report read from a results Dataset, with each one's dimensions.
 REQUIRED = {
     "service": ("service",),
@@ -129,8 +124,9 @@ def load_results(
 ) -> tuple[xr.Dataset, xr.Dataset | None, xr.Dataset | None]:
     """Open a run folder's results and, when present, ``sensitivity.nc`` and ``scenarios.nc``.
 
-    ``simulation.nc`` is read into memory when it is under :data:`LOAD_BYTES`;
-    a larger file or a streamed run's ``simulation.zarr`` is opened lazily.
+    Opened by :func:`simulator.runs.streamed.open_results`: a ``simulation.nc``
+    under :data:`LOAD_BYTES` is read into memory, a larger file or a streamed
+    run's ``simulation.zarr`` is opened lazily.
 
     Parameters
     ----------
@@ -157,8 +153,7 @@ def load_results(
             "`overspend run`?"
         ) from None
     try:
-        small = found.suffix == ".nc" and found.stat().st_size < LOAD_BYTES
-        ds = xr.load_dataset(found) if small else open_results(found)
+        ds = open_results(found)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{found} cannot be read as a results file: {first_line(exc)}") from None
     try:
