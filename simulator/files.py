@@ -420,7 +420,7 @@ def _remove_ours(folder: Path, allowed: tuple[str, ...]) -> bool:
         return False
     if any(p.name not in allowed for p in folder.iterdir()):
         return False
-    shutil.rmtree(folder, ignore_errors=True)
+    remove_tree(folder)
     return True
 
 
