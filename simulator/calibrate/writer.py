@@ -486,6 +486,12 @@ def _service(svc: ServiceCalibration, cal: Calibration, budget: dict[str, float]
         f"({BUDGET_DRAWS:,} draws). Replace it with the service's budget before reading any "
         "overspend figure.",
     )
+    head.add(
+        "budget_placeholder",
+        True,
+        "Delete this line once budget_gbp holds the real budget; until then validate, run "
+        "and the report say the budgets are placeholders.",
+    )
     return [
         head,
         _caseload(svc, cal, name),

@@ -118,8 +118,17 @@ def print_notes(notes: list[str]) -> None:
 
 
 def print_warnings(config, path) -> None:
-    """Print a config's warnings (implausible figures), one line each, on standard error."""
+    """Print a config's warnings (implausible figures), one line each, on standard error.
+
+    With in-year actuals, also where the actual spend to date lies outside what the
+    model simulates for those months (a short simulation of its own, about a second).
+    """
     import sys
 
-    for line in config.warnings:
+    lines = list(config.warnings)
+    if config.actuals is not None:
+        from simulator.analysis.actuals import spend_to_date_warnings
+
+        lines += spend_to_date_warnings(config)
+    for line in lines:
         print(f"warning: {path}: {line}", file=sys.stderr)

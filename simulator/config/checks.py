@@ -257,6 +257,7 @@ def _check_actuals(config: Config, files: FileRows) -> list[str]:
             f"actuals: no actual spend for {missing[0][0]} in {missing[0][1]} "
             f"({len(missing)} service-months missing): give every service for every month to the as-of date"
         )
+    problems += _restart_lists(config)
     rows = set(config.services) | {s.department for s in config.services.values() if s.department}
     for key in act.forecast_overspend_gbp:
         if key not in rows | {"total"}:
@@ -453,10 +454,26 @@ def plausibility(config: Config) -> tuple[list[str], list[str]]:
                 )
     if config.actuals is not None:
         _actuals_scale(config, problems, warnings)
+        warnings += _as_of_caseload(config)
     if config.snapshot is not None:
         warnings += _repeated_placements(config)
     warnings += _truncated_away_from_mean(config)
+    warnings += _placeholder_budgets(config)
     return problems, warnings
+
+
+def _placeholder_budgets(config: Config) -> list[str]:
+    """Budgets that ``calibrate`` wrote as stand-ins (trial defect 13): one line for all."""
+    labels = config.placeholder_budgets
+    if not labels:
+        return []
+    named = ", ".join(labels[:4]) + (f" and {len(labels) - 4} more" if len(labels) > 4 else "")
+    return [
+        f"budget_gbp of {named} {'is a placeholder' if len(labels) == 1 else 'are placeholders'} "
+        "(budget_placeholder = true): the model's own mean cost, not a budget, so every "
+        "overspend figure is meaningless until you enter the real budgets and delete "
+        "budget_placeholder"
+    ]
 
 
 def _truncated_away_from_mean(config: Config) -> list[str]:
@@ -510,6 +527,60 @@ def _nil_spend(where: str, service: Service) -> list[str]:
                 "cost in pounds (or 0 for none)"
             )
     return problems
+
+
+def _restart_lists(config: Config) -> list[str]:
+    """Per-placement caseload lists that cannot describe the actual caseload on the as-of date."""
+    if config.snapshot is not None:
+        return []
+    problems = []
+    month = config.actuals.as_of.strftime("%Y-%m")
+    for key, actual in config.as_of_caseload.items():
+        service = config.services.get(key)
+        load = None if service is None else service.caseload
+        for name in ("elapsed_weeks", "weekly_cost_gbp"):
+            given = None if load is None else getattr(load, name)
+            if isinstance(given, list) and len(given) != actual:
+                problems.append(
+                    f"{loc('services', key, 'caseload', name)}: lists {len(given)} placements, "
+                    f"but the actuals' caseload of {actual} at the end of {month} restarts the "
+                    f"simulation: give one number for all (elapsed_weeks), leave it out, or give "
+                    f"a [snapshot] of the placements open on {config.actuals.as_of}"
+                )
+    return problems
+
+
+def _as_of_caseload(config: Config) -> list[str]:
+    """What the simulation starts from on the as-of date, where it may surprise (defect 12).
+
+    With a snapshot, the actuals' month-end caseload is checked against it; without
+    one, a placements line whose actuals give no caseload for the as-of month starts
+    from ``caseload.open``, which is then said.
+    """
+    act = config.actuals
+    month = act.as_of.strftime("%Y-%m")
+    actual = config.as_of_caseload
+    warnings = []
+    for key, service in config.services.items():
+        if service.kind != "placements" or config.actual_months == 0:
+            continue
+        where = loc("services", key)
+        if config.snapshot is not None:
+            listed = sum(1 for r in config.snapshot.placements if r.service == key)
+            if key in actual and actual[key] != listed:
+                warnings.append(
+                    f"actuals: {key} {month}: caseload = {actual[key]} at the month end, but the "
+                    f"snapshot lists {listed} placements open on {act.as_of}: the simulation "
+                    "starts from the snapshot; check which is right"
+                )
+        elif key not in actual:
+            open_ = 0 if service.caseload is None else service.caseload.count
+            warnings.append(
+                f"{where}.caseload.open = {open_} is taken as the placements open on "
+                f"{act.as_of}, since the actuals give no caseload for {key} in {month}: add "
+                "the month-end caseload to the actuals (or a snapshot) if it has changed"
+            )
+    return warnings
 
 
 def _actuals_scale(config: Config, problems: list[str], warnings: list[str]) -> None:

@@ -399,6 +399,10 @@ class Service(_Model):
     department: Text() = ""
     kind: Literal["placements", "cost"] = "placements"
     budget_gbp: MoneyByYear
+    # Written by `overspend calibrate` beside its stand-in budgets; said in validate,
+    # run and the report until the user enters the real budget and deletes it.
+    # None (not False) by default so that configs without it resolve as before.
+    budget_placeholder: bool | None = None
     caseload: Caseload | None = None
     arrivals: Arrivals | None = None
     length: Length | None = None
@@ -545,6 +549,29 @@ class Config(_Model):
             return 0
         start = parse_fy(self.horizon.start)
         return (self.as_of.year - start) * 12 + self.as_of.month - 4 + 1
+
+    @property
+    def placeholder_budgets(self) -> tuple[str, ...]:
+        """Labels of the services whose budgets are calibrate's stand-ins, not budgets."""
+        return tuple(
+            self.service_label(k) for k, s in self.services.items() if s.budget_placeholder
+        )
+
+    @property
+    def as_of_caseload(self) -> dict[str, int]:
+        """Month-end caseloads the actuals give for the as-of month, by service.
+
+        Without a snapshot they restart the simulation: these many placements of
+        the service are open on the as-of date (trial defect 12).
+        """
+        if self.actuals is None:
+            return {}
+        month = self.actuals.as_of.strftime("%Y-%m")
+        return {
+            row.service: row.caseload
+            for row in self.actuals.months
+            if row.month == month and row.caseload is not None
+        }
 
     def service_label(self, key: str) -> str:
         """The display name of service ``key``."""

@@ -7,7 +7,9 @@ financial year ``y``:
    length drawn from the length distribution conditioned on the time it has
    already lasted (``kernels.sample_remaining``); with no elapsed times given,
    the caseload is taken to be in steady state, where remaining time has density
-   S(r) / E[L] (``kernels.steady_state_parts``).
+   S(r) / E[L] (``kernels.steady_state_parts``). With in-year actuals the
+   simulation starts the day after the as-of date, from the actuals' month-end
+   caseload of that month where they give one (else ``caseload.open``).
 2. **Arrivals.** Expected new placements in month m::
 
        lambda[d,s,m] = per_year[d,s] * days[m] / days_in_year[m] * season[s,m] * (1 + growth[d,s]) ** t[m]
@@ -103,6 +105,7 @@ class About:
     as_of: str  # ISO date of in-year actuals, or ""
     config_text: str  # the resolved config as TOML: the results explain themselves
     forecast_overspend: dict[str, float]  # the officer's own forecasts by result row, GBP
+    placeholder_budgets: tuple[str, ...] = ()  # labels of lines whose budgets are stand-ins
 
 
 @dataclass
@@ -185,14 +188,17 @@ def _starting_caseload(key: str, config: Config) -> tuple[np.ndarray, np.ndarray
         )
         return elapsed, cost, planned
     load = config.services[key].caseload
-    if load is None or load.count == 0:
+    # The actual month-end caseload on the as-of date restarts the simulation; the
+    # checks have refused per-placement lists of another length.
+    n = config.as_of_caseload.get(key, 0 if load is None else load.count)
+    if n == 0:
         return np.empty(0), np.empty(0), np.empty(0)
-    n = load.count
-    if load.elapsed_weeks is None:
+    if load is None or load.elapsed_weeks is None:
         elapsed = np.full(n, -1.0)  # steady state
     else:
         elapsed = np.broadcast_to(np.asarray(load.elapsed_weeks, dtype=np.float64), (n,)).copy()
-    cost = np.zeros(n) if load.weekly_cost_gbp is None else np.asarray(load.weekly_cost_gbp, float)
+    known = load is not None and load.weekly_cost_gbp is not None
+    cost = np.asarray(load.weekly_cost_gbp, float) if known else np.zeros(n)
     return elapsed, cost, np.full(n, -1.0)
 
 
@@ -303,6 +309,7 @@ def _about(config: Config) -> About:
         as_of="" if config.as_of is None else config.as_of.isoformat(),
         config_text=dumps_config(config),
         forecast_overspend=forecast,
+        placeholder_budgets=config.placeholder_budgets,
     )
 
 

@@ -46,15 +46,24 @@ def _length(svc: Service) -> str:
     return f"lengths {length.dist}, {scale}{shape}"
 
 
-def _placements(svc: Service) -> list[str]:
-    lines = []
-    load = svc.caseload
-    n = 0 if load is None else load.count
-    if n:
-        how = "steady state" if load.elapsed_weeks is None else "given elapsed times"
-        lines.append(f"{n:,} open at the start ({how})")
-    else:
-        lines.append("no placements open at the start")
+def _opening(config: Config, key: str) -> str:
+    """Who is open when the simulation starts: the snapshot, the actuals or ``caseload``."""
+    if config.snapshot is not None:
+        n = sum(r.service == key for r in config.snapshot.placements)
+        return f"{n:,} open on {config.snapshot.as_of:%d %B %Y} (the snapshot)"
+    load = config.services[key].caseload
+    when = "at the start" if config.as_of is None else f"on {config.as_of:%d %B %Y}"
+    restart = config.as_of_caseload.get(key)
+    n = restart if restart is not None else (0 if load is None else load.count)
+    if not n:
+        return f"no placements open {when}"
+    how = "steady state" if load is None or load.elapsed_weeks is None else "given elapsed times"
+    return f"{n:,} open {when} ({how}{', from the actuals' if restart is not None else ''})"
+
+
+def _placements(config: Config, key: str) -> list[str]:
+    svc = config.services[key]
+    lines = [_opening(config, key)]
     arr = svc.arrivals
     text = f"{_p(arr.per_year, _num)} new a year, growing {_p(arr.growth, _pct)} a year"
     if arr.dispersion > 0:
@@ -123,16 +132,79 @@ def describe(config: Config) -> str:
                 continue
             out.append(f"  {config.service_label(key)} [{key}, {svc.kind}]")
             if svc.kind == "placements":
-                body = _placements(svc)
+                body = _placements(config, key)
             else:
                 body = [
                     f"{_p(svc.cost.annual_gbp, _gbp)} a year, growing {_p(svc.cost.growth, _pct)} "
                     f"a year, month-to-month spread cv {svc.cost.monthly_cv:g}"
                 ]
             out += [f"    - {line}" for line in body + _common(svc, years)]
+    out += _in_year(config)
     out += _uncertain_inputs(config)
     out.append("Uncertain values show the median and the 10th to 90th percentile range.")
     return "\n".join(out)
+
+
+def _in_year(config: Config) -> list[str]:
+    """The in-year position: the snapshot and the actuals that fix the months to date."""
+    out = []
+    snap, act = config.snapshot, config.actuals
+    if snap is not None:
+        source = f" from {snap.source}" if snap.source else ""
+        out.append(f"Caseload snapshot on {snap.as_of:%d %B %Y}{source}:")
+        for key in config.services:
+            rows = [r for r in snap.placements if r.service == key]
+            if rows:
+                costs = sum(r.weekly_cost_gbp is not None for r in rows)
+                ends = sum(r.planned_end_date is not None for r in rows)
+                out.append(
+                    f"  {config.service_label(key)}: {len(rows):,} open, {costs:,} with a "
+                    f"weekly cost, {ends:,} with a planned end"
+                )
+        extension = snap.extension_probability
+        if extension.is_uncertain or extension.median() > 0:
+            out.append(f"  a planned end runs on with chance {_p(extension, _pct)}")
+    if act is not None and config.actual_months > 0:
+        out += _actuals(config)
+    return out
+
+
+def _actuals(config: Config) -> list[str]:
+    """What the actuals fix: months, spend to date by line, month-end caseloads, forecasts."""
+    act = config.actuals
+    k = config.actual_months
+    source = f" from {act.source}" if act.source else ""
+    months = "1 month" if k == 1 else f"{k} months"
+    out = [
+        f"Actual spend to {act.as_of:%d %B %Y}{source}: {months} fixed at actual net spend; "
+        "the rest of the horizon is simulated from the next day."
+    ]
+    spent = dict.fromkeys(config.services, 0.0)
+    for row in act.months:
+        if row.service in spent:
+            spent[row.service] += row.net_spend_gbp
+    year = config.fy_labels[(k - 1) // 12]
+    restart = config.as_of_caseload
+    for key, amount in spent.items():
+        svc = config.services[key]
+        budget = svc.budget_gbp.value(year) or 0.0
+        share = f" ({_pct(amount / budget)} of its {year} budget)" if budget > 0 else ""
+        line = f"  {config.service_label(key)}: {_gbp(amount)} to date{share}"
+        if svc.kind == "placements" and config.snapshot is None:
+            if key in restart:
+                line += f"; restarts from {restart[key]:,} open at the month end"
+            else:
+                open_ = 0 if svc.caseload is None else svc.caseload.count
+                line += f"; no month-end caseload given, so starts from caseload.open = {open_:,}"
+        out.append(line)
+    for key, value in act.forecast_overspend_gbp.items():
+        name = (
+            "Total"
+            if key == "total"
+            else (config.service_label(key) if key in config.services else key)
+        )
+        out.append(f"  Officer's forecast overspend for {year}, {name}: {_gbp(value)}")
+    return out
 
 
 def _uncertain_inputs(config: Config) -> list[str]:

@@ -154,6 +154,12 @@ def provenance(plan: Plan, what: str, seed: int) -> dict:
         "simulator_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "price_base": about.price_base,
+        # Only when there are some, so runs of configs without them keep their attributes.
+        **(
+            {"budgets_placeholder": "; ".join(about.placeholder_budgets)}
+            if about.placeholder_budgets
+            else {}
+        ),
     }
 
 

@@ -271,6 +271,10 @@ def test_repeated_snapshot_placements_are_warned_of(tmp_path):
     config = load_config(_write(tmp_path, snapshot=snapshot))
     assert len(config.snapshot.placements) == 4
     assert config.warnings == (
+        # The copy also makes the snapshot disagree with the actuals' month-end caseload.
+        "actuals: homes 2024-06: caseload = 3 at the month end, but the snapshot lists 4 "
+        "placements open on 2024-06-30: the simulation starts from the snapshot; check which "
+        "is right",
         "snapshot.placements[1], [3] (caseload.csv rows 3, 5): the same placement (homes, "
         "started 2024-03-14) is listed 2 times: if they are different placements this is "
         "right; if not, remove the copies",

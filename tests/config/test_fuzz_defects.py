@@ -190,7 +190,13 @@ def _in_year(spend: float) -> dict:
     data["actuals"] = {
         "as_of": __import__("datetime").date(2024, 5, 31),
         "months": [
-            {"service": s, "month": m, "net_spend_gbp": 1000.0}
+            # The placements line's month-end caseload restarts the simulation, unwarned.
+            {
+                "service": s,
+                "month": m,
+                "net_spend_gbp": 1000.0,
+                **({"caseload": 2} if s == "homes" else {}),
+            }
             for s in ("homes", "staff")
             for m in months
         ],

@@ -275,3 +275,100 @@ def test_errors_after_as_of_name_the_config_and_the_actuals_file(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"plain.toml with --actuals {tmp_path / 'actuals.csv'}" in err
     assert "service 'staff' is not in this config" in err
+
+
+# ------------------------------------------------------------------ month-end caseload (defect 12)
+
+RESTART = """
+[council]
+name = "Restart Borough"
+[horizon]
+start = "2024/25"
+years = 1
+[actuals]
+as_of = 2024-06-30
+months = [{rows}]
+[services.homes]
+budget_gbp = 3_000_000
+caseload = {{ open = {open_} {extra}}}
+arrivals = {{ per_year = 8 }}
+length = {{ dist = "lognormal", median_weeks = 30, sigma = 0.8 }}
+unit_cost = {{ mean_gbp_per_week = 5_000, cv = 0.2 }}
+"""
+
+
+def _restart(open_: int, month_end: int | None, extra: str = "") -> str:
+    caseload = "" if month_end is None else f", caseload = {month_end}"
+    rows = ", ".join(
+        f'{{ service = "homes", month = "2024-{m:02d}", net_spend_gbp = 250000{caseload} }}'
+        for m in (4, 5, 6)
+    )
+    return RESTART.format(rows=rows, open_=open_, extra=extra)
+
+
+def test_the_actual_month_end_caseload_restarts_the_simulation():
+    """Open 5 at the start but 12 at the as-of month end: the rest of the year starts from 12,
+    exactly as a config that says 12 (the month-end caseload was once silently ignored)."""
+    restarted = simulator.run(loads_config(_restart(5, 12), "a.toml"), draws=200, seed=3)
+    said = simulator.run(loads_config(_restart(12, None), "b.toml"), draws=200, seed=3)
+    rest = {"month": slice(3, None)}
+    for name in ("spend", "caseload", "arrivals"):
+        np.testing.assert_array_equal(restarted[name][rest].values, said[name][rest].values)
+    ignored = simulator.run(loads_config(_restart(5, None), "c.toml"), draws=200, seed=3)
+    july = ignored["caseload"].sel(service="homes").values[:, 3].mean()
+    assert july < restarted["caseload"].sel(service="homes").values[:, 3].mean() - 4
+
+
+def test_a_caseload_open_taken_as_the_as_of_caseload_is_said():
+    (warning,) = loads_config(_restart(5, None), "a.toml").warnings
+    assert warning == (
+        "services.homes.caseload.open = 5 is taken as the placements open on 2024-06-30, since "
+        "the actuals give no caseload for homes in 2024-06: add the month-end caseload to the "
+        "actuals (or a snapshot) if it has changed"
+    )
+    assert loads_config(_restart(5, 12), "b.toml").warnings == ()
+
+
+def test_per_placement_lists_that_cannot_restart_are_refused():
+    text = _restart(3, 12, extra=", elapsed_weeks = [1, 2, 3] ")
+    with pytest.raises(ConfigError) as info:
+        loads_config(text, "a.toml")
+    assert (
+        "services.homes.caseload.elapsed_weeks: lists 3 placements, but the actuals' caseload "
+        "of 12 at the end of 2024-06 restarts the simulation"
+    ) in str(info.value)
+    one_for_all = loads_config(_restart(3, 12, extra=", elapsed_weeks = 20 "), "b.toml")
+    assert one_for_all.as_of_caseload == {"homes": 12}
+
+
+def test_a_snapshot_that_disagrees_with_the_month_end_caseload_is_warned_of(tmp_path):
+    actuals = ACTUALS.replace("255000,3", "255000,5")
+    warnings = load_config(_write(tmp_path, actuals=actuals)).warnings
+    assert (
+        "actuals: homes 2024-06: caseload = 5 at the month end, but the snapshot lists 3 "
+        "placements open on 2024-06-30: the simulation starts from the snapshot; check which "
+        "is right"
+    ) in warnings
+
+
+def test_validate_describes_the_snapshot_and_the_actuals(tmp_path, capsys):
+    """`validate` once said nothing of [actuals] (trial defect 23)."""
+    assert cli.main(["validate", str(_write(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    for line in (
+        "    - 3 open on 30 June 2024 (the snapshot)",
+        "Caseload snapshot on 30 June 2024 from caseload.csv:",
+        "  Homes: 3 open, 2 with a weekly cost, 1 with a planned end",
+        "Actual spend to 30 June 2024 from actuals.csv: 3 months fixed at actual net spend; the "
+        "rest of the horizon is simulated from the next day.",
+        "  Homes: £765,000 to date (25.5% of its 2024/25 budget)",
+        "  Staff: £299,000 to date (24.9% of its 2024/25 budget)",
+        "  Officer's forecast overspend for 2024/25, Total: £300,000",
+    ):
+        assert line in out.splitlines(), line
+    restart = tmp_path / "restart.toml"
+    restart.write_text(_restart(5, 12))
+    assert cli.main(["validate", str(restart)]) == 0
+    out = capsys.readouterr().out
+    assert "    - 12 open on 30 June 2024 (steady state, from the actuals)" in out
+    assert "  Homes: £750,000 to date (25.0% of its 2024/25 budget); restarts from 12 open" in out
