@@ -132,3 +132,113 @@ def print_warnings(config, path) -> None:
         lines += spend_to_date_warnings(config)
     for line in lines:
         print(f"warning: {path}: {line}", file=sys.stderr)
+
+
+#: A run estimated to take longer than this on this machine is refused (seconds).
+LONGEST_RUN = 24 * 3600
+
+#: A run estimated to take longer than this is announced with its estimate (seconds).
+ANNOUNCE_RUN = 60
+
+
+def check_workload(
+    config, draws: int, threads: int, runs: int = 1, out_dir=None, option: str = "--draws"
+) -> None:
+    """Refuse work that would not finish, and say how long a long run will take.
+
+    Estimated from the config before simulating (see
+    :mod:`simulator.model.workload`): a run of more than a day here, or one whose
+    results would not fit the free disk space where they go, is refused with the
+    ``--draws`` that would take about ten minutes; one of more than a minute is
+    announced with its estimate.
+
+    Parameters
+    ----------
+    config : Config
+    draws : int
+    threads : int
+    runs : int
+        Simulations of ``draws`` draws the command makes (e.g. one per scenario).
+    out_dir : path, optional
+        Where the results go, for the free-space check.
+    option : str
+        The option that sets the work, for the advice (``--draws`` unless the
+        command's work is set otherwise, e.g. ``--samples``: then no number is
+        suggested).
+    """
+    from simulator.engine.chunks import STREAM_THRESHOLD_BYTES
+    from simulator.errors import UserError
+    from simulator.model.equations import build_plan
+    from simulator.model.workload import workload
+
+    work = workload(build_plan(config))
+    seconds = runs * work.seconds(draws, threads)
+    size = runs * work.result_bytes(draws)
+    advice = (
+        f"--draws {_round_down(work.draws_within(600 / runs, threads)):,} would take about ten "
+        "minutes"
+        if option == "--draws"
+        else f"a smaller {option} takes proportionally less"
+    )
+    what = f"{draws:,} draws of about {work.placements_per_draw:,.0f} placements each" + (
+        f", {runs} times" if runs > 1 else ""
+    )
+    if seconds > LONGEST_RUN:
+        raise UserError(
+            f"{what} would take {duration(seconds)} on {threads} "
+            f"thread{'s' if threads != 1 else ''} here (the limit is a day): {advice}"
+        )
+    free = _free_bytes(out_dir)
+    if size > STREAM_THRESHOLD_BYTES and free is not None and size > free:
+        raise UserError(
+            f"{what}: the results would take about {_size(size)} and {out_dir} has "
+            f"{_size(free)} free: {advice}, or free some space"
+        )
+    if seconds > ANNOUNCE_RUN:
+        print(
+            f"This run is {what}: about {duration(seconds)} on {threads} "
+            f"thread{'s' if threads != 1 else ''} here ({advice}).",
+            flush=True,
+        )
+
+
+def _free_bytes(out_dir) -> int | None:
+    """Free space of the nearest existing folder at or above ``out_dir`` (None if unknown)."""
+    import shutil
+    from pathlib import Path
+
+    if out_dir is None:
+        return None
+    folder = Path(out_dir).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def _round_down(n: int) -> int:
+    """``n`` rounded down to one or two significant figures, for advice (at least 1)."""
+    if n < 100:
+        return max(n, 1)
+    scale = 10 ** (len(str(n)) - 2)
+    return n // scale * scale
+
+
+def duration(seconds: float) -> str:
+    """A duration in words: ``about 40 seconds``-style, without the "about"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= 1.5 * size:
+            value = seconds / size
+            text = f"{value:,.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
+            return f"{text} {unit}s"
+    return f"{max(seconds, 1):.0f} seconds"
+
+
+def _size(n: float) -> str:
+    """Bytes in words: ``5.5 GB``."""
+    for unit, size in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n / 1e3:,.0f} kB"

@@ -12,6 +12,7 @@ import time
 from simulator.cli.common import (
     add_output_arguments,
     add_run_arguments,
+    check_workload,
     load_run_config,
     output_path,
 )
@@ -33,6 +34,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not names:
         raise UserError(f"{path.name} declares no scenarios: add [scenarios.<name>] tables")
     draws = args.draws or config.run.draws
+    check_workload(config, draws, args.threads, runs=1 + len(names), out_dir=target.parent)
     started = time.perf_counter()
     with progress_bar(draws * (1 + len(names)), f"{1 + len(names)} scenarios") as advance:
         ds = compare_scenarios(

@@ -6,7 +6,13 @@ import argparse
 import time
 from pathlib import Path
 
-from simulator.cli.common import add_run_arguments, config_path, print_warnings, se_fraction
+from simulator.cli.common import (
+    add_run_arguments,
+    check_workload,
+    config_path,
+    print_warnings,
+    se_fraction,
+)
 from simulator.errors import UserError
 
 
@@ -130,6 +136,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = with_actuals(config, args.as_of, args.actuals, path.name)
     print_warnings(config, path)
     out_dir = Path(args.out) if args.out else Path("results") / path.stem
+    check_workload(config, args.draws or config.run.draws, args.threads, out_dir=out_dir)
     check_writable(out_dir, args.force)
     with claim(out_dir):  # held from the check to the write: one run at a time per folder
         check_writable(out_dir, args.force)  # again: claiming may have put back a folder

@@ -12,6 +12,7 @@ import time
 from simulator.cli.common import (
     add_output_arguments,
     add_run_arguments,
+    check_workload,
     load_run_config,
     output_path,
     positive_int,
@@ -51,6 +52,13 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     groups = group_inputs([i.name for i in plan.inputs], args.group)
     if not groups:
         raise UserError(f"{path.name} has no uncertain inputs: nothing to analyse")
+    sobol_draws = args.samples * (len(groups) + 3) if args.method in ("both", "sobol") else 0
+    tornado_draws = (
+        (args.draws or min(config.run.draws, DEFAULT_TORNADO_DRAWS)) * (2 * len(groups) + 1)
+        if args.method in ("both", "tornado")
+        else 0
+    )
+    check_workload(config, sobol_draws + tornado_draws, args.threads, option="--samples or --draws")
     started = time.perf_counter()
     sobol = tornado_result = None
     if args.method in ("both", "sobol"):
