@@ -326,6 +326,7 @@ def cross_check(config: Config, files: FileRows | None = None) -> list[str]:
                     "with an "
                     f"April uplift; allowed: {allowed}"
                 )
+    problems += _check_demand(config)
     for key, service in config.services.items():
         where = loc("services", key)
         if not is_name(key) or key == "total":
@@ -363,6 +364,35 @@ def cross_check(config: Config, files: FileRows | None = None) -> list[str]:
             )
     if not problems:
         problems += plausibility(config)[0]
+    return problems
+
+
+def _check_demand(config: Config) -> list[str]:
+    """Demand factors' names and years, and the services' weights on them."""
+    problems = []
+    factors = {} if config.demand is None else config.demand.factors
+    horizon = config.fy_labels
+    for name, factor in factors.items():
+        if not is_name(name):
+            problems.append(
+                f"{loc('demand', 'factors', name)}: a factor name must be "
+                f"lower_case_with_underscores, at most {MAX_IDENTIFIER} characters"
+            )
+        for key in factor.by_year:
+            if key not in horizon:
+                problems.append(
+                    f'{loc("demand", "factors", name, "by_year")}."{_short(key)}": not a year '
+                    f"of the horizon; allowed: {', '.join(horizon)}"
+                )
+    for key, service in config.services.items():
+        weights = {} if service.arrivals is None else service.arrivals.demand or {}
+        for name, weight in weights.items():
+            path = loc("services", key, "arrivals", "demand", name)
+            if name not in factors:
+                known = ", ".join(factors) or "none are defined"
+                problems.append(f"{path}: no such factor in [demand.factors] (defined: {known})")
+            if not (math.isfinite(weight) and -10 <= weight <= 10):
+                problems.append(f"{path} = {weight!r}: weight must be between -10 and 10")
     return problems
 
 

@@ -41,6 +41,7 @@ SHAPE = support("shape, no units", 0.05, 100)
 FRACTION = support("fraction", 0, 1)
 GROWTH = support("fraction per year", -0.9, 2)
 UPLIFT = support("fraction per year", -0.5, 1)
+SHOCK = support("fraction", -1, 2)
 PER_YEAR = support("placements per year", 0, 1_000_000)
 GBP_PER_WEEK = support("GBP per week", 0, 1_000_000, low_open=True)
 GBP_PER_YEAR = support("GBP per year", 0, 1e11)
@@ -48,6 +49,7 @@ GBP_PER_YEAR = support("GBP per year", 0, 1e11)
 #: Where an input sits: each owner's name prefix, and what has one, in words.
 OWNERS = {
     "factor": ("inflation.factors.<factor>", "each shared inflation factor"),
+    "demand": ("demand.factors.<factor>", "each shared demand factor"),
     "placements": ("services.<service>", "each placement service"),
     "cost": ("services.<service>", 'each cost line (kind = "cost")'),
     "service": ("services.<service>", "every service"),
@@ -75,7 +77,8 @@ class InputSpec:
     description : str
         One line saying what it is.
     per_year : bool
-        One input per April uplift of the horizon (inflation).
+        One input per April uplift of the horizon (inflation), or per financial
+        year of the horizon for a demand factor's shocks (see :func:`years_of`).
     """
 
     path: str
@@ -101,6 +104,16 @@ INPUTS: tuple[InputSpec, ...] = (
         "1/year",
         "price rise",
         "the factor's uplift to prices each April (0.05 is 5%)",
+        per_year=True,
+    ),
+    InputSpec(
+        "shock",
+        "demand",
+        SHOCK,
+        "1",
+        "demand shock",
+        "the factor's shock to new placements in a financial year, shared by the services "
+        "weighted on it (0.1 is 10% more)",
         per_year=True,
     ),
     InputSpec(
@@ -263,11 +276,15 @@ def config_inputs(config: Config) -> list[tuple[str, Param, InputSpec]]:
     """
     found: list[tuple[str, Param, InputSpec]] = []
     years = config.uplift_years
-    for name, factor in config.inflation.factors.items():
-        for entry in of_owner("factor"):
-            for year in years:
-                param = factor.by_year.get(year, _param_at(factor, entry.path))
-                found.append((input_name(entry, factor=name, year=year), param, entry))
+    shared = [("factor", config.inflation.factors, years)]
+    if config.demand is not None:  # each financial year of the horizon has its own shock
+        shared.append(("demand", config.demand.factors, config.fy_labels))
+    for owner, factors, factor_years in shared:
+        for name, factor in factors.items():
+            for entry in of_owner(owner):
+                for year in factor_years:
+                    param = factor.by_year.get(year, _param_at(factor, entry.path))
+                    found.append((input_name(entry, factor=name, year=year), param, entry))
     for key, svc in config.services.items():
         owned = [(entry, svc, {}) for entry in of_owner(svc.kind) + of_owner("service")]
         owned += [
@@ -307,6 +324,7 @@ def input_name(
     """
     prefix = {
         "factor": f"inflation.factors.{factor}",
+        "demand": f"demand.factors.{factor}",
         "saving": f"services.{service}.savings.{saving}",
         "snapshot": "snapshot",
     }.get(entry.owner, f"services.{service}")
@@ -337,6 +355,8 @@ def parse_name(name: str) -> InputRef | None:
     found: InputRef | None = None
     if parts[:2] == ["inflation", "factors"] and len(parts) == 4:
         found = _ref("factor", parts[3], year, factor=parts[2])
+    elif parts[:2] == ["demand", "factors"] and len(parts) == 4:
+        found = _ref("demand", parts[3], year, factor=parts[2])
     elif parts[0] == "services" and len(parts) >= 3:
         if parts[2] == "savings" and len(parts) == 5:
             found = _ref("saving", parts[4], year, service=parts[1], saving=parts[3])
@@ -371,9 +391,11 @@ def group_key(name: str, by: str) -> str:
     ref = parse_name(name)
     if ref is None:  # not one of the table's names (a test function's, say): by its first parts
         parts = name.split(".")
-        return ".".join(parts[:3] if parts[0] == "inflation" else parts[:2])
+        return ".".join(parts[:3] if parts[0] in ("inflation", "demand") else parts[:2])
     if ref.spec.owner == "factor":
         return f"inflation.factors.{ref.factor}"
+    if ref.spec.owner == "demand":
+        return f"demand.factors.{ref.factor}"
     if ref.spec.owner == "snapshot":
         return f"snapshot.{ref.spec.path}"
     return f"services.{ref.service}"
@@ -399,13 +421,16 @@ def input_label(name: str, labels: dict[str, str] | None = None) -> str:
     labels = labels or {}
     ref = parse_name(name) or _parameter_ref(name)
     parts = name.split(".")
-    if ref is None and parts[:2] == ["inflation", "factors"] and len(parts) == 3:
-        return f"Price rise: {parts[2].replace('_', ' ')}"  # a factor's section group
+    shared = {"inflation": "Price rise", "demand": "Demand shock"}
+    if ref is None and parts[0] in shared and parts[1:2] == ["factors"] and len(parts) == 3:
+        return f"{shared[parts[0]]}: {parts[2].replace('_', ' ')}"  # a factor's section group
     if ref is None:
         return " ".join(p.replace("_", " ") for p in parts)
     year = f", {ref.year}" if ref.year else ""
     if ref.spec.owner == "factor":
         return f"Price rise: {ref.factor.replace('_', ' ')}{year}"
+    if ref.spec.owner == "demand":
+        return f"Demand shock: {ref.factor.replace('_', ' ')}{year}"
     if ref.spec.owner == "snapshot":
         return f"{ref.spec.words}{year}"
     who = labels.get(ref.service, ref.service.replace("_", " ").capitalize())

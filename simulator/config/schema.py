@@ -217,6 +217,25 @@ class Factor(_Model):
     by_year: dict[str, Uncertain(allowed("factor", "uplift"))] = Field(default_factory=dict)
 
 
+class DemandFactor(_Model):
+    """A shared demand factor: one shock to new placements each financial year.
+
+    Every placement service weighted on it (``arrivals.demand``) has its arrival
+    rate in that year multiplied by ``1 + weight * shock`` (summed over factors,
+    never below zero), so a bad year raises several services' demand at once.
+    """
+
+    description: Text(MAX_DESCRIPTION) = ""
+    shock: Uncertain(allowed("demand", "shock"))
+    by_year: dict[str, Uncertain(allowed("demand", "shock"))] = Field(default_factory=dict)
+
+
+class Demand(_Model):
+    """Shared demand factors (see :class:`DemandFactor`)."""
+
+    factors: dict[str, DemandFactor] = Field(default_factory=dict, max_length=MAX_NAMED)
+
+
 class Inflation(_Model):
     """Price base and shared inflation factors."""
 
@@ -299,6 +318,9 @@ class Arrivals(_Model):
     growth: Uncertain(allowed("placements", "arrivals.growth")) = Fixed(0.0)
     dispersion: float = Field(0.0, ge=0.0, le=10.0)
     seasonality: list[float] | None = Field(None, max_length=12)
+    # Weights on the shared [demand.factors]; None (not {}) when left out, so that
+    # configs without them resolve exactly as before.
+    demand: dict[str, float] | None = Field(None, max_length=MAX_NAMED)
 
     @model_validator(mode="after")
     def _season(self) -> Arrivals:
@@ -500,6 +522,7 @@ class Config(_Model):
     horizon: Horizon
     run: RunSettings = Field(default_factory=RunSettings)
     inflation: Inflation = Field(default_factory=Inflation)
+    demand: Demand | None = None
     services: dict[str, Service] = Field(min_length=1, max_length=MAX_SERVICES)
     snapshot: Snapshot | None = None
     actuals: Actuals | None = None

@@ -17,7 +17,10 @@ financial year ``y``:
    with days_in_year[m] the days of month m's financial year (365 or 366) and
    t[m] the mid-month time in years since 1 April of the first year: per_year is
    the annual rate at the start of the horizon, compounding continuously. The
-   growth rate is drawn once per draw. With dispersion phi > 0 the rate is multiplied by a Gamma(1/phi, phi)
+   growth rate is drawn once per draw. Shared demand factors multiply it by
+   ``max(0, 1 + sum_f w[s,f] * shock[d,f,y])`` in financial year y (one shock per
+   factor and year, common to the services weighted on it: ``demand_multiplier``).
+   With dispersion phi > 0 the rate is multiplied by a Gamma(1/phi, phi)
    shock each month (negative binomial counts, variance = mean + phi mean^2).
    Arrivals ~ Poisson, at uniform times within the month.
 3. **Placement length** in weeks from a lognormal, gamma, Weibull or
@@ -144,6 +147,8 @@ class Plan:
     factor_weights: list[tuple[tuple[str, float], ...]]  # [S] shared inflation factors used
     savings_targets: list[list[tuple[str, np.ndarray]]]  # [S] (programme, GBP by year)
     groups: list[Group] = field(default_factory=list)
+    # [P] each placement service's weights on the shared demand factors
+    demand_weights: list[tuple[tuple[str, float], ...]] = field(default_factory=list)
 
     @property
     def inputs(self) -> list[Input]:
@@ -288,6 +293,7 @@ def build_plan(config: Config) -> Plan:
         factor_weights=[tuple(config.services[k].inflation.factors.items()) for k in keys],
         savings_targets=[_savings_targets(config, k) for k in keys],
         groups=_groups(config),
+        demand_weights=[tuple((s.arrivals.demand or {}).items()) for s in placement_svcs],
     )
 
 
@@ -406,14 +412,29 @@ class ChunkResult:
 
 
 def expected_arrivals(plan: Plan, x: Draws) -> np.ndarray:
-    """Equation 2 before the shocks: expected new placements per month, shape (n, P, M)."""
+    """Equation 2 before the monthly shocks: expected new placements per month, (n, P, M)."""
     grid = plan.grid
     out = np.empty((x.n, plan.placement.size, grid.n_months))
     for j, i in enumerate(plan.placement):
         base = f"services.{plan.keys[i]}"
         rate = x[f"{base}.arrivals.per_year"][:, None] * grid.year_share()[None, :]
         out[:, j, :] = rate * plan.season[j] * _growth_factor(x[f"{base}.arrivals.growth"], grid)
+        if plan.demand_weights and plan.demand_weights[j]:
+            out[:, j, :] *= demand_multiplier(plan, x, j)[:, grid.fy_index]
     return out
+
+
+def demand_multiplier(plan: Plan, x: Draws, j: int) -> np.ndarray:
+    """Equation 2's shared demand: placement service ``j``'s arrival multiplier, (n, Y).
+
+    ``max(0, 1 + sum_f weight[j,f] * shock[d,f,y])``: shared by every service
+    weighted on a factor, so their demand moves together in a bad year.
+    """
+    total = np.zeros((x.n, plan.years))
+    for factor, weight in plan.demand_weights[j]:
+        for y, year in enumerate(plan.grid.fy_labels):
+            total[:, y] += weight * x[f"demand.factors.{factor}.shock[{year}]"]
+    return np.maximum(1.0 + total, 0.0)
 
 
 def draw_arrivals(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:

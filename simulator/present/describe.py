@@ -70,6 +70,10 @@ def _placements(config: Config, key: str) -> list[str]:
         text += f", monthly overdispersion {arr.dispersion:g}"
     if arr.seasonality is not None:
         text += ", seasonal"
+    if arr.demand:
+        text += ", moved by demand factors " + " ".join(
+            f"{n} x{w:g}" for n, w in arr.demand.items()
+        )
     lines.append(text)
     lines.append(_length(svc))
     cost = svc.unit_cost
@@ -124,6 +128,12 @@ def describe(config: Config) -> str:
             note = f" - {factor.description}" if factor.description else ""
             special = f" (set separately for {', '.join(factor.by_year)})" if factor.by_year else ""
             out.append(f"  {name}: {_p(factor.uplift, _pct)}{special}{note}")
+    if config.demand is not None and config.demand.factors:
+        out.append("Shared demand factors (a shock to new placements each financial year):")
+        for name, factor in config.demand.factors.items():
+            note = f" - {factor.description}" if factor.description else ""
+            special = f" (set separately for {', '.join(factor.by_year)})" if factor.by_year else ""
+            out.append(f"  {name}: {_p(factor.shock, _pct)}{special}{note}")
     departments = list(dict.fromkeys(s.department for s in config.services.values()))
     for dept in departments:
         out.append(f"{dept or 'Other services'}:")

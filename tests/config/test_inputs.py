@@ -26,7 +26,7 @@ def test_every_entry_is_complete():
     assert len(keys) == len(set(keys))
 
 
-OWNED = (schema.Service, schema.Saving, schema.Factor, schema.Snapshot)
+OWNED = (schema.Service, schema.Saving, schema.Factor, schema.DemandFactor, schema.Snapshot)
 
 
 def _param_paths(model: type[BaseModel], prefix: str = "", stop: tuple = ()) -> set[str]:
@@ -54,6 +54,7 @@ def _owned_paths(*owners: str) -> set[str]:
         (schema.Service, ("placements", "cost", "service")),
         (schema.Saving, ("saving",)),
         (schema.Factor, ("factor",)),
+        (schema.DemandFactor, ("demand",)),
         (schema.Snapshot, ("snapshot",)),
     ],
 )
@@ -72,7 +73,11 @@ def everything_uncertain():
     normal = {"dist": "normal", "mean": 0.1, "sd": 0.02}
     share = {"dist": "beta", "mean": 0.2, "sd": 0.05}
     placements = placement_service(
-        arrivals={"per_year": {"dist": "normal", "mean": 50, "sd": 5}, "growth": normal},
+        arrivals={
+            "per_year": {"dist": "normal", "mean": 50, "sd": 5},
+            "growth": normal,
+            "demand": {"winter": 1.0},
+        },
         length={
             "dist": "lognormal",
             "median_weeks": {"dist": "normal", "mean": 30, "sd": 2},
@@ -103,6 +108,7 @@ def everything_uncertain():
         {"homes": placements, "fostering": gamma, "staffing": cost},
         years=2,
         inflation={"price_base": "2024/25", "factors": {"care": {"uplift": normal}}},
+        demand={"factors": {"winter": {"shock": normal}}},
     )
 
 
