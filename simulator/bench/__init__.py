@@ -5,9 +5,13 @@
 from simulator.bench.check import (
     CHECKED_RATIOS,
     DEFAULT_TOLERANCE,
+    TARGET_RATIOS,
     check_against_baseline,
     read_baseline,
+    targets_met,
+    targets_missed,
 )
+from simulator.bench.families import FAMILIES, measure_kernel_floor_by_family
 from simulator.bench.floor import (
     FloorCounts,
     _draw_in_numba,
@@ -27,9 +31,11 @@ from simulator.bench.scaling import (
     synthetic_config,
 )
 from simulator.bench.settings import (
+    BATCHED_SPEEDUP_TARGET,
     FLOOR_RATIO_TARGET,
     FULL,
     GIB,
+    KERNEL_FLOOR_RATIO_TARGET,
     MEMORY_TARGET_BYTES,
     NUMPY_SPEEDUP_TARGET,
     QUICK,
@@ -42,21 +48,26 @@ from simulator.bench.timing import (
     _child,
     _run_child,
     machine,
-    measure_cold_start,
     measure_memory,
+    measure_startup,
     timed,
+    timed_cpu,
 )
-from simulator.bench.yardsticks import load_reference, measure_numpy_reference
+from simulator.bench.yardsticks import load_batched, load_reference, measure_numpy_reference
 
 __all__ = [
+    "BATCHED_SPEEDUP_TARGET",
     "CHECKED_RATIOS",
     "DEFAULT_TOLERANCE",
+    "FAMILIES",
     "FLOOR_RATIO_TARGET",
     "FULL",
     "GIB",
+    "KERNEL_FLOOR_RATIO_TARGET",
     "MEMORY_TARGET_BYTES",
     "NUMPY_SPEEDUP_TARGET",
     "QUICK",
+    "TARGET_RATIOS",
     "FloorCounts",
     "Settings",
     "Timing",
@@ -69,16 +80,18 @@ __all__ = [
     "floor_counts",
     "kernel_counts",
     "kernel_gamma_shapes",
+    "load_batched",
     "load_reference",
     "loglog_exponent",
     "machine",
     "main",
-    "measure_cold_start",
     "measure_families",
     "measure_kernel_floor",
+    "measure_kernel_floor_by_family",
     "measure_memory",
     "measure_numpy_reference",
     "measure_scaling",
+    "measure_startup",
     "measure_throughput",
     "numpy_layer_counts",
     "plot",
@@ -87,6 +100,9 @@ __all__ = [
     "report_rows",
     "run_suite",
     "synthetic_config",
+    "targets_met",
+    "targets_missed",
     "timed",
+    "timed_cpu",
     "write_results",
 ]

@@ -11,6 +11,7 @@ import json
 import math
 from pathlib import Path
 
+from simulator.bench.families import FAMILIES
 from simulator.errors import UserError
 
 #: ``--check`` fails when a ratio is more than this fraction worse than the baseline.
@@ -20,7 +21,22 @@ from simulator.errors import UserError
 DEFAULT_TOLERANCE = 0.30
 
 
-CHECKED_RATIOS = {"numpy_speedup": True, "floor_ratio": False, "kernel_floor_ratio_numba": False}
+#: Ratio name: whether higher is better.
+CHECKED_RATIOS = {
+    "numpy_speedup": True,
+    "floor_ratio": False,
+    "kernel_floor_ratio_numba": False,
+    "numpy_speedup_batched": True,
+    **{f"kernel_floor_ratio_{family}": False for family in FAMILIES},
+}
+
+#: Each target in a results file's ``targets``: (the ratios it bounds, whether it is a lower bound).
+TARGET_RATIOS = {
+    "floor_ratio_at_most": (("floor_ratio",), False),
+    "numpy_speedup_at_least": (("numpy_speedup",), True),
+    "numpy_speedup_batched_at_least": (("numpy_speedup_batched",), True),
+    "kernel_floor_ratio_at_most": (tuple(f"kernel_floor_ratio_{f}" for f in FAMILIES), False),
+}
 
 
 def read_baseline(path: str | Path) -> dict:
@@ -117,4 +133,47 @@ def check_against_baseline(
             )
     if current.get("threads_identical") is False:
         problems.append("threads_identical: results differ between 1 and N threads")
+    met_before = set(targets_met(baseline, baseline.get("targets") or {}))
+    for name, (target, limit, value) in targets_missed(
+        current, baseline.get("targets") or {}
+    ).items():
+        if name in met_before:
+            problems.append(
+                f"{name} = {value:.3g}: the baseline met its target ({target} {limit:g})"
+            )
     return problems
+
+
+def _target_rows(res: dict, targets: dict) -> list[tuple[str, str, float, float, bool]]:
+    """(ratio, target, limit, value, met) for each measured ratio that ``targets`` bounds."""
+    rows = []
+    for target, limit in targets.items():
+        if target not in TARGET_RATIOS or not _positive_number(limit):
+            continue  # e.g. the memory target, in bytes: not a ratio
+        names, lower_bound = TARGET_RATIOS[target]
+        for name in names:
+            value = res.get(name)
+            if value is None or not math.isfinite(value):
+                continue
+            met = value >= limit if lower_bound else value <= limit
+            rows.append((name, target, float(limit), float(value), met))
+    return rows
+
+
+def targets_met(res: dict, targets: dict) -> list[str]:
+    """Ratios of ``res`` that meet their target in ``targets`` (a results file's ``targets``)."""
+    return [name for name, _, _, _, met in _target_rows(res, targets) if met]
+
+
+def targets_missed(res: dict, targets: dict) -> dict[str, tuple[str, float, float]]:
+    """Ratios of ``res`` that miss their target: {ratio: (target, limit, value)}.
+
+    A target is a goal (the issue's), not a regression limit: ``--check``
+    fails on a missed target only when the baseline met it (once met, it
+    must stay met); until then the table reports it as not yet met.
+    """
+    return {
+        name: (target, limit, value)
+        for name, target, limit, value, met in _target_rows(res, targets)
+        if not met
+    }

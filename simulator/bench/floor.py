@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from simulator.bench.settings import Settings
-from simulator.bench.timing import Timing, timed
+from simulator.bench.timing import Timing, timed_cpu
 from simulator.engine.chunks import chunk_bounds, chunk_rng
 from simulator.model import kernels
 from simulator.model.equations import (
@@ -233,34 +233,60 @@ def draw_floor_numba(kernel_counts: np.ndarray, plan: Plan, rng: np.random.Gener
     )
 
 
-def measure_kernel_floor(plan: Plan, settings: Settings) -> dict:
+def measure_kernel_floor(plan: Plan, settings: Settings, draws: int | None = None) -> dict:
     """The numba kernel alone against its own variates drawn by its own generator.
 
     Shows how much of the kernel's time is drawing random numbers (the part
     no implementation using this generator can avoid) and how much is the
     model's own arithmetic and bookkeeping.
+
+    Parameters
+    ----------
+    plan : Plan
+    settings : Settings
+        Repetitions, and the draws unless ``draws`` is given.
+    draws : int, optional
+        Draws to time (default ``settings.throughput_draws``).
     """
-    n, seed = settings.throughput_draws, 12
+    n, seed = draws or settings.throughput_draws, 12
     kernel, floor = Timing(), Timing()
     _draw_in_numba(
         kernels.seed_state(np.random.default_rng(0)), 1, 1, 1, np.ones(1), np.ones(1, np.int64)
     )
-    inputs = []
+    inputs, placements = [], int(plan.init_offsets[-1]) * n
     for index, (first, stop) in enumerate(chunk_bounds(n)):
         rng = chunk_rng(seed, index)
         x = Draws(plan, rng.random((stop - first, len(plan.inputs))))
         inputs.append((x, draw_arrivals(plan, x, rng), rng))
+        placements += int(inputs[-1][1].sum())
     for rep in range(settings.repeats):
-        seconds, counts = 0.0, np.zeros(kernels.N_COUNTERS, dtype=np.int64)
+        wall, cpu, counts = 0.0, 0.0, np.zeros(kernels.N_COUNTERS, dtype=np.int64)
         for x, arrivals, rng in inputs:
-            seconds += timed(_placement_spend, plan, x, arrivals, rng, counts)[0]
-        kernel.seconds.append(seconds)
+            w, c, _ = timed_cpu(_placement_spend, plan, x, arrivals, rng, counts)
+            wall, cpu = wall + w, cpu + c
+        kernel.add(wall, cpu)
         rng = np.random.default_rng(rep)
-        floor.seconds.append(timed(draw_floor_numba, counts, plan, rng)[0])
+        floor.add(*timed_cpu(draw_floor_numba, counts, plan, rng)[:2])
+    # CPU time (one thread here): on a shared machine it leaves out waiting for a core.
     return {
         "draws": n,
+        "time": "CPU seconds (ratios); wall seconds recorded as well",
         "kernel_seconds": kernel.as_dict(),
         "numba_floor_seconds": floor.as_dict(),
-        "kernel_floor_ratio_numba": kernel.median / floor.median,
-        "kernel_ns_per_variate": kernel.median / counts.sum() * 1e9,
+        "kernel_cpu_seconds": kernel.cpu_as_dict(),
+        "numba_floor_cpu_seconds": floor.cpu_as_dict(),
+        "kernel_floor_ratio_numba": kernel.cpu_median / floor.cpu_median,
+        "kernel_floor_ratio_numba_wall": kernel.median / floor.median,
+        "kernel_ns_per_variate": kernel.cpu_median / counts.sum() * 1e9,
+        "kernel_ns_per_placement": kernel.cpu_median / placements * 1e9,
+        "variates_per_placement": float(counts.sum()) / placements,
+        "variates_by_kind_per_placement": {
+            kind: float(counts[index]) / placements
+            for kind, index in (
+                ("uniform", kernels.N_UNIFORM),
+                ("normal", kernels.N_NORMAL),
+                ("exponential", kernels.N_EXPONENTIAL),
+                ("gamma", kernels.N_GAMMA),
+            )
+        },
     }

@@ -7,8 +7,9 @@ What it measures (see ``benchmarks/README.md`` for how to read the results):
 1. **Throughput**, warm: draws per second, placements and placement-months
    per second, on one thread and on all of them, with median and spread of
    repeated runs; results with 1 and N threads must be identical.
-2. **Cold start**: a fresh process simulating one chunk with an empty numba
-   cache (JIT compilation included), and again with the cache warm.
+2. **Start-up**: ``overspend run --no-charts`` on a small config in a fresh
+   process with an empty numba cache (compilation included), then with the
+   cache warm (wall and CPU seconds), and the import time of the config layer.
 3. **Scaling**: time against draws, services, horizon and caseload size,
    with the fitted log-log exponent of each.
 4. **Memory**: peak resident memory of fresh processes against draws, in
@@ -18,9 +19,11 @@ What it measures (see ``benchmarks/README.md`` for how to read the results):
 5. **The random-number floor**: numpy's Generator drawing the same numbers
    and kinds of variates the simulation drew, in the same process; the
    ratio simulation / floor. Also the kernel alone against the same variates
-   drawn inside numba by the kernel's own generator (in :mod:`simulator.model.kernels`).
-6. **A plain numpy implementation** (``benchmarks/reference_numpy.py``):
-   the engine's speed-up over it, single-threaded, warm.
+   drawn inside numba by the kernel's own generator (in :mod:`simulator.model.kernels`),
+   on the config and for each length family on its own.
+6. **Two numpy implementations**: per draw (``benchmarks/reference_numpy.py``)
+   and batched across draws (``benchmarks/batched_numpy.py``, the stronger
+   yardstick): the engine's speed-up over each, single-threaded, warm, CPU time.
 
 Absolute times depend on the machine and on what else it is doing; the
 ratios (floor ratio, numpy speed-up) are measured in one process with the
@@ -46,19 +49,22 @@ from pathlib import Path
 from typing import Any
 
 from simulator.bench.check import DEFAULT_TOLERANCE, check_against_baseline, read_baseline
+from simulator.bench.families import FAMILIES, measure_kernel_floor_by_family
 from simulator.bench.floor import measure_kernel_floor
 from simulator.bench.output import print_report, write_results
 from simulator.bench.scaling import loglog_exponent, measure_families, measure_scaling
 from simulator.bench.settings import (
+    BATCHED_SPEEDUP_TARGET,
     FLOOR_RATIO_TARGET,
     FULL,
+    KERNEL_FLOOR_RATIO_TARGET,
     MEMORY_TARGET_BYTES,
     NUMPY_SPEEDUP_TARGET,
     QUICK,
     Settings,
 )
 from simulator.bench.throughput import measure_throughput
-from simulator.bench.timing import machine, measure_cold_start, measure_memory
+from simulator.bench.timing import machine, measure_memory, measure_startup
 from simulator.bench.yardsticks import measure_numpy_reference
 from simulator.config.bundled import bundled_config
 from simulator.config.load import load_config
@@ -99,8 +105,17 @@ def _headline(config: Config, parts: dict) -> dict:
         "numpy_speedup_difference": ref["difference"]["engine_speedup"]
         if ref["available"]
         else None,
-        "cold_start_seconds": parts["cold_start"]["cold_start_seconds"],
-        "warm_cache_start_seconds": parts["cold_start"]["warm_cache_start_seconds"],
+        "numpy_speedup_batched": ref["batched"]["engine_speedup"] if ref["available"] else None,
+        **{
+            f"kernel_floor_ratio_{family}": parts["kernel_floor_by_family"][family][
+                "kernel_floor_ratio_numba"
+            ]
+            for family in FAMILIES
+        },
+        "cold_start_seconds": parts["startup"]["cold_wall_seconds"],
+        "warm_cache_start_seconds": parts["startup"]["warm_wall_seconds"],
+        "cold_start_cpu_seconds": parts["startup"]["cold_cpu_seconds"],
+        "warm_start_cpu_seconds": parts["startup"]["warm_cpu_seconds"],
         "warm_run_seconds": warm["run_seconds"] if warm else None,
         "warm_run_draws": default if warm else None,
         "peak_rss_bytes_1e6_draws": million["peak_rss_bytes"] if million else None,
@@ -128,7 +143,7 @@ def run_suite(
     config_path : pathlib.Path, optional
         The config to benchmark (default: the bundled example county).
     quick : bool
-        Small sizes, about a minute; the full suite runs 1,000,000 draws.
+        Small sizes, a few minutes; the full suite runs 1,000,000 draws.
     threads : int, optional
         Threads for the "N threads" runs (default: the machine's cores, at least 2).
     log : callable
@@ -154,13 +169,18 @@ def run_suite(
     parts["throughput"] = measure_throughput(plan, settings, threads)
     log("kernel against its own generator's floor")
     parts["kernel_floor"] = measure_kernel_floor(plan, settings)
-    log(f"numpy reference ({settings.reference_draws} draws)")
+    log(f"kernel against its floor, per length family ({', '.join(FAMILIES)})")
+    parts["kernel_floor_by_family"] = measure_kernel_floor_by_family(settings)
+    log(
+        f"numpy yardsticks: per draw ({settings.reference_draws} draws), "
+        f"batched ({settings.batched_draws} draws)"
+    )
     parts["numpy_reference"] = measure_numpy_reference(config, plan, settings)
     log("scaling with services, horizon and caseload")
     parts["scaling"] = measure_scaling(settings)
     parts["ns_per_placement_by_family"] = measure_families(settings)
-    log("cold start (fresh processes)")
-    parts["cold_start"] = measure_cold_start(config_path, settings)
+    log("start-up: overspend run --no-charts, cold (empty numba cache) and warm")
+    parts["startup"] = measure_startup(settings)
     log(f"memory (fresh processes; streamed up to {max(settings.stream_draws):,} draws)")
     parts["memory"] = measure_memory(config_path, settings, threads)
     parts["scaling"]["draws"] = _draws_scaling(parts["memory"])
@@ -177,6 +197,8 @@ def run_suite(
         "targets": {
             "floor_ratio_at_most": FLOOR_RATIO_TARGET,
             "numpy_speedup_at_least": NUMPY_SPEEDUP_TARGET,
+            "numpy_speedup_batched_at_least": BATCHED_SPEEDUP_TARGET,
+            "kernel_floor_ratio_at_most": KERNEL_FLOOR_RATIO_TARGET,
             "peak_rss_bytes_1e6_draws_below": MEMORY_TARGET_BYTES,
         },
         **parts,

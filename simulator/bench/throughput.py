@@ -11,7 +11,7 @@ import numpy as np
 
 from simulator.bench.floor import draw_floor_numpy, floor_counts, kernel_counts
 from simulator.bench.settings import Settings
-from simulator.bench.timing import Timing, timed
+from simulator.bench.timing import Timing, timed, timed_cpu
 from simulator.engine.chunks import Simulation, simulate
 from simulator.model.equations import Plan
 
@@ -46,10 +46,10 @@ def measure_throughput(plan: Plan, settings: Settings, threads: int) -> dict:
     simulate(plan, 500, seed, threads=1)  # warm: compile or load the kernels
     identical = True
     for rep in range(settings.repeats):
-        t, sim1 = timed(simulate, plan, n, seed, threads=1)
-        one.seconds.append(t)
+        wall, cpu, sim1 = timed_cpu(simulate, plan, n, seed, threads=1)
+        one.add(wall, cpu)
         counts = floor_counts(plan, n, kernel_counts(plan, n, seed))
-        floor.seconds.append(timed(draw_floor_numpy, counts, np.random.default_rng(rep))[0])
+        floor.add(*timed_cpu(draw_floor_numpy, counts, np.random.default_rng(rep))[:2])
         t, sim_n = timed(simulate, plan, n, seed, threads=threads)
         many.seconds.append(t)
         identical = identical and _identical(sim1, sim_n)
@@ -70,7 +70,11 @@ def measure_throughput(plan: Plan, settings: Settings, threads: int) -> dict:
         },
         "placements_per_draw": placements / n,
         "placement_months_per_draw": placement_months / n,
-        "floor_ratio": one.median / floor.median,
+        "seconds_1_thread_cpu": one.cpu_as_dict(),
+        "floor_cpu_seconds": floor.cpu_as_dict(),
+        # CPU time: on a shared machine it leaves out waiting for a core (both are one thread).
+        "floor_ratio": one.cpu_median / floor.cpu_median,
+        "floor_ratio_wall": one.median / floor.median,
         "thread_speedup": one.median / many.median,
         "threads_identical": identical,
     }

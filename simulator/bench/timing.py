@@ -1,8 +1,9 @@
 """Timers, the machine, and fresh processes: cold start and peak memory.
 
 :class:`Timing` and :func:`timed` time the in-process measurements;
-:func:`machine` records what they ran on. Cold start (:func:`measure_cold_start`)
-and memory (:func:`measure_memory`) run in child processes; a memory child is
+:func:`machine` records what they ran on. Start-up (:func:`measure_startup`:
+``overspend run --no-charts`` with an empty numba cache, then a warm one) and
+memory (:func:`measure_memory`) run in child processes; a memory child is
 ``python -m simulator.bench child MODE CONFIG DRAWS THREADS`` (see
 :mod:`simulator.bench.__main__`), whose body is :func:`_child`.
 """
@@ -31,23 +32,42 @@ from simulator.config.load import load_config
 
 @dataclass
 class Timing:
-    """Repeated wall-clock times of one measurement, seconds."""
+    """Repeated times of one measurement, seconds: wall clock, and CPU where recorded."""
 
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
-        """Median time, seconds."""
+        """Median wall time, seconds."""
         return float(np.median(self.seconds))
 
+    @property
+    def cpu_median(self) -> float:
+        """Median CPU time of this process, seconds."""
+        return float(np.median(self.cpu_seconds))
+
+    def add(self, wall: float, cpu: float) -> None:
+        """Record one repetition's wall and CPU seconds."""
+        self.seconds.append(wall)
+        self.cpu_seconds.append(cpu)
+
     def as_dict(self) -> dict:
-        """Median, min, max and every time, seconds."""
-        return {
-            "median": self.median,
-            "min": float(min(self.seconds)),
-            "max": float(max(self.seconds)),
-            "all": [float(s) for s in self.seconds],
-        }
+        """Median, min, max and every wall time, seconds."""
+        return _spread(self.seconds)
+
+    def cpu_as_dict(self) -> dict:
+        """Median, min, max and every CPU time, seconds."""
+        return _spread(self.cpu_seconds)
+
+
+def _spread(seconds: list[float]) -> dict:
+    return {
+        "median": float(np.median(seconds)),
+        "min": float(min(seconds)),
+        "max": float(max(seconds)),
+        "all": [float(s) for s in seconds],
+    }
 
 
 def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
@@ -55,6 +75,17 @@ def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - start, result
+
+
+def timed_cpu(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
+    """Call ``fn(*args, **kwargs)`` once; return (wall seconds, CPU seconds, its result).
+
+    CPU time is this process's, every thread included: on a shared machine
+    it leaves out the time spent waiting for a core, which wall time does not.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
 def machine() -> dict:
@@ -87,17 +118,6 @@ def machine() -> dict:
     }
 
 
-_COLD_START = """
-import json, sys, time
-t0 = time.perf_counter()
-import simulator
-t1 = time.perf_counter()
-simulator.run(sys.argv[1], draws=int(sys.argv[2]), seed=1, threads=1)
-t2 = time.perf_counter()
-print(json.dumps({"import_seconds": t1 - t0, "first_run_seconds": t2 - t1}))
-"""
-
-
 def _run_child(args: list[str], env: dict | None = None) -> tuple[float, dict]:
     """Run ``python args...`` and parse the JSON line it prints; (wall seconds, that dict)."""
     start = time.perf_counter()
@@ -110,19 +130,89 @@ def _run_child(args: list[str], env: dict | None = None) -> tuple[float, dict]:
     return seconds, json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_cold_start(config_path: Path, settings: Settings) -> dict:
-    """Wall time of a fresh process simulating one chunk: empty numba cache, then warm cache."""
-    with tempfile.TemporaryDirectory(prefix="overspend-numba-cache-") as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        args = ["-c", _COLD_START, str(config_path), str(settings.cold_start_draws)]
-        cold, cold_detail = _run_child(args, env)
-        warm, warm_detail = _run_child(args, env)
+def _run_timed(args: list[str], env: dict | None = None) -> dict:
+    """Run ``python args...`` to the end; its wall and CPU seconds (user + system, children too).
+
+    Raises
+    ------
+    RuntimeError
+        If the process fails (its error output is in the message).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark child {args[:3]} failed:\n{done.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "stdout": done.stdout}
+
+
+def _small_config(folder: Path) -> Path:
+    """A small config (two services, one year) written into ``folder``: start-up, not simulation."""
+    from simulator.bench.scaling import synthetic_config
+    from simulator.config.load import dumps_config
+
+    path = folder / "small.toml"
+    path.write_text(dumps_config(synthetic_config(services=2, years=1, caseload=100)))
+    return path
+
+
+_IMPORT_CONFIG = """
+import json, sys, time
+t = time.perf_counter()
+import simulator.config
+print(json.dumps({"seconds": time.perf_counter() - t,
+                  "scipy_special": "scipy.special" in sys.modules}))
+"""
+
+
+def measure_startup(settings: Settings, repeats: int = 3) -> dict:
+    """Start-up of the command a user types: ``overspend run --no-charts`` on a small config.
+
+    Cold: a fresh numba cache (an empty temporary ``NUMBA_CACHE_DIR``), so
+    the kernels are compiled, as on the first run after installing. Warm:
+    the same cache, now filled, ``repeats`` times. Each is a fresh process
+    (``python -m simulator run``); wall and CPU seconds (CPU: the child's
+    user + system time, so other work on a shared machine does not count).
+    Also the time to import ``simulator.config`` and whether that imported
+    ``scipy.special`` (it costs 0.2-0.6 s and is imported on first use).
+    """
+    with tempfile.TemporaryDirectory(prefix="overspend-startup-") as tmp:
+        folder = Path(tmp)
+        config = _small_config(folder)
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(folder / "numba-cache")}
+
+        def run(name: str) -> dict:
+            args = ["-m", "simulator", "run", str(config), "--no-charts"]
+            args += ["--draws", str(settings.cold_start_draws), "--out", str(folder / name)]
+            out = _run_timed(args, env)
+            del out["stdout"]
+            return out
+
+        cold = run("cold")
+        warm = [run(f"warm{i}") for i in range(repeats)]
+        imports = []
+        for _ in range(repeats):
+            out = _run_timed(["-c", _IMPORT_CONFIG])
+            imports.append(json.loads(out["stdout"].strip().splitlines()[-1]))
+    warm_cpu = [w["cpu_seconds"] for w in warm]
+    warm_wall = [w["wall_seconds"] for w in warm]
     return {
+        "command": "overspend run SMALL --no-charts",
         "draws": settings.cold_start_draws,
-        "cold_start_seconds": cold,
-        "warm_cache_start_seconds": warm,
-        "cold": cold_detail,
-        "warm_cache": warm_detail,
+        "cold_wall_seconds": cold["wall_seconds"],
+        "cold_cpu_seconds": cold["cpu_seconds"],
+        "warm_wall_seconds": float(np.median(warm_wall)),
+        "warm_cpu_seconds": float(np.median(warm_cpu)),
+        "warm_wall_seconds_all": warm_wall,
+        "warm_cpu_seconds_all": warm_cpu,
+        "compile_cpu_seconds": cold["cpu_seconds"] - float(np.median(warm_cpu)),
+        "import_config_seconds": float(np.median([i["seconds"] for i in imports])),
+        "import_config_loads_scipy_special": any(i["scipy_special"] for i in imports),
     }
 
 

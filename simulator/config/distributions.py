@@ -19,9 +19,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from simulator.config.messages import looks_like_number, show, type_hint
+
+
+def _special():
+    """``scipy.special``, imported on first use.
+
+    Importing it costs 0.2-0.6 s (most of it scipy's array-API layer), which
+    importing the config layer no longer pays: only the first inverse CDF of
+    an uncertain number does (loading a config that has one checks its
+    quantiles). The functions are the same, so the values are too.
+    """
+    from scipy import special
+
+    return special
+
 
 # Uniforms are kept strictly inside (0, 1) so that unbounded inverse CDFs stay finite.
 _U_EPS = 1e-12
@@ -143,6 +156,7 @@ class Normal(Param):
             return np.full(u.shape, self.mean)
         lo = -np.inf if self.low is None else (self.low - self.mean) / self.sd
         hi = np.inf if self.high is None else (self.high - self.mean) / self.sd
+        special = _special()
         if lo > 0:
             # A range far above the mean: work in the upper tail, where the
             # probabilities are not rounded to 1 (by symmetry of the normal).
@@ -163,7 +177,7 @@ class LogNormal(Param):
     def ppf(self, u):
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         mu = math.log(self.mean) - 0.5 * sigma2
-        return np.exp(mu + math.sqrt(sigma2) * special.ndtri(_uniforms(u)))
+        return np.exp(mu + math.sqrt(sigma2) * _special().ndtri(_uniforms(u)))
 
 
 @dataclass(frozen=True)
@@ -178,7 +192,7 @@ class Gamma(Param):
         if self.sd == 0.0:
             return np.full(np.shape(u), self.mean)
         shape = (self.mean / self.sd) ** 2
-        return (self.sd**2 / self.mean) * special.gammaincinv(shape, _uniforms(u))
+        return (self.sd**2 / self.mean) * _special().gammaincinv(shape, _uniforms(u))
 
 
 @dataclass(frozen=True)
@@ -193,7 +207,7 @@ class Beta(Param):
         if self.sd == 0.0:
             return np.full(np.shape(u), self.mean)
         nu = self.mean * (1.0 - self.mean) / self.sd**2 - 1.0
-        return special.betaincinv(self.mean * nu, (1.0 - self.mean) * nu, _uniforms(u))
+        return _special().betaincinv(self.mean * nu, (1.0 - self.mean) * nu, _uniforms(u))
 
 
 @dataclass(frozen=True)
@@ -239,7 +253,7 @@ class Pert(Param):
         width = self.high - self.low
         a = 1.0 + 4.0 * (self.mode - self.low) / width
         b = 1.0 + 4.0 * (self.high - self.mode) / width
-        return self.low + width * special.betaincinv(a, b, _uniforms(u))
+        return self.low + width * _special().betaincinv(a, b, _uniforms(u))
 
 
 _FAMILIES: dict[str, tuple[type[Param], tuple[str, ...], tuple[str, ...]]] = {
