@@ -327,6 +327,7 @@ def cross_check(config: Config, files: FileRows | None = None) -> list[str]:
                     f"April uplift; allowed: {allowed}"
                 )
     problems += _check_demand(config)
+    problems += _check_moves(config)
     for key, service in config.services.items():
         where = loc("services", key)
         if not is_name(key) or key == "total":
@@ -394,6 +395,58 @@ def _check_demand(config: Config) -> list[str]:
             if not (math.isfinite(weight) and -10 <= weight <= 10):
                 problems.append(f"{path} = {weight!r}: weight must be between -10 and 10")
     return problems
+
+
+def _check_moves(config: Config) -> list[str]:
+    """Moves go from a placements service to another one, and never come back round."""
+    problems = []
+    for key, service in config.services.items():
+        for to in service.moves or {}:
+            path = loc("services", key, "moves", to)
+            target = config.services.get(to)
+            if service.kind != "placements":
+                problems.append(f"{path}: moves are for placements services, not cost lines")
+            elif target is None:
+                problems.append(f"{path}: no such service (services: {', '.join(config.services)})")
+            elif to == key:
+                problems.append(f"{path}: a service cannot move placements to itself")
+            elif target.kind != "placements":
+                problems.append(f"{path}: {to} is a cost line; moves go to placements services")
+    if not problems:
+        cycle = move_cycle(config)
+        if cycle:
+            problems.append(
+                f"{loc('services', cycle[0], 'moves', cycle[1])}: moves go round in a circle ("
+                + " -> ".join(cycle)
+                + "): a placement may not return to a service it left; model the step-down "
+                "as an end and an arrival instead"
+            )
+    return problems
+
+
+def move_cycle(config: Config) -> list[str]:
+    """A circle of moves (``[a, b, a]``), or ``[]`` when the moves form no circle."""
+    edges = {k: list(s.moves or {}) for k, s in config.services.items()}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], node, nxt] if nxt in path else [node, nxt]
+            if nxt not in state:
+                found = visit(nxt, [*path, node])
+                if found:
+                    return found
+        state[node] = 2
+        return []
+
+    for key in edges:
+        if key not in state:
+            found = visit(key, [])
+            if found:
+                return found
+    return []
 
 
 # ---------------------------------------------------------------- plausibility

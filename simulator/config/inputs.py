@@ -42,6 +42,7 @@ FRACTION = support("fraction", 0, 1)
 GROWTH = support("fraction per year", -0.9, 2)
 UPLIFT = support("fraction per year", -0.5, 1)
 SHOCK = support("fraction", -1, 2)
+MOVE_RATE = support("moves per placement per year", 0, 52)
 PER_YEAR = support("placements per year", 0, 1_000_000)
 GBP_PER_WEEK = support("GBP per week", 0, 1_000_000, low_open=True)
 GBP_PER_YEAR = support("GBP per year", 0, 1e11)
@@ -54,6 +55,7 @@ OWNERS = {
     "cost": ("services.<service>", 'each cost line (kind = "cost")'),
     "service": ("services.<service>", "every service"),
     "saving": ("services.<service>.savings.<saving>", "each savings programme"),
+    "move": ("services.<service>.moves.<to>", "each move from one placement service to another"),
     "snapshot": ("snapshot", "the caseload snapshot"),
 }
 
@@ -222,6 +224,15 @@ INPUTS: tuple[InputSpec, ...] = (
         "fraction of gross spend recovered as income (health, client contributions)",
     ),
     InputSpec(
+        "per_year",
+        "move",
+        MOVE_RATE,
+        "1/year",
+        "move rate",
+        "rate at which each open placement moves to the named service, per year (0.08 is 8% "
+        "a year)",
+    ),
+    InputSpec(
         "delivery",
         "saving",
         FRACTION,
@@ -288,6 +299,11 @@ def config_inputs(config: Config) -> list[tuple[str, Param, InputSpec]]:
     for key, svc in config.services.items():
         owned = [(entry, svc, {}) for entry in of_owner(svc.kind) + of_owner("service")]
         owned += [
+            (entry, move, {"move": to})
+            for to, move in (svc.moves or {}).items()
+            for entry in of_owner("move")
+        ]
+        owned += [
             (entry, saving, {"saving": pid})
             for pid, saving in svc.savings.items()
             for entry in of_owner("saving")
@@ -312,6 +328,7 @@ def input_name(
     saving: str | None = None,
     factor: str | None = None,
     year: str | None = None,
+    move: str | None = None,
 ) -> str:
     """The stable dotted name of one input (the results' ``input`` coordinate).
 
@@ -326,6 +343,7 @@ def input_name(
         "factor": f"inflation.factors.{factor}",
         "demand": f"demand.factors.{factor}",
         "saving": f"services.{service}.savings.{saving}",
+        "move": f"services.{service}.moves.{move}",
         "snapshot": "snapshot",
     }.get(entry.owner, f"services.{service}")
     suffix = f"[{year}]" if entry.per_year else ""
@@ -341,6 +359,7 @@ class InputRef:
     saving: str | None = None
     factor: str | None = None
     year: str | None = None
+    move: str | None = None
 
 
 _YEAR = re.compile(r"^(?P<name>.*)\[(?P<year>[^\]]*)\]$")
@@ -360,6 +379,8 @@ def parse_name(name: str) -> InputRef | None:
     elif parts[0] == "services" and len(parts) >= 3:
         if parts[2] == "savings" and len(parts) == 5:
             found = _ref("saving", parts[4], year, service=parts[1], saving=parts[3])
+        elif parts[2] == "moves" and len(parts) == 5:
+            found = _ref("move", parts[4], year, service=parts[1], move=parts[3])
         else:
             rest = ".".join(parts[2:])
             for owner in _SERVICE_OWNERS:
@@ -437,13 +458,18 @@ def input_label(name: str, labels: dict[str, str] | None = None) -> str:
     what = ref.spec.words
     if ref.spec.owner == "saving":
         what = f"saving ‘{ref.saving.replace('_', ' ')}’ {what}"
+    if ref.spec.owner == "move":
+        to = labels.get(ref.move, ref.move.replace("_", " ").capitalize())
+        what = f"{what} to {to}"
     return f"{who}: {what}{year}"
 
 
 def _parameter_ref(name: str) -> InputRef | None:
     """A per-year parameter named without its year (a sensitivity group), read back."""
     ref = parse_name(f"{name}[year]")
-    return None if ref is None else InputRef(ref.spec, ref.service, ref.saving, ref.factor)
+    if ref is None:
+        return None
+    return InputRef(ref.spec, ref.service, ref.saving, ref.factor, move=ref.move)
 
 
 def units_of(name: str) -> str:

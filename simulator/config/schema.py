@@ -403,6 +403,12 @@ class Income(_Model):
     share: Uncertain(allowed("service", "income.share")) = Fixed(0.0)
 
 
+class Move(_Model):
+    """Moves of open placements to another placement service (a step-up or step-down)."""
+
+    per_year: Uncertain(allowed("move", "per_year"))
+
+
 class Saving(_Model):
     """A savings or mitigation programme."""
 
@@ -433,6 +439,9 @@ class Service(_Model):
     inflation: ServiceInflation = Field(default_factory=ServiceInflation)
     income: Income = Field(default_factory=Income)
     savings: dict[str, Saving] = Field(default_factory=dict, max_length=MAX_NAMED)
+    # Moves to other placement services, by destination; None (not {}) when left
+    # out, so that configs without them resolve exactly as before.
+    moves: dict[str, Move] | None = Field(None, max_length=MAX_NAMED)
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> Service:

@@ -149,6 +149,11 @@ class Plan:
     groups: list[Group] = field(default_factory=list)
     # [P] each placement service's weights on the shared demand factors
     demand_weights: list[tuple[tuple[str, float], ...]] = field(default_factory=list)
+    # [P] each placement service's moves: (destination's placement index, its key)
+    moves: list[tuple[tuple[int, str], ...]] = field(default_factory=list)
+    # [P] the order the kernel simulates placement services in: sources before
+    # the services they move to (config order without moves)
+    move_order: np.ndarray | None = None
 
     @property
     def inputs(self) -> list[Input]:
@@ -294,7 +299,30 @@ def build_plan(config: Config) -> Plan:
         savings_targets=[_savings_targets(config, k) for k in keys],
         groups=_groups(config),
         demand_weights=[tuple((s.arrivals.demand or {}).items()) for s in placement_svcs],
+        **_moves(config, [keys[i] for i in placement]),
     )
+
+
+def _moves(config: Config, placement_keys: list[str]) -> dict:
+    """Each placement service's moves and an order that simulates sources first."""
+    index = {k: j for j, k in enumerate(placement_keys)}
+    moves = [
+        tuple((index[to], to) for to in (config.services[k].moves or {})) for k in placement_keys
+    ]
+    order, done = [], set()
+
+    def place(j: int) -> None:  # depth first: everything that moves into j goes before it
+        if j in done:
+            return
+        done.add(j)
+        for i, outgoing in enumerate(moves):
+            if any(dest == j for dest, _ in outgoing):
+                place(i)
+        order.append(j)
+
+    for j in range(len(placement_keys)):
+        place(j)
+    return {"moves": moves, "move_order": np.array(order, dtype=np.int64)}
 
 
 def _savings_targets(config: Config, key: str) -> list[tuple[str, np.ndarray]]:
@@ -491,9 +519,36 @@ def placement_spend(
         plan.family, p1, p2, arrivals,
         plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
-        spend, caseload, counts,
+        spend, caseload, counts, *move_laws(plan, x),
     )  # fmt: skip
     return spend, caseload, np.array([state[0][w] for w in ("s0", "s1", "s2", "s3")], np.uint64)
+
+
+#: Weeks in a year, for rates given per year (a year of 365.25 days).
+WEEKS_PER_YEAR = 365.25 / 7.0
+
+
+def move_laws(plan: Plan, x: Draws) -> tuple[np.ndarray, np.ndarray]:
+    """Equation 1b, moves: the order to simulate services in and the move rates.
+
+    An open placement of service p moves to service q at ``rate[d, p, q]`` per
+    week (its ``moves.<q>.per_year`` over the weeks of a year), competing with
+    its own end: the first to come ends it in p, and a move starts a placement
+    in q on that date with q's length and cost laws.
+
+    Returns
+    -------
+    order : int64[P]
+    rate : float64[n, P, P]
+    """
+    n_place = plan.placement.size
+    rate = np.zeros((x.n, n_place, n_place))
+    for j, outgoing in enumerate(plan.moves):
+        base = f"services.{plan.keys[plan.placement[j]]}"
+        for dest, key in outgoing:
+            rate[:, j, dest] = x[f"{base}.moves.{key}.per_year"] / WEEKS_PER_YEAR
+    order = plan.move_order if plan.move_order is not None else np.arange(n_place)
+    return order.astype(np.int64), rate
 
 
 def cost_line_spend(plan: Plan, x: Draws, rng: np.random.Generator) -> np.ndarray:

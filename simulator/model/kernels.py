@@ -542,6 +542,59 @@ def _new_placements(rng, length_law, cost_law, edges, arrivals, batch, n):
 
 
 @njit(cache=True, nogil=True)
+def _moved_in(
+    rng, length_law, cost_law, month_of_day, p, moved_dest, moved_start, n_moved, batch, n
+):
+    """Add the placements that moved into service ``p`` to ``batch`` from ``n`` on.
+
+    Each starts on its move date with a length and weekly cost drawn from this
+    service's laws, as a new placement here would. Returns the batch's new size.
+    """
+    fam, p1, p2 = length_law
+    first, start, length, length_power, cost, cost_pow = batch
+    n_days = month_of_day.size - 1
+    for j in range(n_moved):
+        if moved_dest[j] == p:
+            start[n] = moved_start[j]
+            first[n] = month_of_day[int(min(moved_start[j] * 7.0, n_days))]
+            length[n], length_power[n] = length_parts(rng, fam, p1, p2)
+            cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _move_out(rng, rates, horizon, start, length, n, moved_dest, moved_start, n_moved):
+    """End placements that move to another service first, and note where they go.
+
+    Each of the ``n`` placements moves at the total rate ``rates.sum()`` (per week)
+    while open: an exponential time to the move; if it comes before the
+    placement's end and the horizon's, the placement ends then and a move to
+    service q (chosen in proportion to ``rates[q]``) is appended to the moved
+    lists. Returns the new number of moves. Draws nothing when no rate is positive.
+    """
+    total = rates.sum()
+    if total <= 0.0:
+        return n_moved
+    for i in range(n):
+        wait = _exponential(rng) / total
+        if wait < length[i] and start[i] + wait < horizon:
+            length[i] = wait
+            pick = _uniform(rng) * total
+            chosen = -1
+            for q in range(rates.size):
+                if rates[q] > 0.0:
+                    chosen = q  # the last one with a rate, should rounding overshoot
+                    if pick < rates[q]:
+                        break
+                    pick -= rates[q]
+            moved_dest[n_moved] = chosen
+            moved_start[n_moved] = start[i] + wait
+            n_moved += 1
+    return n_moved
+
+
+@njit(cache=True, nogil=True)
 def simulate_placements(
     rng,
     edges,
@@ -564,6 +617,8 @@ def simulate_placements(
     spend,
     caseload,
     counts,
+    order,
+    move_rate,
 ):
     """Simulate every placement of every placement service for a chunk of draws.
 
@@ -611,6 +666,12 @@ def simulate_placements(
         Output: placements open at each month end.
     counts : int64[N_COUNTERS]
         Output, added to: random variates drawn, by kind.
+    order : int64[P]
+        The order the services are simulated in: every service before those its
+        placements move to (``arange(P)`` without moves).
+    move_rate : float64[D, P, P]
+        Rate per week at which an open placement of service p moves to service
+        q (all zero without moves; then nothing extra is drawn).
     """
     rng = rng[0]  # the generator's state record, passed on by reference
     n_draws, n_services = len_p1.shape
@@ -622,17 +683,31 @@ def simulate_placements(
     # One service-draw's placements at a time: their start, first month, and
     # length and weekly cost as scale * exp(power).
     most = 0
-    for p in range(n_services):
-        for d in range(n_draws):
+    moving = move_rate.max() > 0.0 if move_rate.size else False
+    for d in range(n_draws):
+        everyone = 0
+        for p in range(n_services):
             here = init_offsets[p + 1] - init_offsets[p] + arrivals[d, p].sum()
             most = max(most, here)
+            everyone += here
+        if moving:
+            # A service's episodes are its own placements plus at most one per
+            # placement of every other service (moves never come back round).
+            most = max(most, everyone)
+    # Moves of the current draw: destination and date (weeks).
+    room = most * max(n_services - 1, 1) if moving else 0
+    moved_dest = np.empty(room, dtype=np.int64)
+    moved_start = np.empty(room)
+    horizon = edges[n_months]
     first = np.empty(most, dtype=np.int64)
     start, length, length_power = np.empty(most), np.empty(most), np.empty(most)
     cost, cost_pow = np.empty(most), np.empty(most)
     batch = (first, start, length, length_power, cost, cost_pow)
     work = np.empty(most, dtype=np.int64)
     for d in range(n_draws):
-        for p in range(n_services):
+        n_moved = 0
+        for k in range(n_services):
+            p = order[k]
             length_law = (family[p], len_p1[d, p], len_p2[d, p])
             cost_law = (
                 cost_mu[d, p],
@@ -647,8 +722,18 @@ def simulate_placements(
                 init_elapsed[own], init_planned[own], init_cost[own], batch,
             )  # fmt: skip
             n = _new_placements(rng, length_law, cost_law, edges, arrivals[d, p], batch, n)
+            if moving:
+                n = _moved_in(
+                    rng, length_law, cost_law, month_of_day, p, moved_dest, moved_start,
+                    n_moved, batch, n,
+                )  # fmt: skip
             exp_scale(length, length_power, work, n)
             exp_scale(cost, cost_pow, work, n)
+            if moving:
+                n_moved = _move_out(
+                    rng, move_rate[d, p], horizon, start, length, n, moved_dest, moved_start,
+                    n_moved,
+                )  # fmt: skip
             direct[:] = 0.0
             rate[:] = 0.0
             opened[:] = 0

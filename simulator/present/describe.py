@@ -76,6 +76,9 @@ def _placements(config: Config, key: str) -> list[str]:
         )
     lines.append(text)
     lines.append(_length(svc))
+    for to, move in (svc.moves or {}).items():
+        rate = _p(move.per_year, lambda x: count(x, digits=2))
+        lines.append(f"moves to {config.service_label(to)}, per open placement a year: {rate}")
     cost = svc.unit_cost
     text = f"{_p(cost.mean_gbp_per_week, _gbp)} a week on average (spread between clients cv {cost.cv:g})"
     if cost.high_cost_mean_gbp_per_week is not None:

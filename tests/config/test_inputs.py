@@ -26,7 +26,14 @@ def test_every_entry_is_complete():
     assert len(keys) == len(set(keys))
 
 
-OWNED = (schema.Service, schema.Saving, schema.Factor, schema.DemandFactor, schema.Snapshot)
+OWNED = (
+    schema.Service,
+    schema.Saving,
+    schema.Move,
+    schema.Factor,
+    schema.DemandFactor,
+    schema.Snapshot,
+)
 
 
 def _param_paths(model: type[BaseModel], prefix: str = "", stop: tuple = ()) -> set[str]:
@@ -53,6 +60,7 @@ def _owned_paths(*owners: str) -> set[str]:
     [
         (schema.Service, ("placements", "cost", "service")),
         (schema.Saving, ("saving",)),
+        (schema.Move, ("move",)),
         (schema.Factor, ("factor",)),
         (schema.DemandFactor, ("demand",)),
         (schema.Snapshot, ("snapshot",)),
@@ -91,6 +99,7 @@ def everything_uncertain():
         inflation={"factors": {"care": 1.0}, "extra": normal},
         income={"share": share},
         savings={"reablement": {"target_gbp": 10_000, "delivery": share}},
+        moves={"fostering": {"per_year": share}},
     )
     gamma = placement_service(
         length={
@@ -119,7 +128,8 @@ def test_the_model_draws_every_entry_and_names_read_back():
         ref = inputs.parse_name(inp.name)
         assert ref is not None and ref.spec is inp.spec, inp.name
         assert (
-            inputs.input_name(ref.spec, ref.service, ref.saving, ref.factor, ref.year) == inp.name
+            inputs.input_name(ref.spec, ref.service, ref.saving, ref.factor, ref.year, ref.move)
+            == inp.name
         )
         seen.add(inp.spec.key)
     # Every entry but the snapshot's (it needs a snapshot file) is drawn.
