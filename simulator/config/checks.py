@@ -401,8 +401,11 @@ def _check_moves(config: Config) -> list[str]:
     """Moves go from a placements service to another one, and never come back round."""
     problems = []
     for key, service in config.services.items():
-        for to in service.moves or {}:
-            path = loc("services", key, "moves", to)
+        onward = [] if service.ageing is None else list(service.ageing.continue_to)
+        targets = [(to, ("moves", to)) for to in service.moves or {}]
+        targets += [(to, ("ageing", "continue_to", to)) for to in onward]
+        for to, where in targets:
+            path = loc("services", key, *where)
             target = config.services.get(to)
             if service.kind != "placements":
                 problems.append(f"{path}: moves are for placements services, not cost lines")
@@ -416,7 +419,7 @@ def _check_moves(config: Config) -> list[str]:
         cycle = move_cycle(config)
         if cycle:
             problems.append(
-                f"{loc('services', cycle[0], 'moves', cycle[1])}: moves go round in a circle ("
+                f"services.{cycle[0]} -> {cycle[1]}: moves go round in a circle ("
                 + " -> ".join(cycle)
                 + "): a placement may not return to a service it left; model the step-down "
                 "as an end and an arrival instead"
@@ -424,9 +427,15 @@ def _check_moves(config: Config) -> list[str]:
     return problems
 
 
+def onward_services(service: Service) -> list[str]:
+    """Services a placement can go on to: its moves, then where leavers continue."""
+    onward = [] if service.ageing is None else list(service.ageing.continue_to)
+    return list(dict.fromkeys([*(service.moves or {}), *onward]))
+
+
 def move_cycle(config: Config) -> list[str]:
     """A circle of moves (``[a, b, a]``), or ``[]`` when the moves form no circle."""
-    edges = {k: list(s.moves or {}) for k, s in config.services.items()}
+    edges = {k: onward_services(s) for k, s in config.services.items()}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
     def visit(node: str, path: list[str]) -> list[str]:

@@ -12,6 +12,7 @@ The field-by-field reference, with units, is ``docs/config.md``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -409,6 +410,62 @@ class Move(_Model):
     per_year: Uncertain(allowed("move", "per_year"))
 
 
+def age_bands(shares: dict[str, float]) -> list[tuple[float, float, float]]:
+    """``{"0-4": 0.3, "16-17": 0.1}`` as (from age, to age, share), ages in years.
+
+    A band ``"a-b"`` runs from the a-th birthday to the (b+1)-th, as DfE tables
+    count ages (``"16-17"`` is 16 and 17 year olds); ``"a"`` is one year of age.
+    Raises ValueError naming the band when one cannot be read.
+    """
+    out = []
+    for key, share in shares.items():
+        parts = key.split("-")
+        try:
+            low, high = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (None, None)
+        except ValueError:
+            low = high = None
+        if low is None or not 0 <= low <= high or not math.isfinite(share) or share < 0:
+            raise ValueError(
+                f'age band {key!r} = {share!r}: give bands as "from-to" in whole years of '
+                'age (e.g. "10-15") with a share of at least 0'
+            )
+        out.append((float(low), float(high + 1), float(share)))
+    return sorted(out)
+
+
+class Ageing(_Model):
+    """Children's ages: placements end at ``leave_at``; a share continue in adults' services."""
+
+    leave_at: float = Field(18.0, gt=0, le=30)
+    age_at_entry: dict[str, float] = Field(min_length=1, max_length=40)
+    open_ages: dict[str, float] | None = Field(None, min_length=1, max_length=40)
+    continue_to: dict[str, float] = Field(default_factory=dict, max_length=MAX_NAMED)
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> Ageing:
+        for name in ("age_at_entry", "open_ages"):
+            shares = getattr(self, name)
+            if shares is None:
+                continue
+            bands = age_bands(shares)
+            total = sum(b[2] for b in bands)
+            if abs(total - 1.0) > 1e-6:
+                raise FieldError(
+                    name, shares, f"the shares add up to {total:g}: they must add up to 1"
+                )
+            for (_, high, _), (low, _, _) in itertools.pairwise(bands):
+                if low < high:
+                    raise FieldError(name, shares, "two age bands overlap")
+            if bands[-1][1] > self.leave_at:
+                raise FieldError(name, shares, f"a band reaches past leave_at = {self.leave_at:g}")
+        total = sum(self.continue_to.values())
+        if any(not (math.isfinite(v) and v >= 0) for v in self.continue_to.values()) or total > 1:
+            raise FieldError(
+                "continue_to", self.continue_to, "shares must be at least 0 and add up to 1 or less"
+            )
+        return self
+
+
 class Saving(_Model):
     """A savings or mitigation programme."""
 
@@ -442,6 +499,7 @@ class Service(_Model):
     # Moves to other placement services, by destination; None (not {}) when left
     # out, so that configs without them resolve exactly as before.
     moves: dict[str, Move] | None = Field(None, max_length=MAX_NAMED)
+    ageing: Ageing | None = None
 
     @model_validator(mode="after")
     def _sections_fit_kind(self) -> Service:

@@ -154,6 +154,10 @@ class Plan:
     # [P] the order the kernel simulates placement services in: sources before
     # the services they move to (config order without moves)
     move_order: np.ndarray | None = None
+    # Ageing (see kernels.simulate_placements): leaving age in weeks [P] (0: none),
+    # age band edges in weeks [P, B+1], cumulative shares of new and starting
+    # placements [P, B], share of leavers continuing in each service [P, P]
+    ageing: tuple[np.ndarray, ...] | None = None
 
     @property
     def inputs(self) -> list[Input]:
@@ -300,14 +304,58 @@ def build_plan(config: Config) -> Plan:
         groups=_groups(config),
         demand_weights=[tuple((s.arrivals.demand or {}).items()) for s in placement_svcs],
         **_moves(config, [keys[i] for i in placement]),
+        ageing=_ageing(config, [keys[i] for i in placement]),
     )
+
+
+def _ageing(config: Config, placement_keys: list[str]) -> tuple[np.ndarray, ...]:
+    """The kernel's ageing arrays (see :class:`Plan`); all zero without ageing."""
+    from simulator.config.schema import age_bands
+
+    n = len(placement_keys)
+    index = {k: j for j, k in enumerate(placement_keys)}
+    shares = [config.services[k].ageing for k in placement_keys]
+    bands = max((len(a.age_at_entry) for a in shares if a), default=1)
+    bands = max([bands] + [len(a.open_ages) for a in shares if a and a.open_ages])
+    leave = np.zeros(n)
+    edges, entry, open_ = np.zeros((n, bands + 1)), np.ones((n, bands)), np.ones((n, bands))
+    onward = np.zeros((n, n))
+    for j, ageing in enumerate(shares):
+        if ageing is None:
+            continue
+        leave[j] = ageing.leave_at * WEEKS_PER_YEAR
+        for out, table in ((entry, ageing.age_at_entry), (open_, ageing.open_ages)):
+            parts = age_bands(table or ageing.age_at_entry)
+            # Gaps between bands become bands with no share, so one set of edges serves.
+            cuts = sorted({x for lo, hi, _ in age_bands(ageing.age_at_entry) for x in (lo, hi)})
+            cuts = sorted(set(cuts) | {x for lo, hi, _ in parts for x in (lo, hi)})
+            if len(cuts) - 1 > out.shape[1]:
+                raise AssertionError("age bands wider than planned")
+            weight = np.zeros(len(cuts) - 1)
+            for lo, hi, share in parts:
+                for b in range(len(cuts) - 1):
+                    if lo <= cuts[b] and cuts[b + 1] <= hi:
+                        weight[b] += share * (cuts[b + 1] - cuts[b]) / (hi - lo)
+            cdf = np.cumsum(weight) / weight.sum()
+            cdf[-1] = 1.0
+            out[j, : cdf.size] = cdf
+            edges[j, : len(cuts)] = np.array(cuts) * WEEKS_PER_YEAR
+            edges[j, len(cuts) :] = cuts[-1] * WEEKS_PER_YEAR
+        for to, share in ageing.continue_to.items():
+            onward[j, index[to]] = share
+    return leave, edges, entry, open_, onward
 
 
 def _moves(config: Config, placement_keys: list[str]) -> dict:
     """Each placement service's moves and an order that simulates sources first."""
     index = {k: j for j, k in enumerate(placement_keys)}
+    from simulator.config.checks import onward_services
+
     moves = [
         tuple((index[to], to) for to in (config.services[k].moves or {})) for k in placement_keys
+    ]
+    onward = [
+        tuple(index[to] for to in onward_services(config.services[k])) for k in placement_keys
     ]
     order, done = [], set()
 
@@ -315,8 +363,8 @@ def _moves(config: Config, placement_keys: list[str]) -> dict:
         if j in done:
             return
         done.add(j)
-        for i, outgoing in enumerate(moves):
-            if any(dest == j for dest, _ in outgoing):
+        for i, outgoing in enumerate(onward):
+            if j in outgoing:
                 place(i)
         order.append(j)
 
@@ -519,7 +567,7 @@ def placement_spend(
         plan.family, p1, p2, arrivals,
         plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
-        spend, caseload, counts, *move_laws(plan, x),
+        spend, caseload, counts, *move_laws(plan, x), *plan.ageing,
     )  # fmt: skip
     return spend, caseload, np.array([state[0][w] for w in ("s0", "s1", "s2", "s3")], np.uint64)
 

@@ -542,9 +542,7 @@ def _new_placements(rng, length_law, cost_law, edges, arrivals, batch, n):
 
 
 @njit(cache=True, nogil=True)
-def _moved_in(
-    rng, length_law, cost_law, month_of_day, p, moved_dest, moved_start, n_moved, batch, n
-):
+def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, n):
     """Add the placements that moved into service ``p`` to ``batch`` from ``n`` on.
 
     Each starts on its move date with a length and weekly cost drawn from this
@@ -552,10 +550,12 @@ def _moved_in(
     """
     fam, p1, p2 = length_law
     first, start, length, length_power, cost, cost_pow = batch
+    moved_dest, moved_start, moved_age = moved
     n_days = month_of_day.size - 1
     for j in range(n_moved):
         if moved_dest[j] == p:
             start[n] = moved_start[j]
+            age[n] = moved_age[j]  # the child's age in weeks on the move date (-1: unknown)
             first[n] = month_of_day[int(min(moved_start[j] * 7.0, n_days))]
             length[n], length_power[n] = length_parts(rng, fam, p1, p2)
             cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
@@ -563,34 +563,73 @@ def _moved_in(
     return n
 
 
-@njit(cache=True, nogil=True)
-def _move_out(rng, rates, horizon, start, length, n, moved_dest, moved_start, n_moved):
-    """End placements that move to another service first, and note where they go.
+@njit(cache=True, nogil=True, inline="always")
+def _pick(rng, weights, total):
+    """A destination drawn in proportion to ``weights`` (their sum ``total``)."""
+    pick = _uniform(rng) * total
+    chosen = -1
+    for q in range(weights.size):
+        if weights[q] > 0.0:
+            chosen = q  # the last one with a weight, should rounding overshoot
+            if pick < weights[q]:
+                break
+            pick -= weights[q]
+    return chosen
 
-    Each of the ``n`` placements moves at the total rate ``rates.sum()`` (per week)
-    while open: an exponential time to the move; if it comes before the
-    placement's end and the horizon's, the placement ends then and a move to
-    service q (chosen in proportion to ``rates[q]``) is appended to the moved
-    lists. Returns the new number of moves. Draws nothing when no rate is positive.
+
+@njit(cache=True, nogil=True)
+def _draw_ages(rng, edges, cdf, age, first, stop):
+    """Ages in weeks for placements ``first:stop`` with none yet (-1): a band, then uniform in it."""
+    for i in range(first, stop):
+        if age[i] >= 0.0:
+            continue
+        u = _uniform(rng)
+        b = 0
+        while b < cdf.size - 1 and u >= cdf[b]:
+            b += 1
+        age[i] = edges[b] + _uniform(rng) * (edges[b + 1] - edges[b])
+
+
+@njit(cache=True, nogil=True)
+def _leave(rng, rates, leave, onward, horizon, start, length, age, n, moved, n_moved):
+    """End placements that move to another service or age out first; note where they go.
+
+    Each of the ``n`` placements moves at the total rate ``rates.sum()`` (per
+    week) while open: an exponential time to the move. With ``leave > 0`` it also
+    ends when the child reaches that age (``age`` in weeks at the placement's
+    start); a share ``onward[q]`` of those leaving then continue in service q
+    that day. Whichever comes first (move, leaving age, or the placement's own
+    end) ends it; a move or a continuation inside the horizon is appended to
+    the ``moved`` lists (destination, date, age). Returns the new number of
+    them. Draws nothing for a service with neither.
     """
-    total = rates.sum()
-    if total <= 0.0:
+    moved_dest, moved_start, moved_age = moved
+    total, share = rates.sum(), onward.sum()
+    if total <= 0.0 and leave <= 0.0:
         return n_moved
     for i in range(n):
-        wait = _exponential(rng) / total
-        if wait < length[i] and start[i] + wait < horizon:
-            length[i] = wait
-            pick = _uniform(rng) * total
-            chosen = -1
-            for q in range(rates.size):
-                if rates[q] > 0.0:
-                    chosen = q  # the last one with a rate, should rounding overshoot
-                    if pick < rates[q]:
-                        break
-                    pick -= rates[q]
-            moved_dest[n_moved] = chosen
-            moved_start[n_moved] = start[i] + wait
-            n_moved += 1
+        end, event = length[i], 0
+        if total > 0.0:
+            wait = _exponential(rng) / total
+            if wait < end:
+                end, event = wait, 1
+        if leave > 0.0 and leave - age[i] < end:
+            end, event = max(leave - age[i], 0.0), 2
+        if event == 0:
+            continue
+        length[i] = end
+        if start[i] + end >= horizon:
+            continue
+        if event == 1:
+            q = _pick(rng, rates, total)
+        elif share > 0.0 and _uniform(rng) < share:
+            q = _pick(rng, onward, share)
+        else:
+            continue  # aged out, and leaves care
+        moved_dest[n_moved] = q
+        moved_start[n_moved] = start[i] + end
+        moved_age[n_moved] = age[i] + end if age[i] >= 0.0 else -1.0
+        n_moved += 1
     return n_moved
 
 
@@ -619,6 +658,11 @@ def simulate_placements(
     counts,
     order,
     move_rate,
+    leave_weeks,
+    age_edges,
+    entry_cdf,
+    open_cdf,
+    onward,
 ):
     """Simulate every placement of every placement service for a chunk of draws.
 
@@ -672,6 +716,15 @@ def simulate_placements(
     move_rate : float64[D, P, P]
         Rate per week at which an open placement of service p moves to service
         q (all zero without moves; then nothing extra is drawn).
+    leave_weeks : float64[P]
+        Age in weeks at which service p's placements end (0: no ageing).
+    age_edges : float64[P, B + 1]
+        Edges of the age bands in weeks; ``entry_cdf`` and ``open_cdf``
+        (float64[P, B]) the cumulative shares of new and starting placements in
+        them (an age is drawn only for services with ageing).
+    onward : float64[P, P]
+        Share of service p's placements ending at the leaving age that continue
+        in service q.
     """
     rng = rng[0]  # the generator's state record, passed on by reference
     n_draws, n_services = len_p1.shape
@@ -683,7 +736,9 @@ def simulate_placements(
     # One service-draw's placements at a time: their start, first month, and
     # length and weekly cost as scale * exp(power).
     most = 0
-    moving = move_rate.max() > 0.0 if move_rate.size else False
+    moving = (move_rate.max() > 0.0 if move_rate.size else False) or (
+        leave_weeks.max() > 0.0 if leave_weeks.size else False
+    )
     for d in range(n_draws):
         everyone = 0
         for p in range(n_services):
@@ -696,8 +751,8 @@ def simulate_placements(
             most = max(most, everyone)
     # Moves of the current draw: destination and date (weeks).
     room = most * max(n_services - 1, 1) if moving else 0
-    moved_dest = np.empty(room, dtype=np.int64)
-    moved_start = np.empty(room)
+    moved = (np.empty(room, dtype=np.int64), np.empty(room), np.empty(room))
+    age = np.empty(most if moving else 0)
     horizon = edges[n_months]
     first = np.empty(most, dtype=np.int64)
     start, length, length_power = np.empty(most), np.empty(most), np.empty(most)
@@ -721,18 +776,22 @@ def simulate_placements(
                 rng, length_law, cost_law, t0, start_month, extend_prob[d, p],
                 init_elapsed[own], init_planned[own], init_cost[own], batch,
             )  # fmt: skip
+            n_start = n
             n = _new_placements(rng, length_law, cost_law, edges, arrivals[d, p], batch, n)
             if moving:
+                age[:n] = -1.0
                 n = _moved_in(
-                    rng, length_law, cost_law, month_of_day, p, moved_dest, moved_start,
-                    n_moved, batch, n,
-                )  # fmt: skip
+                    rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, n
+                )
             exp_scale(length, length_power, work, n)
             exp_scale(cost, cost_pow, work, n)
             if moving:
-                n_moved = _move_out(
-                    rng, move_rate[d, p], horizon, start, length, n, moved_dest, moved_start,
-                    n_moved,
+                if leave_weeks[p] > 0.0:
+                    _draw_ages(rng, age_edges[p], open_cdf[p], age, 0, n_start)
+                    _draw_ages(rng, age_edges[p], entry_cdf[p], age, n_start, n)
+                n_moved = _leave(
+                    rng, move_rate[d, p], leave_weeks[p], onward[p], horizon, start, length,
+                    age, n, moved, n_moved,
                 )  # fmt: skip
             direct[:] = 0.0
             rate[:] = 0.0

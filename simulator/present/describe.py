@@ -61,6 +61,20 @@ def _opening(config: Config, key: str) -> str:
     return f"{n:,} open {when} ({how}{', from the actuals' if restart is not None else ''})"
 
 
+def _ageing(config: Config, ageing) -> str:
+    """Leaving age, who continues where, and the ages at entry, in one line."""
+    onward = "; ".join(
+        f"{_pct(share).replace('.0%', '%')} continue in {config.service_label(to)}"
+        for to, share in ageing.continue_to.items()
+    )
+    bands = ", ".join(f"{k} {_pct(v).replace('.0%', '%')}" for k, v in ageing.age_at_entry.items())
+    return (
+        f"placements end at {ageing.leave_at:g}"
+        + (f"; {onward}" if onward else "; none continue in adults' services")
+        + f"; ages at entry {bands}"
+    )
+
+
 def _placements(config: Config, key: str) -> list[str]:
     svc = config.services[key]
     lines = [_opening(config, key)]
@@ -79,6 +93,8 @@ def _placements(config: Config, key: str) -> list[str]:
     for to, move in (svc.moves or {}).items():
         rate = _p(move.per_year, lambda x: count(x, digits=2))
         lines.append(f"moves to {config.service_label(to)}, per open placement a year: {rate}")
+    if svc.ageing is not None:
+        lines.append(_ageing(config, svc.ageing))
     cost = svc.unit_cost
     text = f"{_p(cost.mean_gbp_per_week, _gbp)} a week on average (spread between clients cv {cost.cv:g})"
     if cost.high_cost_mean_gbp_per_week is not None:

@@ -194,3 +194,94 @@ def test_a_scenario_that_cuts_step_ups_by_a_third_runs_on_common_random_numbers(
     ds = compare_scenarios(loads_config(text, "m.toml"), 400, 5, ["fewer_step_ups"], threads=1)
     homes = ds["mean_overspend"].sel(service="homes")
     assert (homes.sel(scenario="fewer_step_ups") < homes.sel(scenario="base")).all()
+
+
+# ------------------------------------------------------------------ ageing out at 18
+
+AGEING = """
+[council]
+name = "Ageing Borough"
+[horizon]
+start = "2025/26"
+years = 2
+[services.foster]
+label = "Foster care"
+budget_gbp = 1
+arrivals = {{ per_year = 100 }}
+length = {{ dist = "exponential", mean_weeks = 100 }}
+unit_cost = {{ mean_gbp_per_week = 1 }}
+ageing = {{ age_at_entry = {{ "16-17" = 1.0 }}, continue_to = {{ {onward} }} }}
+[services.adults]
+label = "Supported living"
+budget_gbp = 1
+arrivals = {{ per_year = 0 }}
+length = {{ dist = "lognormal", median_weeks = 100_000, sigma = 0.0 }}
+unit_cost = {{ mean_gbp_per_week = 1 }}
+"""
+
+
+def _flow_into_adults(t: float, share: float) -> float:
+    """Expected placements continuing into adults' care by week t.
+
+    Entry at rate lam; age at entry uniform on [16, 18) years, so the time to the
+    18th birthday tau is uniform on (0, 2 years]; the placement reaches it if its
+    exponential length (mean 100 weeks) is longer: share * lam * int int 1{s + tau <= t}
+    exp(-tau / 100) ds dtau / (2 years), by the trapezium rule on a fine grid.
+    """
+    lam, span = 100 / WEEKS_PER_YEAR, 2 * WEEKS_PER_YEAR
+    tau = np.linspace(0.0, span, 20_001)
+    inner = np.exp(-tau / 100.0) * np.clip(t - tau, 0.0, None)
+    return share * lam * float(np.sum((inner[1:] + inner[:-1]) / 2 * np.diff(tau))) / span
+
+
+def test_the_flow_ageing_out_into_adults_care_matches_its_integral():
+    draws = 10_000
+    ds = simulator.run(loads_config(AGEING.format(onward="adults = 0.5"), "a.toml"), draws, 4)
+    adults = ds["caseload"].sel(service="adults").values  # nobody leaves: the cumulative flow
+    edges = ds["days_in_month"].values.cumsum() / 7.0
+    expected = np.array([_flow_into_adults(t, 0.5) for t in edges])
+    se = adults.std(axis=0) / np.sqrt(draws)
+    np.testing.assert_array_less(np.abs(adults.mean(axis=0) - expected), 4 * se + 1e-9)
+    assert adults[:, -1].mean() > 30  # the flow is there to be seen
+
+
+def test_nobody_stays_in_a_childrens_placement_past_leave_at():
+    """Arrivals aged 17 in a 12-month horizon: all gone within a year of arriving, and with
+    no continuation nobody reaches the adults' service."""
+    text = (
+        AGEING.format(onward="")
+        .replace('"16-17" = 1.0', '"17" = 1.0')
+        .replace("years = 2", "years = 1")
+    )
+    text = text.replace("mean_weeks = 100 ", "mean_weeks = 100000 ")
+    ds = simulator.run(loads_config(text, "a.toml"), 300, 2)
+    assert np.all(ds["caseload"].sel(service="adults").values == 0)
+    foster = ds["caseload"].sel(service="foster").values
+    arrivals = ds["arrivals"].sel(service="foster").values
+    # Open at a month end: arrived within the last 12 months and not yet 18, so never more
+    # than the arrivals of the year so far.
+    assert np.all(foster <= np.cumsum(arrivals, axis=1))
+
+
+def test_ageing_is_described_and_checked():
+    config = loads_config(AGEING.format(onward="adults = 0.5"), "a.toml")
+    words = describe(config)
+    assert (
+        "    - placements end at 18; 50% continue in Supported living; ages at entry 16-17 100%"
+        in words.splitlines()
+    )
+    bad = [
+        ('"16-17" = 1.0', '"16-18" = 1.0', "a band reaches past leave_at = 18"),
+        ('"16-17" = 1.0', '"10-15" = 0.5, "16-17" = 0.4', "the shares add up to 0.9"),
+        (
+            "adults = 0.5",
+            "nowhere = 0.5",
+            "services.foster.ageing.continue_to.nowhere: no such service",
+        ),
+        ("adults = 0.5", "adults = 1.5", "shares must be at least 0 and add up to 1 or less"),
+    ]
+    for old, new, message in bad:
+        text = AGEING.format(onward="adults = 0.5").replace(old, new)
+        with pytest.raises(ConfigError) as info:
+            loads_config(text, "a.toml")
+        assert message in str(info.value), (new, str(info.value))
