@@ -20,10 +20,13 @@ def _cmd_chart(args: argparse.Namespace) -> int:
     ds, sens, scen = load_results(args.results_dir, notes)
     print_notes(notes)
     formats = FORMATS if args.format == "both" else (args.format,)
-    with ds:
+    from simulator.present.console import steps_bar
+
+    with ds, steps_bar("Drawing the charts") as show:
         written = replace_charts(
-            ds, out, sensitivity=sens, scenarios=scen, every=args.every, formats=formats
-        )
+            ds, out, sensitivity=sens, scenarios=scen, every=args.every, formats=formats,
+            progress=show,
+        )  # fmt: skip
     print(f"{len(written)} chart files in {time.perf_counter() - started:.1f} s, in {out}:")
     for path in written:
         print(f"  {path.name}")

@@ -43,6 +43,18 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
         yield lambda n: bar.advance(task, n)
 
 
+@contextlib.contextmanager
+def steps_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error for work that counts itself; yields ``show(done, total)``.
+
+    The total is set by the first call and stays (the work knows it before it starts).
+    """
+    bar = new_progress()
+    with bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def forecast_comparison(ds: xr.Dataset) -> list[str]:
     """Sentences comparing the officer's forecast with the simulation, e.g.
 
@@ -165,3 +177,12 @@ def print_summary(
         console.print(t)
     for line in forecast_comparison(ds):
         console.print(line)
+    console.print(reserve_summary_line(ds))
+
+
+def reserve_summary_line(ds: xr.Dataset) -> str:
+    """The 90% reserve of all services together, every year, in one line (issue 14)."""
+    from simulator.present.answers import reserve_line
+    from simulator.results.reserve import reserve_dataset
+
+    return reserve_line(reserve_dataset(ds, services=["total"]), 0.9)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.config.inputs import config_inputs, group_key, input_label
+from simulator.config.inputs import config_inputs, group_key
 from simulator.config.schema import Config
+from simulator.present.labels import input_words
 from simulator.present.numbers import MINUS, count, gbp, pct1
 
 
@@ -48,6 +49,7 @@ def uncertain_inputs(config: Config, minus: str = MINUS) -> list[InputLine]:
     (with their years); a factor set separately for some years gives a line each.
     """
     labels = {key: config.service_label(key) for key in config.services}
+    factors = {k: f.description for k, f in config.inflation.factors.items() if f.description}
     found: dict[tuple, list[str]] = {}
     for name, param, entry in config_inputs(config):
         if not param.is_uncertain:
@@ -59,6 +61,6 @@ def uncertain_inputs(config: Config, minus: str = MINUS) -> list[InputLine]:
         if entry.per_year:
             years.append(name[name.rindex("[") + 1 : -1])
     return [
-        InputLine(input_label(group, labels), tuple(years), median, low, high, description)
+        InputLine(input_words(group, labels, factors), tuple(years), median, low, high, description)
         for (group, median, low, high, description), years in found.items()
     ]

@@ -83,6 +83,28 @@ def signed_k_or_m(x: float) -> str:
     return money_k_or_m(x) if x < 0 else "+" + money_k_or_m(x)
 
 
+def money_unit(values, minus: str = "-") -> Callable[[float], str]:
+    """One money unit for a whole table of ``values`` (GBP): £m, or £k when all are small.
+
+    £m to one decimal, or to two when the smallest non-zero amount would round
+    to £0.0m; £k when every amount is under £0.05m. So a table never mixes
+    units ("one money unit per table").
+    """
+    finite = np.abs(np.asarray(values, float))
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size and finite.max() < 0.05e6:
+
+        def k(x: float) -> str:
+            if not np.isfinite(x):
+                return "n/a"
+            text = f"£{fixed(abs(x) / 1e3, grouping=True)}k"
+            return (minus + text) if x < 0 else text
+
+        return k
+    decimals = 2 if finite.size and finite.min() < 0.05e6 else 1
+    return lambda x: money_m(x, decimals, minus)
+
+
 def gbp(x: float, minus: str = MINUS) -> str:
     """An amount in words: in £m from £1m up, else in whole pounds, e.g. ``£1,250``."""
     return money_m(x, 1, minus) if abs(x) >= 1e6 else f"£{fixed(x, grouping=True)}"

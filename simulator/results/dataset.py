@@ -22,6 +22,7 @@ from simulator.engine.chunks import CHUNK_DRAWS, Simulation
 from simulator.files import write_folder, write_netcdf
 from simulator.model.equations import Plan, overspend, row_budgets, year_totals
 from simulator.results.folders import holds_run
+from simulator.results.reserve import RESERVE_FILE, reserve_dataset
 from simulator.results.summary import summary_table, write_summary_csv
 
 GBP = "GBP"
@@ -134,6 +135,18 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
     return ds
 
 
+def config_source(config_text: str) -> dict:
+    """The ``config_source`` attribute of a config read from a workbook (none for TOML).
+
+    E.g. ``workbook council.xlsx sha256:...``, read from the note the resolved
+    config's text starts with (see :func:`simulator.config.load.dumps_config`).
+    """
+    from simulator.config.load import ORIGIN_PREFIX
+
+    first = config_text.split("\n", 1)[0]
+    return {"config_source": first[len(ORIGIN_PREFIX) :]} if first.startswith(ORIGIN_PREFIX) else {}
+
+
 def provenance(plan: Plan, what: str, seed: int) -> dict:
     """The attributes every results file carries, so it explains itself years later.
 
@@ -154,6 +167,7 @@ def provenance(plan: Plan, what: str, seed: int) -> dict:
         "simulator_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "price_base": about.price_base,
+        **config_source(about.config_text),
         # Only when there are some, so runs of configs without them keep their attributes.
         **(
             {"budgets_placeholder": "; ".join(about.placeholder_budgets)}
@@ -185,7 +199,7 @@ def write_run(
     extra=None,
     table: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Write ``simulation.nc`` and ``summary.csv`` into ``out_dir`` atomically.
+    """Write ``simulation.nc``, ``summary.csv`` and ``reserve.nc`` into ``out_dir`` atomically.
 
     Everything is written into a temporary folder beside ``out_dir`` and swapped
     into place only when complete (:func:`simulator.files.write_folder`), so an
@@ -215,6 +229,7 @@ def write_run(
     def fill(tmp: Path) -> None:
         write_netcdf(ds, tmp / "simulation.nc")
         write_summary_csv(summary_table(ds) if table is None else table, tmp / "summary.csv")
+        write_netcdf(reserve_dataset(ds), tmp / RESERVE_FILE)
         if extra is not None:
             extra(tmp)
 

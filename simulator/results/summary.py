@@ -16,7 +16,7 @@ import xarray as xr
 SUMMARY_BATCH_BYTES = 256 * 1024**2
 
 
-def _quantile_se(values: np.ndarray, q: float) -> np.ndarray:
+def quantile_se(values: np.ndarray, q: float) -> np.ndarray:
     """Standard error of the q-quantile along axis 0, from order statistics.
 
     The q-quantile's 95% interval lies between the order statistics at ranks
@@ -85,11 +85,11 @@ def _rows_table(ds: xr.Dataset) -> pd.DataFrame:
                 "mean_overspend_gbp": float(np.mean(o)),
                 "mean_overspend_se_gbp": float(np.std(o, ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
                 "p10_overspend_gbp": float(q10),
-                "p10_overspend_se_gbp": float(_quantile_se(o, 0.1)),
+                "p10_overspend_se_gbp": float(quantile_se(o, 0.1)),
                 "p50_overspend_gbp": float(q50),
-                "p50_overspend_se_gbp": float(_quantile_se(o, 0.5)),
+                "p50_overspend_se_gbp": float(quantile_se(o, 0.5)),
                 "p90_overspend_gbp": float(q90),
-                "p90_overspend_se_gbp": float(_quantile_se(o, 0.9)),
+                "p90_overspend_se_gbp": float(quantile_se(o, 0.9)),
             })  # fmt: skip
     return pd.DataFrame(rows)
 

@@ -225,7 +225,9 @@ def test_compare_command_writes_scenarios_nc(tmp_path, capsys):
     args = ["compare", str(path), "--draws", "300", "--out", str(out), "--threads", "1"]
     assert main([*args, "--scenario", "no_saving"]) == 0
     printed = capsys.readouterr().out
-    assert "no_saving" in printed and "±" in printed and "scenarios.nc" in printed
+    # Named by its description, not its id (issue 14, item 6).
+    assert "The saving delivers nothing" in printed and "no_saving" not in printed
+    assert "±" in printed and "scenarios.nc" in printed
     with xr.open_dataset(out / "scenarios.nc") as ds:
         assert list(ds["scenario"].values) == ["base", "no_saving"]
         assert ds.attrs["draws"] == 300

@@ -25,6 +25,7 @@ from pypdf import PdfReader
 import simulator
 from simulator.cli.app import main
 from simulator.present import charts, numbers, report
+from simulator.present.report import cabinet
 from simulator.results.dataset import write_run
 from simulator.results.summary import summary_table
 from tests.present.test_charts import fake_scenarios, fake_sensitivity
@@ -376,6 +377,9 @@ def test_html_opens_in_chromium_with_every_image_and_the_headline(results, ds, t
     blocks = report.build_report(ds, *report.load_results(results)[1:])
     expected = {b.chart.name: b.chart for b in blocks if isinstance(b, report.ChartBlock)}
     assert len(expected) == len(charts.chart_list(ds, *report.load_results(results)[1:]))
+    page = next(b.summary for b in blocks if isinstance(b, report.CabinetPage))
+    one = cabinet.total_fan_chart(page)  # the one page's chart comes first in the HTML
+    expected[one.name] = one
     assert sorted(name for name, *_ in state["sizes"]) == sorted(expected)
     for name, complete, width, height in state["sizes"]:
         chart = expected[name]
@@ -435,8 +439,9 @@ def test_pdf_pages_are_a4_and_as_laid_out(pdf, ds, results):
         width, height = float(page.mediabox.width), float(page.mediabox.height)
         assert width == pytest.approx(595.4, abs=1) and height == pytest.approx(841.7, abs=1)
     texts = [normalise(p.extract_text()) for p in pdf.pages]
-    assert "Test Shire Council: social care budget risk" in texts[0]
-    assert "Key messages" in texts[0] and "How to read this" in texts[0]
+    assert "Test Shire Council: social care budget risk, 2024/25" in texts[0]
+    assert "Summary for cabinet" in texts[0] and "at a glance" in texts[0]
+    assert "Key messages" in texts[1] and "How to read this" in " ".join(texts[1:3])
     count = len(pdf.pages)
     for n, text in enumerate(texts, start=1):
         assert f"Page {n} of {count}" in text
@@ -571,6 +576,47 @@ def test_xlsx_summary_and_monthly_percentiles(results, ds):
 @pytest.mark.slow
 def test_report_files_replace_old_ones_and_leave_no_partials(results):
     names = sorted(p.name for p in results.iterdir())
-    assert {"report.html", "report.pdf", "summary.xlsx"} <= set(names)
+    assert set(report.REPORT_FILES) <= set(names)
     assert not [n for n in names if n.endswith(".partial")]
     assert oct((results / "report.pdf").stat().st_mode)[-3:] != "600"  # not mkstemp-private
+
+
+@pytest.mark.slow
+def test_the_first_page_is_the_one_page_summary_and_summary_pdf_is_it_alone(pdf, results, ds):
+    alone = PdfReader(results / "summary.pdf")
+    assert len(alone.pages) == 1
+    first, one = normalise(pdf.pages[0].extract_text()), normalise(alone.pages[0].extract_text())
+    assert one.split(" Page ")[0] in first or first.startswith(one[:200])
+    assert report.headline(ds, "total", "2024/25").text in one
+    assert (results / "summary.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_no_page_of_the_report_is_a_third_empty(ds, results):
+    from simulator.present.report.pdf import BODY_HEIGHT
+
+    pages = report.paginate(report.build_report(ds, *report.load_results(results)[1:]))
+    fill = [sum(p.height for p in page) / BODY_HEIGHT for page in pages]
+    assert all(f >= 2 / 3 for f in fill[:-1]), [round(f, 2) for f in fill]
+
+
+@pytest.mark.slow
+def test_no_config_key_appears_in_the_report_text(pdf, results):
+    import tomllib
+
+    data = tomllib.loads(CONFIG.replace("MONTHS", ""))
+    # Keys that are not also English words of the labels ("homes" is in "Children's homes").
+    ids = {k for k in data["services"] if "_" in k} | set(data["inflation"]["factors"])
+    text = normalise(" ".join(p.extract_text() for p in pdf.pages))
+    page = normalise(html.unescape(re.sub(r"<[^>]+>", " ", (results / "report.html").read_text())))
+    for where in (text, page):
+        found = [k for k in ids if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w])", where)]
+        assert found == [], found
+
+
+@pytest.mark.slow
+def test_report_has_the_reserve_worst_outcomes_and_glossary_sections(pdf):
+    text = normalise(" ".join(p.extract_text() for p in pdf.pages))
+    for heading in ("Reserve and savings", "What drives the worst outcomes",
+                    "Words used in this report", "Scenarios"):  # fmt: skip
+        assert heading in text

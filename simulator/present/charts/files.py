@@ -6,7 +6,7 @@ so a chart drawn twice is the same file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import xarray as xr
@@ -35,6 +35,7 @@ def write_charts(
     scenarios: xr.Dataset | None = None,
     every: bool = False,
     formats: Sequence[str] = FORMATS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Draw the charts of a run into ``folder`` as PNG and SVG files.
 
@@ -50,6 +51,8 @@ def write_charts(
         Draw every service and year in full (see :func:`chart_list`).
     formats : sequence of str
         File formats (suffixes) to write.
+    progress : callable, optional
+        ``progress(done, total)`` after each chart (for a progress bar).
 
     Returns
     -------
@@ -59,13 +62,16 @@ def write_charts(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    todo = chart_list(ds, sensitivity, scenarios, every)
     with chart_style():
-        for chart in chart_list(ds, sensitivity, scenarios, every):
+        for done, chart in enumerate(todo, start=1):
             fig = chart.figure()
             for fmt in formats:
                 path = folder / f"{chart.name}.{fmt}"
                 fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix))
                 written.append(path)
+            if progress is not None:
+                progress(done, len(todo))
     return written
 
 

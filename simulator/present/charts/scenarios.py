@@ -31,7 +31,7 @@ def draw_scenarios(fig: Figure | SubFigure, scen: xr.Dataset, run: RunInfo) -> N
     )
     money_ax, p_ax = body.subplots(1, 2, sharex=True)
     x = np.arange(len(d.years))
-    for i, name in enumerate(d.names):
+    for i in range(len(d.names)):
         kw = {
             "marker": SCENARIO_MARKERS[i % len(SCENARIO_MARKERS)],
             "ls": SCENARIO_LINES[i % len(SCENARIO_LINES)],
@@ -40,8 +40,8 @@ def draw_scenarios(fig: Figure | SubFigure, scen: xr.Dataset, run: RunInfo) -> N
             "ms": 5,
         }
         err = None if d.mean_se is None else 1.96 * d.mean_se[i]
-        money_ax.errorbar(x, d.mean[i], yerr=err, capsize=2, label=wrap(
-            name.replace("_", " ").capitalize(), 30), **kw)  # fmt: skip
+        money_ax.errorbar(x, d.mean[i], yerr=err, capsize=2,
+                          label=wrap(_legend_label(d, i), 40), **kw)  # fmt: skip
         p_ax.plot(x, 100 * d.p[i], **kw)
     money_ax.axhline(0, color=BUDGET_COLOUR, lw=1.5, ls=BUDGET_DASH)
     money_axis(money_ax.yaxis)
@@ -53,4 +53,13 @@ def draw_scenarios(fig: Figure | SubFigure, scen: xr.Dataset, run: RunInfo) -> N
         ax.set_xticks(x, d.years)
         ax.set_xlim(-0.3, len(d.years) - 0.7)
         ax.grid(axis="x", visible=False)
-    body.legend(loc="outside upper center", ncols=min(3, len(d.names)))
+    # Descriptions are sentences: one or two to a row of the legend.
+    body.legend(loc="outside upper center", ncols=min(2, len(d.names)))
+
+
+def _legend_label(d, i: int) -> str:
+    """A scenario in the legend: its description, the way the report and ``compare`` name it."""
+    text = d.descriptions[i].strip() if i < len(d.descriptions) else ""
+    if i == 0:
+        return "Base case" if text in ("", "the config as written") else f"Base case: {text}"
+    return text or d.names[i].replace("_", " ").capitalize()

@@ -7,11 +7,11 @@ import xarray as xr
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import PercentFormatter
 
-from simulator.config.inputs import input_label
 from simulator.present.charts.formatting import money_axis, wrap
 from simulator.present.charts.frame import RunInfo, frame
 from simulator.present.charts.stats import sens_point, sobol_whiskers, tornado_whiskers
 from simulator.present.charts.style import BAND_COLOURS
+from simulator.present.labels import config_words, input_words
 
 
 def draw_tornado(
@@ -54,7 +54,7 @@ def draw_tornado(
         ax.barh(y, values[order], color=colour, hatch=hatch, edgecolor="#555555", lw=0.5,
                 xerr=tornado_whiskers(sens, name, financial_year, order), capsize=2,
                 error_kw={"lw": 0.8}, label=text)  # fmt: skip
-    ax.set_yticks(y, [wrap(input_label(names[i], labels), 40) for i in order])
+    ax.set_yticks(y, [wrap(_words(sens, names[i], labels), 40) for i in order])
     ax.axvline(0, color="black", lw=0.8)
     ax.grid(axis="y", visible=False)
     money_axis(ax.xaxis)
@@ -103,7 +103,7 @@ def draw_sobol(
         f"{note}. Total effect includes interactions with other inputs. {SOBOL_CAVEAT}",
     )
     ax = body.subplots()
-    rows = [(input_label(names[i], labels), i) for i in order]
+    rows = [(_words(sens, names[i], labels), i) for i in order]
     case = "case_level_share" in sens
     y = np.arange(len(rows) + case)[::-1]
     h = 0.38
@@ -129,3 +129,9 @@ def draw_sobol(
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Share of the variance of the overspend")
     body.legend(loc="outside upper center", ncols=3)
+
+
+def _words(sens: xr.Dataset, name: str, labels: dict[str, str] | None) -> str:
+    """An input in words: the file's config supplies price rises' descriptions."""
+    own, factors = config_words(str(sens.attrs.get("config", "")))
+    return input_words(name, {**own, **(labels or {})}, factors)

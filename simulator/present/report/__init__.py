@@ -21,6 +21,7 @@ Modules:
 - ``formats``: how the report writes numbers (chances, amounts, counts, ranges);
 - ``words``: the headline sentences and the drivers sentence;
 - ``blocks``: the block types the report is made of;
+- ``cabinet``: the one page for cabinet (the PDF's first page, ``summary.pdf`` and ``.png``);
 - ``assumptions``: the "Key assumptions" section, from the run's config;
 - ``document``: :func:`build_report`, the report's content in order;
 - ``html``, ``pdf``, ``xlsx``: the three files;
@@ -31,6 +32,7 @@ from simulator.present.report.assumptions import key_assumptions
 from simulator.present.report.blocks import (
     Block,
     Bullets,
+    CabinetPage,
     ChartBlock,
     Heading,
     PageBreak,
@@ -68,6 +70,7 @@ __all__ = [
     "REQUIRED",
     "Block",
     "Bullets",
+    "CabinetPage",
     "ChartBlock",
     "Heading",
     "Headline",

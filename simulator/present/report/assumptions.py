@@ -7,14 +7,10 @@ import xarray as xr
 from simulator.errors import UserError
 from simulator.present.charts import RunInfo
 from simulator.present.inputs import uncertain_inputs
+from simulator.present.labels import factor_name as _factor_name
 from simulator.present.numbers import by_year, count, gbp, pct1
 from simulator.present.numbers import uncertain as param
 from simulator.present.report.blocks import Block, Bullets, Heading, Paragraph, Table
-
-
-def _factor_name(name: str) -> str:
-    """An inflation factor's name as a heading: short names are acronyms (NLW, CPI)."""
-    return name.upper() if len(name) <= 4 else name.replace("_", " ").capitalize()
 
 
 def _service_assumptions(svc, years: list[str]) -> list[str]:
@@ -51,7 +47,7 @@ def _service_assumptions(svc, years: list[str]) -> list[str]:
             f"Annual cost: {param(svc.cost.annual_gbp, gbp)}, growing "
             f"{param(svc.cost.growth, pct1, ' a year')}"
         )
-    factors = ", ".join(f"{k.replace('_', ' ')} ×{w:g}" for k, w in svc.inflation.factors.items())
+    factors = ", ".join(f"{_factor_name(k)} ×{w:g}" for k, w in svc.inflation.factors.items())
     if factors:
         items.append(f"Price rises each April: {factors}")
     if svc.inflation.extra.is_uncertain or svc.inflation.extra.median() != 0:

@@ -7,6 +7,7 @@ rendered once as HTML and once as PDF.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.present.charts import Chart
 
@@ -57,4 +58,14 @@ class PageBreak:
     """Start a new page in the PDF (ignored in HTML)."""
 
 
-Block = Heading | Paragraph | Bullets | Table | ChartBlock | PageBreak
+@dataclass
+class CabinetPage:
+    """The one page for cabinet: a whole page of the PDF; in HTML, the same content as blocks.
+
+    ``summary`` is a :class:`simulator.present.report.cabinet.CabinetSummary`.
+    """
+
+    summary: Any
+
+
+Block = Heading | Paragraph | Bullets | Table | ChartBlock | PageBreak | CabinetPage

@@ -10,13 +10,21 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PIL import Image
 
 from simulator.present import charts
 from simulator.present.charts import Chart, RunInfo, chart_style
-from simulator.present.report.blocks import Block, Bullets, ChartBlock, Heading, Paragraph, Table
+from simulator.present.report.blocks import (
+    Block,
+    Bullets,
+    CabinetPage,
+    ChartBlock,
+    Heading,
+    Paragraph,
+    Table,
+)
 
 CSS = """
 :root { --ink: #1a1a1a; --rule: #c8c8c8; --tint: #eef3fa; --accent: #08519c; }
@@ -86,6 +94,10 @@ def _html_block(block: Block, first_h2: list[bool]) -> str:
             )
             body.append(f'<tr class="strong">{cells}</tr>' if strong else f"<tr>{cells}</tr>")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    if isinstance(block, CabinetPage):
+        from simulator.present.report.cabinet import cabinet_blocks
+
+        return "\n".join(_html_block(b, first_h2) for b in cabinet_blocks(block.summary))
     if isinstance(block, ChartBlock):
         data, width, height = _png_base64(block.chart)
         return (
@@ -95,10 +107,20 @@ def _html_block(block: Block, first_h2: list[bool]) -> str:
     return ""
 
 
-def render_html(blocks: Sequence[Block], run: RunInfo) -> str:
-    """The report as one self-contained HTML document (no scripts, no network access)."""
+def render_html(
+    blocks: Sequence[Block], run: RunInfo, step: Callable[[int], None] | None = None
+) -> str:
+    """The report as one self-contained HTML document (no scripts, no network access).
+
+    ``step(1)`` is called after each chart is drawn (for a progress bar).
+    """
     first_h2 = [True]
-    body = "\n".join(_html_block(b, first_h2) for b in blocks)
+    parts = []
+    for b in blocks:
+        parts.append(_html_block(b, first_h2))
+        if step is not None and isinstance(b, (ChartBlock, CabinetPage)):
+            step(1)
+    body = "\n".join(parts)
     title = html.escape(f"{run.council}: social care budget risk")
     return (
         "<!DOCTYPE html>\n"

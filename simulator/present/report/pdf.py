@@ -9,7 +9,7 @@ uses, wrapped, and split into pages (:func:`paginate`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from simulator.present.charts import Chart, RunInfo, chart_style
 from simulator.present.report.blocks import (
     Block,
     Bullets,
+    CabinetPage,
     ChartBlock,
     Heading,
     PageBreak,
@@ -38,6 +39,11 @@ FONT = FontProperties(family="DejaVu Sans")
 # (font size in points, bold, space above in inches) for each heading level
 HEADINGS = {0: (17, True, 0.0), 1: (13, True, 0.12), 2: (10.5, True, 0.08), 3: (9.5, True, 0.04)}
 BODY_PT, LIST_PT, TABLE_PT, LEADING = 9.5, 9, 7.5, 1.35
+#: A page is ended early (by a section's page break, or a chart that does not fit) only when
+#: at least this share of it is used; else the section runs on and charts shrink to fit.
+FULL = 2 / 3
+#: The least a chart may shrink to, as a share of its height, to fill a page.
+SHRINK = 0.5
 
 
 class _Measure:
@@ -86,6 +92,8 @@ class _Placed:
     keep_with_next: bool = False
     header: _Placed | None = None  # a table row's header, repeated on a new page
     group: float = 0.0  # on a table's header: the whole table's height
+    page: Callable[[Figure, str], None] | None = None  # draws a whole page (with its footer)
+    shrink: float = 0.0  # the least height it may be drawn at to fill a page (0: as it is)
 
 
 def _line_h(size: float) -> float:
@@ -141,11 +149,20 @@ def _place(block: Block, m: _Measure) -> list[_Placed]:
         return out
     if isinstance(block, Table):
         return _place_table(block, m)
+    if isinstance(block, CabinetPage):
+        from simulator.present.report.cabinet import draw_cabinet_page
+
+        def page(fig, footer, s=block.summary):
+            draw_cabinet_page(fig, s, None, footer)
+
+        return [_Placed(BODY_HEIGHT, lambda f: None, page=page)]
     if isinstance(block, ChartBlock):
         chart = block.chart
         # A chart taller than the page is drawn shorter (its panels shrink) rather than cut.
         height = min(chart.size[1], BODY_HEIGHT - 0.2)
-        return [_Placed(height + 0.08, lambda f, c=chart: _draw_chart(f, c))]
+        return [
+            _Placed(height + 0.08, lambda f, c=chart: _draw_chart(f, c), shrink=SHRINK * height)
+        ]
     return []
 
 
@@ -217,9 +234,27 @@ def _rule(fig: SubFigure, height: float, heavy: bool):
     )  # fmt: skip
 
 
-def _need(piece: _Placed) -> float:
-    """Room a piece needs on the page: a whole table's, if the table fits on one page."""
-    return piece.group if 0 < piece.group <= BODY_HEIGHT * 0.9 else piece.height
+def _need(piece: _Placed, whole: bool = True) -> float:
+    """Room a piece needs on the page: a whole table's, if ``whole`` and it fits on one page."""
+    return piece.group if whole and 0 < piece.group <= BODY_HEIGHT * 0.9 else piece.height
+
+
+def _shrink_to_fit(pieces: list, i: int, room: float, need: float) -> float:
+    """Shrink the chart at ``i`` (or just after the heading at ``i``) to fit ``room`` inches.
+
+    Returns how much less room the pieces now need (0 when the chart cannot
+    shrink enough, or there is none).
+    """
+    k = i if pieces[i].shrink or not pieces[i].keep_with_next else i + 1
+    chart = pieces[k] if k < len(pieces) else None
+    if chart is None or not chart.shrink:
+        return 0.0
+    others = need - chart.height
+    if others + chart.shrink + 0.08 > room:
+        return 0.0
+    height = room - others
+    pieces[k] = replace(chart, height=height)
+    return chart.height - height
 
 
 def paginate(blocks: Sequence[Block], m: _Measure | None = None) -> list[list[_Placed]]:
@@ -234,15 +269,28 @@ def paginate(blocks: Sequence[Block], m: _Measure | None = None) -> list[list[_P
     while i < len(pieces):
         piece = pieces[i]
         if piece is None:
-            if pages[-1]:
+            if pages[-1] and used >= FULL * BODY_HEIGHT:
                 pages.append([])
                 used = 0.0
             i += 1
             continue
         # A heading must fit with what follows it, and a table that fits on a page stays whole.
-        need = _need(piece)
+        if piece.page is not None:  # a page of its own
+            if pages[-1]:
+                pages.append([])
+            pages[-1].append(piece)
+            pages.append([])
+            used = 0.0
+            i += 1
+            continue
+        # A table is kept whole unless that would leave the page a third empty.
+        whole = used >= FULL * BODY_HEIGHT
+        need = _need(piece, whole)
         if piece.keep_with_next and i + 1 < len(pieces) and pieces[i + 1] is not None:
-            need += _need(pieces[i + 1])
+            need += _need(pieces[i + 1], whole)
+        if used + need > BODY_HEIGHT and pages[-1] and used < FULL * BODY_HEIGHT:
+            need -= _shrink_to_fit(pieces, i, BODY_HEIGHT - used, need)
+            piece = pieces[i]
         if used + need > BODY_HEIGHT and pages[-1]:
             pages.append([])
             used = 0.0
@@ -256,6 +304,12 @@ def paginate(blocks: Sequence[Block], m: _Measure | None = None) -> list[list[_P
 
 
 def _draw_page(pdf: PdfPages, page: list[_Placed], number: int, count: int, run: RunInfo) -> None:
+    if page[0].page is not None:
+        fig = Figure(figsize=A4)
+        FigureCanvasAgg(fig)
+        page[0].page(fig, f"{run.caption()}  Page {number} of {count}")
+        pdf.savefig(fig)
+        return
     fig = Figure(figsize=A4, layout="constrained")
     fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, hspace=0, wspace=0)
     filler = BODY_HEIGHT - sum(p.height for p in page)
@@ -273,8 +327,13 @@ def _draw_page(pdf: PdfPages, page: list[_Placed], number: int, count: int, run:
     pdf.savefig(fig)
 
 
-def render_pdf(blocks: Sequence[Block], run: RunInfo, path: Path) -> int:
-    """Write the report as an A4 PDF; returns the number of pages."""
+def render_pdf(
+    blocks: Sequence[Block], run: RunInfo, path: Path, step: Callable[[int], None] | None = None
+) -> int:
+    """Write the report as an A4 PDF; returns the number of pages.
+
+    ``step(1)`` is called after each page is drawn (for a progress bar).
+    """
     with chart_style():
         pages = paginate(blocks)
         with PdfPages(
@@ -287,4 +346,6 @@ def render_pdf(blocks: Sequence[Block], run: RunInfo, path: Path) -> int:
         ) as pdf:
             for n, page in enumerate(pages, start=1):
                 _draw_page(pdf, page, n, len(pages), run)
+                if step is not None:
+                    step(1)
     return len(pages)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from simulator.analysis.movement import cause_split, movement
 from simulator.errors import UserError
 from simulator.files import check_file, write_file
 from simulator.present.charts import RunInfo
+from simulator.present.report.blocks import CabinetPage, ChartBlock
+from simulator.present.report.cabinet import write_cabinet_pdf, write_cabinet_png
 from simulator.present.report.document import build_report
 from simulator.present.report.html import render_html
 from simulator.present.report.load import first_line, load_results
-from simulator.present.report.pdf import render_pdf
+from simulator.present.report.pdf import paginate, render_pdf
 from simulator.present.report.xlsx import write_xlsx
+from simulator.results.reserve import reserve_dataset
 
 #: What :func:`write_report` writes.
-REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx")
+REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx", "summary.pdf", "summary.png")
 
 
 def _check_out(out: Path, force: bool) -> None:
@@ -35,8 +41,15 @@ def write_report(
     every: bool = False,
     notes: list[str] | None = None,
     force: bool = False,
+    target: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    since: str | Path | None = None,
 ) -> list[Path]:
-    """Write ``report.html``, ``report.pdf`` and ``summary.xlsx`` for a results folder.
+    """Write the report files for a results folder.
+
+    ``report.html``, ``report.pdf`` (whose first page is the one page for
+    cabinet), ``summary.xlsx``, and the one page alone as ``summary.pdf`` (A4)
+    and ``summary.png``.
 
     Parameters
     ----------
@@ -53,11 +66,19 @@ def write_report(
     force : bool
         Replace a report the tool wrote there before (files it did not write
         are never replaced).
+    target : float, optional
+        A chance of overspend to aim for: the extra savings that reach it are
+        reported beside those for evens.
+    progress : callable, optional
+        ``progress(done, total)`` after each chart and page drawn (the slow steps).
+    since : str or pathlib.Path, optional
+        A previous results folder of the same council: the report adds what
+        moved since then (:func:`simulator.analysis.movement.movement`).
 
     Returns
     -------
     list of pathlib.Path
-        The three files written.
+        The files written, in the order of :data:`REPORT_FILES`.
 
     Raises
     ------
@@ -69,18 +90,50 @@ def write_report(
     _check_out(out, force)
     ds, sens, scen = load_results(results_dir, notes)
     with ds:  # a lazily opened run keeps its file open until here
+        moved = None
+        if since is not None:
+            try:
+                before = load_results(since, [])[0]
+            except UserError as exc:
+                raise UserError(f"--since: {exc}") from None
+            with before:
+                moved = movement(before, ds)
+                moved = replace(moved, causes=cause_split(before, ds))
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"--out {out}: cannot make the folder ({first_line(exc)})") from None
         run = RunInfo.from_dataset(ds)
-        blocks = build_report(ds, sens, scen, every)
-        text = render_html(blocks, run)
-        html_name, pdf_name, xlsx_name = REPORT_FILES
-        return [
+        reserve = reserve_dataset(ds, target)
+        blocks = build_report(ds, sens, scen, every, reserve, moved)
+        step = _Steps(blocks, progress)
+        text = render_html(blocks, run, step)
+        html_name, pdf_name, xlsx_name, one_pdf, one_png = REPORT_FILES
+        summary = next(b.summary for b in blocks if isinstance(b, CabinetPage))
+        written = [
             write_file(
                 out / html_name, lambda p: p.write_text(text, encoding="utf-8"), force=force
             ),
-            write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p), force=force),
+            write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p, step), force=force),
             write_file(out / xlsx_name, lambda p: write_xlsx(ds, p), force=force),
+            write_file(out / one_pdf, lambda p: write_cabinet_pdf(summary, run, p), force=force),
+            write_file(out / one_png, lambda p: write_cabinet_png(summary, run, p), force=force),
         ]
+        step(3)
+        return written
+
+
+class _Steps:
+    """Counts the slow steps of writing a report for a progress bar: charts, pages, files."""
+
+    def __init__(self, blocks, progress: Callable[[int, int], None] | None) -> None:
+        charts_ = sum(isinstance(b, (ChartBlock, CabinetPage)) for b in blocks)
+        self.total = charts_ + len(paginate(blocks)) + 3  # + the workbook and the one page
+        self.done, self.progress = 0, progress
+        if progress is not None:
+            progress(0, self.total)
+
+    def __call__(self, n: int = 1) -> None:
+        self.done = min(self.done + n, self.total)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
