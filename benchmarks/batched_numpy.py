@@ -48,6 +48,8 @@ from simulator.model.equations import Draws, build_plan
 _ref = load_reference()
 ReferenceResult = _ref.ReferenceResult
 UnsupportedConfig = _ref.UnsupportedConfig
+# The same length draws as the per-draw reference: numpy broadcasts per-placement parameters.
+draw_lengths = _ref.draw_lengths
 
 #: Placements of one service simulated together (the block of draws is sized
 #: to it by :func:`block_for`). Measured on the benchmark machine (2 MiB L2,
@@ -76,17 +78,6 @@ def _params_at(params: dict, d: np.ndarray) -> dict:
 
 
 # ------------------------------------------------------------------ random lengths and costs
-
-
-def draw_lengths(rng: np.random.Generator, dist: str, p: dict, n: int) -> np.ndarray:
-    """``n`` placement lengths (weeks); each parameter one number or one value per placement."""
-    if dist == "lognormal":
-        return np.exp(p["mu"] + p["sigma"] * rng.standard_normal(n))
-    if dist == "gamma":
-        return p["scale"] * rng.standard_gamma(p["k"], n)
-    if dist == "weibull":
-        return p["scale"] * rng.weibull(p["k"], n)
-    return p["scale"] * rng.standard_exponential(n)
 
 
 def draw_length_biased(rng: np.random.Generator, dist: str, p: dict, n: int) -> np.ndarray:

@@ -311,21 +311,11 @@ def cross_check(config: Config, files: FileRows | None = None) -> list[str]:
             f"inflation.price_base = {config.price_base!r}: must be the first horizon year "
             f"{config.horizon.start} or up to 5 years before it"
         )
-    uplift_years = config.uplift_years
-    for name, factor in config.inflation.factors.items():
-        if not is_name(name):
-            problems.append(
-                f"{loc('inflation', 'factors', name)}: a factor name must be "
-                f"lower_case_with_underscores, at most {MAX_IDENTIFIER} characters"
-            )
-        for key in factor.by_year:
-            if key not in uplift_years:
-                allowed = ", ".join(uplift_years) or "none (no April falls after the price base)"
-                problems.append(
-                    f'{loc("inflation", "factors", name, "by_year")}."{_short(key)}": not a year '
-                    "with an "
-                    f"April uplift; allowed: {allowed}"
-                )
+    allowed = ", ".join(config.uplift_years) or "none (no April falls after the price base)"
+    problems += _check_factors(
+        "inflation", config.inflation.factors, config.uplift_years,
+        f"not a year with an April uplift; allowed: {allowed}",
+    )  # fmt: skip
     problems += _check_demand(config)
     problems += _check_moves(config)
     for key, service in config.services.items():
@@ -368,23 +358,30 @@ def cross_check(config: Config, files: FileRows | None = None) -> list[str]:
     return problems
 
 
-def _check_demand(config: Config) -> list[str]:
-    """Demand factors' names and years, and the services' weights on them."""
+def _check_factors(section: str, factors: dict, years: list[str], not_a_year: str) -> list[str]:
+    """Shared factors' names, and the years their ``by_year`` tables name."""
     problems = []
-    factors = {} if config.demand is None else config.demand.factors
-    horizon = config.fy_labels
     for name, factor in factors.items():
         if not is_name(name):
             problems.append(
-                f"{loc('demand', 'factors', name)}: a factor name must be "
+                f"{loc(section, 'factors', name)}: a factor name must be "
                 f"lower_case_with_underscores, at most {MAX_IDENTIFIER} characters"
             )
-        for key in factor.by_year:
-            if key not in horizon:
-                problems.append(
-                    f'{loc("demand", "factors", name, "by_year")}."{_short(key)}": not a year '
-                    f"of the horizon; allowed: {', '.join(horizon)}"
-                )
+        problems += [
+            f'{loc(section, "factors", name, "by_year")}."{_short(key)}": {not_a_year}'
+            for key in factor.by_year
+            if key not in years
+        ]
+    return problems
+
+
+def _check_demand(config: Config) -> list[str]:
+    """Demand factors' names and years, and the services' weights on them."""
+    factors = {} if config.demand is None else config.demand.factors
+    horizon = config.fy_labels
+    problems = _check_factors(
+        "demand", factors, horizon, f"not a year of the horizon; allowed: {', '.join(horizon)}"
+    )
     for key, service in config.services.items():
         weights = {} if service.arrivals is None else service.arrivals.demand or {}
         for name, weight in weights.items():
