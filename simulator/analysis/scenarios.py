@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -32,10 +33,13 @@ import xarray as xr
 from simulator.config.load import resolve_run
 from simulator.config.scenarios import scenario_config
 from simulator.config.schema import Config
-from simulator.engine.chunks import chunk_bounds, chunk_rng, run_tasks
+from simulator.engine.chunks import chunk_bounds, chunk_rng, map_chunks
 from simulator.errors import UserError
 from simulator.model.equations import Plan, build_plan, overspend_rows, row_budgets, simulate_chunk
 from simulator.results.dataset import data_var, group_coords, provenance
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 BASE = "base"
 _NEW_INPUT_KEY = 0x5EED_0010
@@ -107,12 +111,35 @@ def _plans(config: Config, names: Sequence[str], source: str = "<config>") -> li
     return plans
 
 
+def scenario_chunk(plans: Sequence[Plan], seed: int, i: int, n: int) -> np.ndarray:
+    """Overspend of chunk ``i`` (``n`` draws) in the base and each scenario, GBP.
+
+    A pure function of its arguments: threads and dask workers run this one
+    function, so where a chunk runs never changes its numbers.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, scenarios, rows, years)``.
+    """
+    base = plans[0]
+    out = np.empty((n, len(plans), len(base.groups), base.years))
+    rng = chunk_rng(seed, i)
+    u = rng.random((n, len(base.inputs)))  # as simulate_chunk would draw them
+    state = rng.bit_generator.state
+    for s, plan in enumerate(plans):
+        u_s = u if s == 0 else scenario_uniforms(base, plan, u, seed, i)
+        out[:, s] = overspend_rows(plan, simulate_chunk(plan, _twin(state), n, u_s))
+    return out
+
+
 def simulate_scenarios(
     plans: Sequence[Plan],
     draws: int,
     seed: int,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    client: Client | None = None,
 ) -> np.ndarray:
     """Overspend of the base (``plans[0]``) and each scenario on common random numbers.
 
@@ -124,7 +151,9 @@ def simulate_scenarios(
     threads : int, optional
         Never changes the results.
     progress : callable, optional
-        Called with the number of draws finished (per scenario), once per chunk.
+        Called with the number of draws finished (all scenarios of a chunk), once per chunk.
+    client : distributed.Client, optional
+        Run each chunk as a task on this dask cluster; never changes the results.
 
     Returns
     -------
@@ -133,23 +162,16 @@ def simulate_scenarios(
     """
     base = plans[0]
     out = np.empty((draws, len(plans), len(base.groups), base.years))
+    bounds = chunk_bounds(draws)
 
-    def task(i: int, first: int, stop: int) -> Callable[[], None]:
-        def run() -> None:
-            n = stop - first
-            rng = chunk_rng(seed, i)
-            u = rng.random((n, len(base.inputs)))  # as simulate_chunk would draw them
-            state = rng.bit_generator.state
-            for s, plan in enumerate(plans):
-                u_s = u if s == 0 else scenario_uniforms(base, plan, u, seed, i)
-                result = simulate_chunk(plan, _twin(state), n, u_s)
-                out[first:stop, s] = overspend_rows(plan, result)
-                if progress is not None:
-                    progress(n)
+    def place(i: int, chunk: np.ndarray) -> None:
+        first, stop = bounds[i]
+        out[first:stop] = chunk
+        if progress is not None:
+            progress((stop - first) * len(plans))
 
-        return run
-
-    run_tasks([task(i, a, b) for i, (a, b) in enumerate(chunk_bounds(draws))], threads)
+    args = [(seed, i, stop - first) for i, (first, stop) in enumerate(bounds)]
+    map_chunks(scenario_chunk, (list(plans),), args, place, threads, client)
     return out
 
 
@@ -219,6 +241,7 @@ def compare_scenarios(
     progress: Callable[[int], None] | None = None,
     keep_draws: bool = True,
     source: str = "<config>",
+    client: Client | None = None,
 ) -> xr.Dataset:
     """Run the base case and scenarios on common random numbers and compare them.
 
@@ -239,6 +262,8 @@ def compare_scenarios(
         Keep every draw's overspend as the variable ``overspend``.
     source : str
         The config's file name, for messages about its scenarios.
+    client : distributed.Client, optional
+        Run the chunks on this dask cluster; the results are identical.
 
     Returns
     -------
@@ -256,7 +281,7 @@ def compare_scenarios(
     if draws < 2:
         raise UserError(f"draws = {draws}: compare needs at least 2 draws for standard errors")
     plans = _plans(config, names, source)
-    overspend = simulate_scenarios(plans, draws, seed, threads, progress)
+    overspend = simulate_scenarios(plans, draws, seed, threads, progress, client)
     descriptions = ["the config as written"] + [config.scenarios[n].description for n in names]
     return scenario_dataset(plans, [BASE, *names], overspend, seed, keep_draws, descriptions)
 

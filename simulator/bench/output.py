@@ -138,6 +138,10 @@ def print_report(res: dict) -> None:
                         _fmt_bytes(r["peak_rss_after_run_bytes"]), _fmt_bytes(r["peak_rss_bytes"]),
                         f"{r['summary_seconds']:.1f}")  # fmt: skip
     console.print(mem)
+    from simulator.bench.scaling import scale_out_table
+
+    if (scale_out := scale_out_table(res.get("scale_out"))) is not None:
+        console.print(scale_out)
     print_targets(res)
 
 

@@ -52,7 +52,12 @@ from simulator.bench.check import DEFAULT_TOLERANCE, check_against_baseline, rea
 from simulator.bench.families import FAMILIES, measure_kernel_floor_by_family
 from simulator.bench.floor import measure_kernel_floor
 from simulator.bench.output import print_report, write_results
-from simulator.bench.scaling import loglog_exponent, measure_families, measure_scaling
+from simulator.bench.scaling import (
+    loglog_exponent,
+    measure_families,
+    measure_scale_out,
+    measure_scaling,
+)
 from simulator.bench.settings import (
     BATCHED_SPEEDUP_TARGET,
     FLOOR_RATIO_TARGET,
@@ -179,6 +184,8 @@ def run_suite(
     log("scaling with services, horizon and caseload")
     parts["scaling"] = measure_scaling(settings)
     parts["ns_per_placement_by_family"] = measure_families(settings)
+    log("scaling out: 1 and N threads, 1, 2, ... local dask worker processes")
+    parts["scale_out"] = measure_scale_out(plan, settings, threads)
     log("start-up: overspend run --no-charts, cold (empty numba cache) and warm")
     parts["startup"] = measure_startup(settings)
     log(f"memory (fresh processes; streamed up to {max(settings.stream_draws):,} draws)")

@@ -134,6 +134,33 @@ def print_warnings(config, path) -> None:
         print(f"warning: {path}: {line}", file=sys.stderr)
 
 
+def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--cluster ADDRESS`` or ``--workers N``: run the chunks on dask (see docs/cluster.md)."""
+    from simulator.engine.cluster import MAX_LOCAL_WORKERS
+
+    def local_workers(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= MAX_LOCAL_WORKERS:
+            raise argparse.ArgumentTypeError(
+                f"{value} must be from 1 to {MAX_LOCAL_WORKERS} local worker processes"
+            )
+        return value
+
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--cluster", metavar="ADDRESS",
+        help="run the chunks on the dask scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786); "
+        "identical results; the resolved config, with the council's figures, goes to its workers",
+    )  # fmt: skip
+    where.add_argument(
+        "--workers", metavar="N", type=local_workers,
+        help="start a local dask cluster of N worker processes for this run; identical results",
+    )  # fmt: skip
+
+
 #: A run estimated to take longer than this on this machine is refused (seconds).
 LONGEST_RUN = 24 * 3600
 

@@ -10,6 +10,7 @@ import argparse
 import time
 
 from simulator.cli.common import (
+    add_cluster_arguments,
     add_output_arguments,
     add_run_arguments,
     check_workload,
@@ -21,6 +22,7 @@ from simulator.errors import UserError
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from simulator.analysis.scenarios import compare_scenarios
+    from simulator.engine.cluster import open_client, run_threads
     from simulator.files import check_file, write_dataset
     from simulator.model.equations import build_plan
     from simulator.present.console import progress_bar
@@ -34,13 +36,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not names:
         raise UserError(f"{path.name} declares no scenarios: add [scenarios.<name>] tables")
     draws = args.draws or config.run.draws
-    check_workload(config, draws, args.threads, runs=1 + len(names), out_dir=target.parent)
-    started = time.perf_counter()
-    with progress_bar(draws * (1 + len(names)), f"{1 + len(names)} scenarios") as advance:
-        ds = compare_scenarios(
-            config, draws, seed, names, threads=args.threads, progress=advance,
-            keep_draws=not args.summary_only, source=path.name,
-        )  # fmt: skip
+    with open_client(args.cluster, args.workers, say=print) as client:
+        threads = run_threads(client, args.threads)  # the cluster's, for the estimate
+        check_workload(config, draws, threads, runs=1 + len(names), out_dir=target.parent)
+        started = time.perf_counter()
+        with progress_bar(draws * (1 + len(names)), f"{1 + len(names)} scenarios") as advance:
+            ds = compare_scenarios(
+                config, draws, seed, names, threads=args.threads, progress=advance,
+                keep_draws=not args.summary_only, source=path.name, client=client,
+            )  # fmt: skip
     ds.attrs["config_file"] = str(path)
     wide_console().print(scenario_table(ds, args.service))
     write_dataset(ds, target, force=args.force)
@@ -61,6 +65,7 @@ def register(sub) -> None:
         ),
     )
     add_run_arguments(comp)
+    add_cluster_arguments(comp)
     comp.add_argument(
         "--scenario", action="append", metavar="NAME",
         help="a scenario to run (repeatable; default: all)",

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from simulator.cli.common import (
+    add_cluster_arguments,
     add_run_arguments,
     check_workload,
     config_path,
@@ -29,7 +30,7 @@ def _chart_writer(args: argparse.Namespace, ds_of):
     return draw
 
 
-def _simulate(args, config, draws: int, seed: int):
+def _simulate(args, config, draws: int, seed: int, client=None):
     """The in-memory run: to a precision, or a fixed number of draws."""
     if args.precision is not None:
         from simulator.present.console import progress_bar
@@ -45,16 +46,18 @@ def _simulate(args, config, draws: int, seed: int):
                 progress=advance,
                 max_draws=limit,
                 min_draws=min(MIN_DRAWS, limit),
+                client=client,
             )
-    return _simulate_in_background(config, draws, seed, args.threads)
+    return _simulate_in_background(config, draws, seed, args.threads, client)
 
 
-def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
+def _simulate_in_background(config, draws: int, seed: int, threads: int | None, client=None):
     """A fixed number of draws, started before the modules for results and printing are imported.
 
     Importing xarray, pandas and rich takes about half a second of one core;
     done while the simulation runs, it overlaps with the work instead of
-    delaying it. The numbers are those of :func:`simulator.run`.
+    delaying it. The numbers are those of :func:`simulator.run` (on ``client``'s
+    dask cluster when given).
     """
     import threading
     from concurrent.futures import ThreadPoolExecutor, wait
@@ -65,7 +68,8 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
     plan = build_plan(config)
     # Load the compiled kernels first (0.2 s of Python that would otherwise
     # contend with the imports below before any chunk could start).
-    simulate_chunk(plan, chunk_rng(seed, 0), 0)
+    if client is None:
+        simulate_chunk(plan, chunk_rng(seed, 0), 0)
     finished, lock, stop = [0], threading.Lock(), threading.Event()
 
     def count(n: int) -> None:
@@ -75,7 +79,7 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
             finished[0] += n
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(simulate, plan, draws, seed, threads, count)
+        running = pool.submit(simulate, plan, draws, seed, threads, count, client)
         try:
             from simulator.present.console import progress_bar
             from simulator.results.dataset import build_dataset
@@ -98,7 +102,7 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None):
     return build_dataset(plan, sim, seed, draws)
 
 
-def _stream(args, config, path: Path, out_dir: Path, draws: int, seed: int):
+def _stream(args, config, path: Path, out_dir: Path, draws: int, seed: int, client=None):
     """A run too large for memory: streamed to zarr, then summarised from the store."""
     from simulator.present.console import print_summary, progress_bar
     from simulator.runs.streamed import open_results, write_streamed_run
@@ -107,6 +111,7 @@ def _stream(args, config, path: Path, out_dir: Path, draws: int, seed: int):
         written = write_streamed_run(
             config, out_dir, draws, seed, args.threads, advance, args.force,
             extra=_chart_writer(args, open_results), attrs={"config_file": str(path)},
+            client=client,
         )  # fmt: skip
     ds = open_results(out_dir)
     print_summary(ds, table=_summary_csv(out_dir))
@@ -136,24 +141,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = with_actuals(config, args.as_of, args.actuals, path.name)
     print_warnings(config, path)
     out_dir = Path(args.out) if args.out else Path("results") / path.stem
-    check_workload(config, args.draws or config.run.draws, args.threads, out_dir=out_dir)
-    check_writable(out_dir, args.force)
-    with claim(out_dir):  # held from the check to the write: one run at a time per folder
-        check_writable(out_dir, args.force)  # again: claiming may have put back a folder
-        return _run_into(args, config, path, out_dir)
+    from simulator.engine.cluster import open_client, run_threads
+
+    # The cluster first (none without --cluster or --workers): the estimate needs its threads.
+    with open_client(args.cluster, args.workers, say=print) as client:
+        threads = run_threads(client, args.threads)
+        check_workload(config, args.draws or config.run.draws, threads, out_dir=out_dir)
+        check_writable(out_dir, args.force)
+        with claim(out_dir):  # held from the check to the write: one run at a time per folder
+            check_writable(out_dir, args.force)  # again: claiming may have put back a folder
+            return _run_into(args, config, path, out_dir, client)
 
 
-def _run_into(args: argparse.Namespace, config, path: Path, out_dir: Path) -> int:
-    """Simulate, print and write a run into ``out_dir`` (claimed by the caller)."""
+def _run_into(args: argparse.Namespace, config, path: Path, out_dir: Path, client=None) -> int:
+    """Simulate, print and write a run into ``out_dir`` (claimed by the caller).
+
+    ``client``: a dask client to run the chunks on (``--cluster``, ``--workers``), or None.
+    """
     from simulator.engine import chunks as engine
 
     draws = args.draws or config.run.draws
     seed = config.run.seed if args.seed is None else args.seed
     started = time.perf_counter()
     if args.precision is None and engine.needs_streaming(config, draws):
-        ds, written = _stream(args, config, path, out_dir, draws, seed)
+        ds, written = _stream(args, config, path, out_dir, draws, seed, client)
     else:
-        ds = _simulate(args, config, draws, seed)
+        ds = _simulate(args, config, draws, seed, client)
         from simulator.present.console import print_summary
         from simulator.results.dataset import write_run
         from simulator.results.summary import summary_table
@@ -187,6 +200,7 @@ def register(sub) -> None:
         ),
     )
     add_run_arguments(run)
+    add_cluster_arguments(run)
     run.add_argument("--out", help="results folder (default: results/<config name>)")
     run.add_argument("--force", action="store_true", help="replace an existing results folder")
     run.add_argument(

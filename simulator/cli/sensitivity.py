@@ -10,6 +10,7 @@ import argparse
 import time
 
 from simulator.cli.common import (
+    add_cluster_arguments,
     add_output_arguments,
     add_run_arguments,
     check_workload,
@@ -28,11 +29,13 @@ DEFAULT_TORNADO_DRAWS = 1000
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     from simulator.analysis.sensitivity import (
+        ModelEvaluator,
         group_inputs,
         sensitivity_dataset,
-        sobol_model,
+        sobol_analysis,
         tornado,
     )
+    from simulator.engine.cluster import open_client, run_threads
     from simulator.files import check_file, write_dataset
     from simulator.model.equations import build_plan
     from simulator.present.console import progress_bar
@@ -58,16 +61,26 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         if args.method in ("both", "tornado")
         else 0
     )
-    check_workload(config, sobol_draws + tornado_draws, args.threads, option="--samples or --draws")
-    started = time.perf_counter()
     sobol = tornado_result = None
-    if args.method in ("both", "sobol"):
-        with growing_progress_bar(f"Sobol design, {len(groups)} inputs") as (advance, grow):
-            sobol = sobol_model(
-                plan, groups, args.samples, seed, n_resamples=args.bootstrap,
-                threads=args.threads, progress=advance, planned=grow,
-            )  # fmt: skip
+    where = (args.cluster, args.workers) if args.method in ("both", "sobol") else (None, None)
+    with open_client(*where, say=print) as client:
+        # The Sobol design, the bulk of the work, runs on the cluster: estimate with its threads.
+        threads = run_threads(client, args.threads)
+        check_workload(config, sobol_draws + tornado_draws, threads, option="--samples or --draws")
+        started = time.perf_counter()
+        if args.method in ("both", "sobol"):
+            with growing_progress_bar(f"Sobol design, {len(groups)} inputs") as (advance, grow):
+                # sobol_model's two steps, with the evaluator given the cluster; the
+                # tornado below stays on this computer's threads.
+                evaluate = ModelEvaluator(plan, seed, args.threads, advance, client=client)
+                sobol = sobol_analysis(
+                    evaluate, len(plan.inputs), groups, args.samples, seed,
+                    n_resamples=args.bootstrap, threads=args.threads, planned=grow,
+                )  # fmt: skip
     if args.method in ("both", "tornado"):
+        if args.method == "tornado" and (args.cluster or args.workers):
+            print("note: the tornado runs on this computer's threads; --cluster and --workers "
+                  "apply to the Sobol design")  # fmt: skip
         draws = args.draws or min(config.run.draws, DEFAULT_TORNADO_DRAWS)
         with progress_bar(draws, f"Tornado, {2 * len(groups) + 1} runs") as advance:
             tornado_result = tornado(
@@ -105,6 +118,7 @@ def register(sub) -> None:
         ),
     )
     add_run_arguments(sens)
+    add_cluster_arguments(sens)
     sens.add_argument(
         "--samples", type=power_of_two, default=DEFAULT_SAMPLES,
         help=f"Sobol base samples, a power of two (default {DEFAULT_SAMPLES}); the model runs "

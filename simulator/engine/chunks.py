@@ -4,6 +4,8 @@ Chunk ``i`` always holds draws ``i * CHUNK_DRAWS`` onwards and always uses the
 generator seeded by ``SeedSequence(seed).spawn(...)[i]``, so results depend
 only on the seed and the number of draws, never on the number of threads.
 The kernels release the GIL (``nogil=True``), so chunks run in parallel.
+Given a dask client, the same chunks run as tasks on a cluster
+(:mod:`simulator.engine.cluster`), with the same numbers.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from simulator.config.schema import Config
 from simulator.model.equations import ChunkResult, Plan, add_rows, build_plan, simulate_chunk
+
+if TYPE_CHECKING:  # dask is imported only when a cluster is used (simulator.engine.cluster)
+    from distributed import Client
+
+T = TypeVar("T")
 
 #: Draws per chunk. Part of the definition of a result: changing it changes the draws.
 CHUNK_DRAWS = 500
@@ -101,15 +110,26 @@ def run_tasks(tasks: list[Callable[[], None]], threads: int | None) -> None:
 
 
 def chunk_results(
-    plan: Plan, seed: int, bounds: list[tuple[int, int]], threads: int | None
+    plan: Plan,
+    seed: int,
+    bounds: list[tuple[int, int]],
+    threads: int | None,
+    client: Client | None = None,
 ) -> Iterator[ChunkResult]:
-    """Simulate chunks ``bounds`` on ``threads`` threads and yield them in order.
+    """Simulate chunks ``bounds`` on ``threads`` threads (or a dask cluster) and yield them in order.
 
-    At most ``2 * threads`` chunks are in flight, so memory stays bounded: a
-    finished chunk waits only for its consumer, never for the whole run. Every
-    way of running (in memory, streamed, to a precision) takes its chunks from
-    here; stopping early (closing the iterator) cancels the chunks not started.
+    At most ``2 * threads`` chunks are in flight (twice the cluster's threads
+    on a cluster), so memory stays bounded: a finished chunk waits only for
+    its consumer, never for the whole run. Every way of running (in memory,
+    streamed, to a precision) takes its chunks from here; stopping early
+    (closing the iterator) cancels the chunks not started.
     """
+    if client is not None:
+        # closing(): stopping early cancels the cluster's tasks at once, not when collected
+        with closing(cluster_chunks(client, plan, seed, bounds, ordered=True)) as results:
+            for _, result in results:
+                yield result
+        return
 
     def work(index: int) -> ChunkResult:
         first, stop = bounds[index]
@@ -137,12 +157,79 @@ def chunk_results(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def cluster_chunks(
+    client: Client, plan: Plan, seed: int, bounds: list[tuple[int, int]], ordered: bool = False
+) -> Iterator[tuple[int, ChunkResult]]:
+    """``(index, chunk)`` for every chunk of ``bounds``, computed on a dask cluster.
+
+    As they finish, or in chunk order with ``ordered``.
+
+    The plan is scattered once; each chunk is one task computed from (plan,
+    seed, index) by :func:`simulator.engine.cluster.chunk_task`, the same
+    numbers a thread computes.
+    """
+    from simulator.engine import cluster
+
+    shared = cluster.scatter_once(client, plan)
+    args = [(seed, i, stop - first) for i, (first, stop) in enumerate(bounds)]
+    return cluster.run_on_cluster(
+        client, cluster.chunk_task, args, shared=(shared,), ordered=ordered
+    )
+
+
+def map_chunks(
+    fn: Callable[..., T],
+    shared: tuple,
+    args: list[tuple],
+    place: Callable[[int, T], None],
+    threads: int | None = None,
+    client: Client | None = None,
+) -> None:
+    """Compute ``fn(*shared, *args[i])`` for every ``i`` on threads or a dask cluster.
+
+    The one way the analyses (scenarios, sensitivity) run their chunks.
+    ``place(i, result)`` puts each result where it belongs (and may count
+    progress): on the worker thread that computed it, or on this thread as
+    cluster tasks finish. ``fn`` must be pure and, for a cluster, a
+    module-level function of overspend; ``shared`` (read-only, e.g. plans) is
+    scattered to the workers once.
+
+    Parameters
+    ----------
+    fn : callable
+        A chunk's computation.
+    shared : tuple
+        Leading arguments every chunk takes (plans).
+    args : list of tuple
+        Each chunk's own arguments.
+    place : callable
+        ``place(i, fn(*shared, *args[i]))``.
+    threads : int, optional
+        Worker threads (default: the machine's cores) when there is no ``client``.
+    client : distributed.Client, optional
+        Run each chunk as a task on this dask cluster instead.
+    """
+    if client is None:
+
+        def task(i: int) -> Callable[[], None]:
+            return lambda: place(i, fn(*shared, *args[i]))
+
+        run_tasks([task(i) for i in range(len(args))], threads)
+        return
+    from simulator.engine import cluster
+
+    futures = tuple(cluster.scatter_once(client, obj) for obj in shared)
+    for i, result in cluster.run_on_cluster(client, fn, args, shared=futures):
+        place(i, result)
+
+
 def simulate(
     plan: Plan,
     draws: int,
     seed: int,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    client: Client | None = None,
 ) -> Simulation:
     """Run ``draws`` draws of a compiled model.
 
@@ -158,6 +245,9 @@ def simulate(
         Worker threads (default: the machine's cores). Never changes the results.
     progress : callable, optional
         Called with the number of draws just finished, once per chunk.
+    client : distributed.Client, optional
+        Run the chunks on this dask cluster instead (``threads`` is then
+        unused); the results are identical.
 
     Returns
     -------
@@ -165,6 +255,14 @@ def simulate(
     """
     out = allocate(plan, draws)
     bounds = chunk_bounds(draws)
+    if client is not None:
+        # Stored as they finish, each in its own rows: the order never matters.
+        for index, result in cluster_chunks(client, plan, seed, bounds):
+            first, stop = bounds[index]
+            store_chunk(plan, out, slice(first, stop), result)
+            if progress is not None:
+                progress(stop - first)
+        return out
     for (first, stop), result in zip(
         bounds, chunk_results(plan, seed, bounds, threads), strict=True
     ):

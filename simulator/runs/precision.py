@@ -107,6 +107,7 @@ def run_to_precision(
     progress: Callable[[int], None] | None = None,
     max_draws: int = MAX_DRAWS,
     min_draws: int = MIN_DRAWS,
+    client=None,
 ) -> xr.Dataset:
     """Add chunks of draws until P(overspend) of the total is precise in every year.
 
@@ -126,6 +127,9 @@ def run_to_precision(
         Stop here even if the target is not met (``precision_met`` is then 0).
     min_draws : int
         Never stop before this many draws (rounded up to whole chunks).
+    client : distributed.Client, optional
+        Compute the chunks on this dask cluster (about twice its threads ahead
+        of the rule); the draws it stops at and the result are the same.
 
     Returns
     -------
@@ -140,7 +144,9 @@ def run_to_precision(
     _check(precision, min_draws, max_draws)
     seed = config.run.seed if seed is None else int(seed)
     plan = build_plan(config)
-    chunks, met = _run_chunks(plan, seed, threads, precision, min_draws, max_draws, progress)
+    chunks, met = _run_chunks(
+        plan, seed, threads, precision, min_draws, max_draws, progress, client
+    )
     draws = sum(c.spend.shape[0] for c in chunks)
     ds = build_dataset(plan, _assemble(plan, chunks), seed, draws)
     p = (ds["overspend"].sel(service="total") > 0).mean("draw").values
@@ -162,13 +168,14 @@ def _run_chunks(
     min_draws: int,
     max_draws: int,
     progress: Callable[[int], None] | None,
+    client=None,
 ) -> tuple[list[ChunkResult], bool]:
     """Chunks 0, 1, ... until the rule is met; up to ``threads`` are computed ahead."""
     bounds = chunk_bounds(max_draws)
     total = _total_row(plan)
     chunks: list[ChunkResult] = []
     overspends, draws = np.zeros(plan.years), 0
-    results = chunk_results(plan, seed, bounds, threads)
+    results = chunk_results(plan, seed, bounds, threads, client)
     for chunk in results:
         chunks.append(chunk)
         over = overspend_rows(plan, chunk)[:, total]

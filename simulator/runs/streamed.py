@@ -54,6 +54,7 @@ from simulator.results.summary import summary_table, write_summary_csv
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
     import zarr
+    from distributed import Client
 
 #: Engine chunks per block written to the store (and per zarr chunk along ``draw``).
 #: 10 x 500 draws of the example county is about 75 MB in memory and a 30 MB
@@ -143,8 +144,12 @@ def _write_store(
     threads: int,
     progress: Callable[[int], None] | None,
     attrs: dict,
+    client: Client | None = None,
 ) -> None:
     """Run every chunk, in order, and write the store at ``path``."""
+    if client is not None:
+        _write_store_on_cluster(plan, path, draws, seed, client, progress, attrs)
+        return
     bounds = chunk_bounds(draws)
     block_draws = min(CHUNKS_PER_BLOCK * CHUNK_DRAWS, draws)
     block = allocate(plan, block_draws)
@@ -169,6 +174,131 @@ def _write_store(
     zarr.consolidate_metadata(path, zarr_format=2)
 
 
+# ------------------------------------------------------------------ writing from a dask cluster
+
+
+def _block_task(
+    plan: Plan, path: str, seed: int, first: int, draws: int, attrs: dict, *chunks
+) -> int:
+    """Assemble one block from its chunks and write its region of the store, on a worker.
+
+    Exactly what :func:`_write_store` does for the block on the client
+    (:func:`store_chunk`, :func:`_block_dataset`, :func:`_write_block`), so the
+    numbers are the same. Writing a whole block, which is one zarr chunk along
+    ``draw``, means no two tasks ever touch the same file, and a task run again
+    after its worker died rewrites the same bytes.
+    """
+    n = sum(c.spend.shape[0] for c in chunks)
+    block = allocate(plan, n)
+    at = 0
+    for chunk in chunks:
+        rows = chunk.spend.shape[0]
+        store_chunk(plan, block, slice(at, at + rows), chunk)
+        at += rows
+    import zarr
+
+    group = zarr.open_group(path, mode="r+", zarr_format=2)
+    _write_block(group, _block_dataset(plan, block, seed, first, draws, attrs), first)
+    return n
+
+
+def _check_reachable(client: Client, path: Path) -> None:
+    """Refuse a store that some worker cannot see (it must be on a filesystem they all share)."""
+    import os
+
+    probe = str(path / PARTIAL_MARKER)
+    missing = sorted(w for w, seen in client.run(os.path.isfile, probe).items() if not seen)
+    shown = path.parent
+    while ".partial-" in shown.name and shown.name.startswith("."):  # the user's folder, not ours
+        shown = shown.parent
+    if missing:
+        raise UserError(
+            f"{shown}: {len(missing)} dask worker(s) cannot see this folder "
+            f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); a streamed run on a "
+            "cluster writes from the workers: give --out a folder on a filesystem every worker "
+            "mounts at the same path (see docs/cluster.md)"
+        )
+
+
+def _write_store_on_cluster(
+    plan: Plan,
+    path: Path,
+    draws: int,
+    seed: int,
+    client: Client,
+    progress: Callable[[int], None] | None,
+    attrs: dict,
+) -> None:
+    """Write the store from the workers: each block's region by the worker that assembles it.
+
+    Each chunk is one task (:func:`simulator.engine.cluster.chunk_task`); each
+    block of :data:`CHUNKS_PER_BLOCK` chunks is one more task that takes its
+    chunks (worker to worker, never through this process) and writes its
+    region. This process creates the store's metadata first and consolidates
+    it last, and holds nothing but task handles in between.
+    """
+    import threading
+
+    from simulator.engine import cluster
+
+    path = path.resolve()  # workers do not share this process's working folder
+    _check_reachable(client, path)
+    block_draws = min(CHUNKS_PER_BLOCK * CHUNK_DRAWS, draws)
+    _create_store(path, _block_dataset(plan, allocate(plan, 0), seed, 0, draws, attrs), draws,
+                  block_draws)  # fmt: skip
+    bounds = chunk_bounds(draws)
+    blocks = [bounds[i : i + CHUNKS_PER_BLOCK] for i in range(0, len(bounds), CHUNKS_PER_BLOCK)]
+    stamp, shared = cluster.versions(), cluster.scatter_once(client, plan)
+    window = max(2, -(-2 * cluster.total_threads(client) // CHUNKS_PER_BLOCK))
+    finished, lock, counted = threading.Event(), threading.Lock(), [0, 0]  # done, shown
+
+    def chunk_done(n: int):
+        def done(_) -> None:
+            with lock:
+                counted[0] += n
+            finished.set()
+
+        return done
+
+    def show() -> None:
+        with lock:
+            new, counted[1] = counted[0] - counted[1], counted[0]
+        if new and progress is not None:
+            progress(new)
+
+    def submit(b: int):
+        chunks = []
+        for first, stop in blocks[b]:
+            index = first // CHUNK_DRAWS
+            chunk = client.submit(cluster.checked_call, stamp, cluster.chunk_task, shared, seed,
+                                  index, stop - first, pure=False)  # fmt: skip
+            chunk.add_done_callback(chunk_done(stop - first))
+            chunks.append(chunk)
+        first = blocks[b][0][0]
+        task = client.submit(cluster.checked_call, stamp, _block_task, shared, str(path), seed,
+                             first, draws, attrs, *chunks, pure=False)  # fmt: skip
+        task.add_done_callback(lambda _: finished.set())
+        return task, chunks  # the chunks' handles are kept until the block is written
+
+    pending: dict = {}
+    submitted = 0
+    try:
+        while submitted < len(blocks) or pending:
+            while submitted < len(blocks) and len(pending) < window:
+                task, chunks = submit(submitted)
+                pending[task] = (submitted, chunks)
+                submitted += 1
+            for task in cluster.wait_some(client, list(pending), finished, on_wake=show):
+                cluster.result_of(task, pending.pop(task)[0])
+        show()
+    finally:
+        if pending:
+            client.cancel([f for task, (_, chunks) in pending.items() for f in (task, *chunks)])
+    import zarr
+
+    zarr.consolidate_metadata(path, zarr_format=2)
+
+
 def run_to_zarr(
     config: Config | str | Path,
     store_path: str | Path,
@@ -178,6 +308,7 @@ def run_to_zarr(
     progress: Callable[[int], None] | None = None,
     overwrite: bool = False,
     attrs: dict | None = None,
+    client: Client | None = None,
 ) -> Path:
     """Simulate a council and stream the results into a chunked zarr store.
 
@@ -205,6 +336,10 @@ def run_to_zarr(
         Replace an existing store at ``store_path``.
     attrs : dict, optional
         Further dataset attributes, e.g. ``{"config_file": "configs/x.toml"}``.
+    client : distributed.Client, optional
+        Compute the chunks on this dask cluster, each block written into the
+        store by the worker that assembles it: ``store_path`` must then be on
+        a filesystem every worker mounts at the same path. Identical numbers.
 
     Returns
     -------
@@ -230,7 +365,7 @@ def run_to_zarr(
         tmp = Path(tempfile.mkdtemp(prefix=f".{store_path.name}.partial-", dir=store_path.parent))
         try:
             (tmp / PARTIAL_MARKER).touch()
-            _write_store(plan, tmp, draws, seed, threads, progress, attrs or {})
+            _write_store(plan, tmp, draws, seed, threads, progress, attrs or {}, client)
             (tmp / PARTIAL_MARKER).unlink(missing_ok=True)  # zarr may have cleared it
             swap_in(tmp, store_path)
         except BaseException:
@@ -252,6 +387,7 @@ def write_streamed_run(
     force: bool = False,
     extra: Callable[[Path], None] | None = None,
     attrs: dict | None = None,
+    client: Client | None = None,
 ) -> list[Path]:
     """Write a run folder (``simulation.zarr`` and ``summary.csv``) by streaming, atomically.
 
@@ -273,6 +409,8 @@ def write_streamed_run(
         ``open_results(tmp_dir)`` gives it the Dataset.
     attrs : dict, optional
         Further dataset attributes, as for :func:`run_to_zarr`.
+    client : distributed.Client, optional
+        As for :func:`run_to_zarr`: ``out_dir`` must be on a filesystem every worker sees.
 
     Returns
     -------
@@ -283,7 +421,9 @@ def write_streamed_run(
     out_dir = Path(out_dir)
 
     def fill(tmp: Path) -> None:
-        run_to_zarr(config, tmp / STORE_NAME, draws, seed, threads, progress, attrs=attrs)
+        run_to_zarr(
+            config, tmp / STORE_NAME, draws, seed, threads, progress, attrs=attrs, client=client
+        )
         with open_results(tmp) as ds:
             write_summary_csv(summary_table(ds), tmp / "summary.csv")
         if extra is not None:

@@ -12,17 +12,53 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.engine.chunks import chunk_bounds, run_tasks
+from simulator.engine.chunks import chunk_bounds, map_chunks
 from simulator.model.equations import ChunkResult, Plan, overspend_rows, simulate_chunk
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 # Keys that keep the streams of a sensitivity analysis apart from each other
 # and from an ordinary run's chunk streams (which use a one-element spawn key).
 _DESIGN_KEY, _EVAL_KEY, _BOOT_KEY = 0x5EED_0001, 0x5EED_0002, 0x5EED_0003
 
 Evaluator = Callable[[np.ndarray, Sequence[int]], tuple[np.ndarray, Sequence[Hashable]]]
+
+
+def case_stream(seed: int, stream: int, chunk: int) -> np.random.Generator:
+    """Case-level generator of one chunk of a numbered stream of a sensitivity analysis."""
+    seq = np.random.SeedSequence(seed, spawn_key=(_EVAL_KEY, stream, chunk))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def fingerprint(result: ChunkResult, rng: np.random.Generator) -> bytes:
+    """What identifies the case-level variates a chunk consumed.
+
+    Two chunks run on the same stream drew the same variates in the same
+    order when their arrival counts and the final states of both the
+    chunk's generator and the kernel's own generator agree.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(result.arrivals.tobytes())
+    digest.update(result.stream_end.tobytes())
+    digest.update(repr(rng.bit_generator.state).encode())
+    return digest.digest()
+
+
+def evaluate_chunk(
+    plan: Plan, seed: int, stream: int, chunk: int, u: np.ndarray
+) -> tuple[np.ndarray, bytes]:
+    """Overspend rows (GBP, shape ``(n, rows, years)``) of one chunk of a design, and its fingerprint.
+
+    A pure function of its arguments, run alike by threads and dask workers.
+    """
+    rng = case_stream(seed, stream, chunk)
+    result = simulate_chunk(plan, rng, u.shape[0], u)
+    return overspend_rows(plan, result), fingerprint(result, rng)
 
 
 class ModelEvaluator:
@@ -42,6 +78,8 @@ class ModelEvaluator:
         Worker threads (default: the machine's cores).
     progress : callable, optional
         Called with the number of model draws just finished.
+    client : distributed.Client, optional
+        Run each chunk as a task on this dask cluster; never changes the results.
     """
 
     def __init__(
@@ -50,8 +88,10 @@ class ModelEvaluator:
         seed: int,
         threads: int | None = None,
         progress: Callable[[int], None] | None = None,
+        client: Client | None = None,
     ):
         self.plan, self.seed, self.threads, self.progress = plan, seed, threads, progress
+        self.client = client
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -60,22 +100,12 @@ class ModelEvaluator:
 
     def stream(self, stream: int, chunk: int) -> np.random.Generator:
         """Case-level generator of one chunk of a stream."""
-        seq = np.random.SeedSequence(self.seed, spawn_key=(_EVAL_KEY, stream, chunk))
-        return np.random.Generator(np.random.PCG64(seq))
+        return case_stream(self.seed, stream, chunk)
 
     @staticmethod
     def _fingerprint(result: ChunkResult, rng: np.random.Generator) -> bytes:
-        """What identifies the case-level variates a chunk consumed.
-
-        Two chunks run on the same stream drew the same variates in the same
-        order when their arrival counts and the final states of both the
-        chunk's generator and the kernel's own generator agree.
-        """
-        digest = hashlib.blake2b(digest_size=16)
-        digest.update(result.arrivals.tobytes())
-        digest.update(result.stream_end.tobytes())
-        digest.update(repr(rng.bit_generator.state).encode())
-        return digest.digest()
+        """What identifies the case-level variates a chunk consumed (see :func:`fingerprint`)."""
+        return fingerprint(result, rng)
 
     def __call__(
         self, design: np.ndarray, streams: Sequence[int]
@@ -102,19 +132,14 @@ class ModelEvaluator:
         out = np.empty((n_mat, n, *self.output_shape))
         prints = [[b""] * len(bounds) for _ in range(n_mat)]
 
-        def task(j: int, c: int, first: int, stop: int) -> Callable[[], None]:
-            def run() -> None:
-                rng = self.stream(streams[j], c)
-                result = simulate_chunk(self.plan, rng, stop - first, design[j, first:stop])
-                out[j, first:stop] = overspend_rows(self.plan, result)
-                prints[j][c] = self._fingerprint(result, rng)
-                if self.progress is not None:
-                    self.progress(stop - first)
+        cells = [(j, c, a, b) for j in range(n_mat) for c, (a, b) in enumerate(bounds)]
 
-            return run
+        def place(i: int, done: tuple[np.ndarray, bytes]) -> None:
+            j, c, first, stop = cells[i]
+            out[j, first:stop], prints[j][c] = done
+            if self.progress is not None:
+                self.progress(stop - first)
 
-        run_tasks(
-            [task(j, c, a, b) for j in range(n_mat) for c, (a, b) in enumerate(bounds)],
-            self.threads,
-        )
+        args = [(self.seed, streams[j], c, design[j, a:b]) for j, c, a, b in cells]
+        map_chunks(evaluate_chunk, (self.plan,), args, place, self.threads, self.client)
         return out, [tuple(p) for p in prints]
