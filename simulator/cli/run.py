@@ -24,8 +24,10 @@ def _chart_writer(args: argparse.Namespace, ds_of):
 
     def draw(folder: Path) -> None:
         from simulator.present.charts import write_charts
+        from simulator.present.console import steps_bar
 
-        write_charts(ds_of(folder), folder / "charts")
+        with steps_bar("Drawing the charts") as show:
+            write_charts(ds_of(folder), folder / "charts", progress=show)
 
     return draw
 
@@ -37,7 +39,10 @@ def _simulate(args, config, draws: int, seed: int, client=None):
         from simulator.runs.precision import MAX_DRAWS, MIN_DRAWS, run_to_precision
 
         limit = args.draws or MAX_DRAWS
-        with progress_bar(limit, f"Simulating {config.council.name} to precision") as advance:
+        # No total: how many draws the rule needs is not known until it is met, and a bar
+        # running to the most allowed (200,000) would pretend the run is far from done.
+        title = f"Simulating {config.council.name} until the s.e. is below {args.precision:g}"
+        with progress_bar(None, title) as advance:
             return run_to_precision(
                 config,
                 args.precision,

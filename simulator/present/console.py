@@ -35,8 +35,11 @@ def new_progress() -> Progress:
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on standard error; yields ``advance(n)`` (thread-safe)."""
+def progress_bar(total: int | None, description: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error; yields ``advance(n)`` (thread-safe).
+
+    With ``total`` None the bar counts without pretending to know the end.
+    """
     bar = new_progress()
     with bar:
         task = bar.add_task(description, total=total)
