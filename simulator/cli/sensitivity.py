@@ -62,30 +62,26 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         else 0
     )
     sobol = tornado_result = None
-    where = (args.cluster, args.workers) if args.method in ("both", "sobol") else (None, None)
-    with open_client(*where, say=print) as client:
-        # The Sobol design, the bulk of the work, runs on the cluster: estimate with its threads.
+    with open_client(args.cluster, args.workers, say=print) as client:
+        # Both parts run on the cluster when given one: estimate with its threads.
         threads = run_threads(client, args.threads)
         check_workload(config, sobol_draws + tornado_draws, threads, option="--samples or --draws")
         started = time.perf_counter()
         if args.method in ("both", "sobol"):
             with growing_progress_bar(f"Sobol design, {len(groups)} inputs") as (advance, grow):
-                # sobol_model's two steps, with the evaluator given the cluster; the
-                # tornado below stays on this computer's threads.
+                # sobol_model's two steps, with the evaluator given the cluster.
                 evaluate = ModelEvaluator(plan, seed, args.threads, advance, client=client)
                 sobol = sobol_analysis(
                     evaluate, len(plan.inputs), groups, args.samples, seed,
                     n_resamples=args.bootstrap, threads=args.threads, planned=grow,
                 )  # fmt: skip
-    if args.method in ("both", "tornado"):
-        if args.method == "tornado" and (args.cluster or args.workers):
-            print("note: the tornado runs on this computer's threads; --cluster and --workers "
-                  "apply to the Sobol design")  # fmt: skip
-        draws = args.draws or min(config.run.draws, DEFAULT_TORNADO_DRAWS)
-        with progress_bar(draws, f"Tornado, {2 * len(groups) + 1} runs") as advance:
-            tornado_result = tornado(
-                plan, groups, draws, seed, threads=args.threads, progress=advance
-            )
+        if args.method in ("both", "tornado"):
+            draws = args.draws or min(config.run.draws, DEFAULT_TORNADO_DRAWS)
+            with progress_bar(draws, f"Tornado, {2 * len(groups) + 1} runs") as advance:
+                tornado_result = tornado(
+                    plan, groups, draws, seed, threads=args.threads, progress=advance,
+                    client=client,
+                )  # fmt: skip
     ds = sensitivity_dataset(plan, groups, seed, args.group, sobol, tornado_result)
     ds.attrs["config_file"] = str(path)
     console = wide_console()

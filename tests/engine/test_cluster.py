@@ -156,6 +156,18 @@ def test_sobol_design_on_the_cluster_is_identical(client, config):
         assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
 
 
+def test_tornado_on_the_cluster_is_identical(client, config):
+    from simulator.analysis.sensitivity import tornado
+
+    plan = build_plan(config)
+    groups = group_inputs([i.name for i in plan.inputs], "section")
+    a = tornado(plan, groups, 1_200, SEED, threads=2)
+    b = tornado(plan, groups, 1_200, SEED, client=client)
+    for name in vars(a):
+        x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+
+
 @pytest.mark.slow
 def test_the_commands_take_workers_and_give_the_same_files(tmp_path, capsys):
     """run, compare and sensitivity with --workers 2 against threads (one local cluster each)."""

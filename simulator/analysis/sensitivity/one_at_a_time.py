@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.analysis.sensitivity.groups import InputGroup
-from simulator.engine.chunks import chunk_bounds, chunk_rng, run_tasks
+from simulator.engine.chunks import chunk_bounds, chunk_rng, map_chunks
 from simulator.errors import UserError
 from simulator.model.equations import Plan, overspend_rows, simulate_chunk
 
@@ -104,6 +104,7 @@ def tornado(
     percentiles: tuple[float, float] = (0.1, 0.9),
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    client=None,
 ) -> TornadoEstimate:
     """Move each input group to its low and high percentile in turn.
 
@@ -128,6 +129,8 @@ def tornado(
     threads : int, optional
     progress : callable, optional
         Called with the number of base draws finished, once per chunk.
+    client : distributed.Client, optional
+        Run each chunk as a task on this dask cluster (identical results).
 
     Returns
     -------
@@ -139,17 +142,15 @@ def tornado(
         raise UserError(f"tornado percentiles {percentiles}: each must be between 0 and 1")
     bounds = chunk_bounds(draws)
     parts: list = [None] * len(bounds)
-
-    def task(i: int, first: int, stop: int) -> Callable[[], None]:
-        def run() -> None:
-            parts[i] = _tornado_chunk(plan, groups, percentiles, seed, i, stop - first)
-            if progress is not None:
-                progress(stop - first)
-
-        return run
-
-    run_tasks([task(i, a, b) for i, (a, b) in enumerate(bounds)], threads)
     sizes = [b - a for a, b in bounds]
+
+    def place(i: int, part) -> None:
+        parts[i] = part
+        if progress is not None:
+            progress(sizes[i])
+
+    chunks = [(seed, i, size) for i, size in enumerate(sizes)]
+    map_chunks(_tornado_chunk, (plan, groups, percentiles), chunks, place, threads, client)
     (base_mean, base_p), _ = _pool([p[0] for p in parts], sizes)
     mean, se = _pool([p[1] for p in parts], sizes)  # (groups, 2 percentiles, 2 stats, rows, years)
     return TornadoEstimate(
