@@ -569,3 +569,17 @@ def lognormal_param(median: float, log_sd: float) -> dict | float:
         return median
     mean = median * math.exp(0.5 * log_sd**2)
     return {"dist": "lognormal", "mean": mean, "sd": mean * math.sqrt(math.expm1(log_sd**2))}
+
+
+def records_span(records: Records, since=None) -> tuple[int, int]:
+    """The days the records cover completely: from the first day every file is complete to
+    the default as-of date (days since 1970-01-01), as :func:`calibrate` would take them.
+
+    Raises
+    ------
+    DataError
+        When no placement is left after cleaning.
+    """
+    as_of, _ = default_as_of(records.placements)
+    observed, _, _ = _observation_starts(records, since, as_of)
+    return max(observed.values()), as_of

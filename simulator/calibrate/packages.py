@@ -14,11 +14,13 @@ column groups services in the results. Dates are DD/MM/YYYY or YYYY-MM-DD.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .censor import censor_rows
 from .records import (
     ERROR,
     FIX,
@@ -31,6 +33,7 @@ from .records import (
     parse_dates,
     read_table,
     service_key,
+    to_day,
 )
 
 PACKAGE_COLUMNS = ("CLIENT_ID", "SERVICE", "START_DATE", "END_DATE")
@@ -153,7 +156,10 @@ def _services(table: pd.DataFrame, source: str, department: str) -> dict[str, Se
 
 
 def load_packages(
-    path: str | Path, department: str = "Adults' services", strict: bool = False
+    path: str | Path,
+    department: str = "Adults' services",
+    strict: bool = False,
+    known_at: date | str | None = None,
 ) -> Records:
     """Read a packages CSV (``client_id, service, start_date, end_date, weekly_cost``).
 
@@ -165,6 +171,9 @@ def load_packages(
     strict : bool
         Stop with :class:`~.records.DataError` at the first bad row instead of
         dropping it and carrying on.
+    known_at : date or str, optional
+        Read the list as it stood on this date: later starts dropped, later
+        ends blank (still open then); for backtests.
 
     Returns
     -------
@@ -181,6 +190,8 @@ def load_packages(
     log.name_columns(source, table)
     table = _required_cells(table, source, log)
     table = _dates(table, source, log)
+    if known_at is not None:
+        table = censor_rows(table, to_day(known_at), ("END_DATE",))
     table = table.assign(
         weekly_cost=_costs(table, source, log), _service=table["SERVICE"].map(service_key)
     )

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ import pandas as pd
 
 from simulator.config.calendar import fy_label
 
+from .censor import censor_returns
 from .mapping import Mapping, Rule, load_mapping
 from .records import (
     ERROR,
@@ -681,6 +683,7 @@ def load_ssda903(
     mapping: str | Path | Mapping | None = None,
     la: str | None = None,
     strict: bool = False,
+    known_at: date | str | None = None,
 ) -> Records:
     """Read and clean SSDA903 episodes tables (and optionally header tables).
 
@@ -702,6 +705,10 @@ def load_ssda903(
     strict : bool
         Stop with :class:`~.records.DataError` at the first file with a bad row,
         instead of dropping the row and carrying on.
+    known_at : date or str, optional
+        Read the records as an extract made on this date would have held them
+        (:func:`~.censor.censor_returns`: later returns left out, later starts
+        dropped, later ends blanked) before cleaning them; for backtests.
 
     Returns
     -------
@@ -731,7 +738,7 @@ def load_ssda903(
     table = pd.concat(tables, ignore_index=True)
     text = [c for c in table.columns if table[c].dtype == object]
     table[text] = table[text].fillna("")
-    table, returns = _assign_returns(table)
+    table, returns = censor_returns(*_assign_returns(table), known_at)
     placements, recorded_ends = episodes_to_placements(table, rules, source, log, returns)
     for name in files:
         log.raise_if_strict(strict, name)

@@ -35,9 +35,9 @@ def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
     if not core_only:
         # Imported only when needed: they load xarray and the engine, which
         # `overspend run` imports while its simulation runs instead.
-        from simulator.cli import bench, calibrate, chart, compare, report, sensitivity
+        from simulator.cli import backtest, bench, calibrate, chart, compare, report, sensitivity
 
-        for command in (sensitivity, compare, bench, calibrate, chart, report):
+        for command in (sensitivity, compare, bench, calibrate, backtest, chart, report):
             command.register(sub)
     return parser
 

@@ -460,5 +460,8 @@ def build_report(
         blocks += [PageBreak(), Heading("Sensitivity and scenarios")]
         blocks += [b for y in later for b in pick("tornado", y) + pick("sobol", y)]
         blocks += pick("scenarios")
+    from simulator.backtest.report import track_record_blocks  # a backtest beside the run
+
+    blocks += track_record_blocks(ds)
     blocks += [PageBreak(), Heading("Key assumptions"), *key_assumptions(ds)]
     return blocks
