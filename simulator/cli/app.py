@@ -35,9 +35,20 @@ def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
     if not core_only:
         # Imported only when needed: they load xarray and the engine, which
         # `overspend run` imports while its simulation runs instead.
-        from simulator.cli import backtest, bench, calibrate, chart, compare, report, sensitivity
+        from simulator.cli import (
+            backtest,
+            bench,
+            calibrate,
+            chart,
+            compare,
+            report,
+            sensitivity,
+            template,
+        )
 
-        for command in (sensitivity, compare, bench, calibrate, backtest, chart, report):
+        for command in (
+            sensitivity, compare, bench, calibrate, backtest, chart, report, template,
+        ):  # fmt: skip
             command.register(sub)
     return parser
 

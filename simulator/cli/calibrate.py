@@ -129,6 +129,13 @@ def register(subparsers) -> None:
     out.add_argument("--force", action="store_true", help="replace an existing output folder")
     out.add_argument("--no-plots", dest="plots", action="store_false", help="skip the plots")
     out.add_argument(
+        "--write-config",
+        type=Path,
+        metavar="FILE",
+        help="also write the calibrated config to FILE: an input workbook (.xlsx) to check "
+        "and fill in in Excel, or TOML (.toml)",
+    )
+    out.add_argument(
         "--write-mapping",
         type=Path,
         metavar="FILE",
@@ -200,6 +207,33 @@ def _print_report(cal, written: list[Path], config: Path, seconds: float) -> Non
     print(f"\nConfig: {config.name} (overspend run {config})")
 
 
+_CONFIG_SUFFIXES = (".xlsx", ".toml")
+
+
+def _check_config_file(path: Path, force: bool) -> None:
+    """Refuse, before any fitting, a ``--write-config`` file that cannot be written."""
+    from simulator.files import check_file
+
+    if path.suffix.lower() not in _CONFIG_SUFFIXES:
+        raise UserError(f"--write-config {path}: give a file name ending .xlsx or .toml")
+    check_file(path, force, "--write-config")
+
+
+def _write_config(config_file: Path, path: Path, force: bool) -> Path:
+    """The calibrated config (as written in the folder) again at ``path``: workbook or TOML."""
+    from simulator.config.load import dumps_config, load_config
+    from simulator.config.workbook.write import write_workbook
+    from simulator.files import write_file
+
+    config = load_config(config_file)
+    if path.suffix.lower() == ".xlsx":
+        write = lambda p: write_workbook(config, p, config_file.name)  # noqa: E731
+    else:
+        text = dumps_config(config)
+        write = lambda p: p.write_text(text, encoding="utf-8")  # noqa: E731
+    return write_file(path, write, force=force, what="--write-config")
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ``overspend calibrate``; returns the exit status."""
     from simulator.calibrate import DEFAULT_MAPPING_TOML, calibrate, to_toml
@@ -223,6 +257,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     started = time.perf_counter()
     check_writable(args.out, args.force)
+    if args.write_config is not None:
+        _check_config_file(args.write_config, args.force)
     records = _load(args)
     cal = calibrate(
         records,
@@ -234,5 +270,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         keep_stale=args.keep_stale,
     )
     written = write_calibration(cal, args.out, args.force, args.plots, config_text=to_toml(cal))
+    if args.write_config is not None:
+        written.append(_write_config(args.out / config_name(cal), args.write_config, args.force))
     _print_report(cal, written, args.out / config_name(cal), time.perf_counter() - started)
     return 0

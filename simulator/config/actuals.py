@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.config.load import config_from_dict, read_named_files
+from simulator.config.load import (
+    config_from_dict,
+    config_origin,
+    read_named_files,
+    remember_origin,
+)
 from simulator.config.messages import ConfigError
 from simulator.config.schema import Config, as_dict
 
@@ -24,7 +29,8 @@ def with_actuals(
     as_of : str
         The last day of the last actual month, ``YYYY-MM-DD``.
     actuals_file : str or pathlib.Path
-        CSV with columns service, month, net_spend_gbp and optionally caseload.
+        CSV with columns service, month, net_spend_gbp and optionally caseload, or a
+        ledger export (a workbook, months across, year to date: see ``docs/excel.md``).
     source : str
         The config's name, for error messages.
 
@@ -57,4 +63,8 @@ def with_actuals(
     where = f"{source} with --actuals {actuals_file}"
     # A file named on the command line may be anywhere: the user chose it.
     data, files = read_named_files(data, Path("."), where, allow_outside=True)
-    return config_from_dict(data, where, files)
+    found = config_from_dict(data, where, files)
+    origin = config_origin(config)  # a workbook's name and hash stay on record
+    if origin is not None:
+        remember_origin(found, origin)
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+import weakref
 from pathlib import Path
 
 import tomli_w
@@ -86,6 +87,71 @@ def _case_path(
     return path, None
 
 
+def _actuals_reader(path: Path):
+    """The reader of a ledger-shaped actuals file (a workbook, months across, year to date).
+
+    ``None`` for the plain CSV, which :func:`simulator.config.casefiles.read_actuals` reads.
+    """
+    from simulator.config.workbook.ledger import is_ledger, read_ledger
+
+    return read_ledger if is_ledger(path) else None
+
+
+def _services_by_id(
+    found: list[dict], services: object, refuse: bool = True
+) -> tuple[list[dict], list[str]]:
+    """Case-file rows with services named by label (in any case) turned to ids.
+
+    With ``refuse``, a name that is neither a service's id nor its label is a
+    problem with a "did you mean" and its row is left out (so it is not
+    reported twice), and a department or the total (a subtotal row) is
+    refused; without, such rows are kept as they are for the config's checks.
+    """
+    import difflib
+
+    from simulator.config.workbook.read import slug
+
+    if not isinstance(services, dict):
+        return found, []
+    ids: dict[str, str] = {}
+    shown: dict[str, str] = {}  # a name matched, as a "did you mean" writes it
+    departments = {"total"}
+    for key, svc in services.items():
+        ids[str(key).lower()] = str(key)
+        shown[str(key).lower()] = str(key)
+        if isinstance(svc, dict):
+            label = svc.get("label")
+            if isinstance(label, str) and label:
+                ids.setdefault(label.strip().lower(), str(key))
+                shown.setdefault(label.strip().lower(), label.strip())
+                ids.setdefault(slug(label), str(key))
+            if isinstance(svc.get("department"), str) and svc["department"]:
+                departments.add(svc["department"].strip().lower())
+    kept, problems = [], []
+    for row in found:
+        name = str(row.get("service", "")).strip()
+        key = ids.get(name.lower()) or ids.get(slug(name))
+        if key is not None:
+            kept.append({**row, "service": key})
+        elif not refuse:
+            kept.append(row)
+        elif name.lower() in departments:
+            problems.append(
+                f"row {row.get('row')}: {name!r} is a department or the total, not a service: "
+                "remove the subtotal row (the tool adds up departments and the total itself)"
+            )
+        elif name:
+            near = difflib.get_close_matches(name.lower(), list(shown), n=1, cutoff=0.6)
+            hint = f" (did you mean {shown[near[0]]!r}?)" if near else ""
+            problems.append(
+                f"row {row.get('row')}: service {name!r} is not a service of this config{hint}: "
+                "name it by its id or its label"
+            )
+        else:
+            kept.append(row)  # an empty name: the reader has reported it
+    return kept, list(dict.fromkeys(problems))  # a ledger row holds several months
+
+
 def read_named_files(
     data: dict, base_dir: Path, source: str = "<config>", allow_outside: bool = False
 ) -> tuple[dict, FileRows]:
@@ -127,11 +193,17 @@ def read_named_files(
         if section == "actuals":
             as_of = part.get("as_of")
             as_of = as_of if type(as_of) is dt.date else None
-            found, bad = casefiles.read_actuals(path, as_of)
+            ledger = _actuals_reader(path)
+            found, bad = (ledger or casefiles.read_actuals)(path, as_of)
+            # a ledger's unknown names are refused here, with a "did you mean"; the plain
+            # CSV's are left to the config's checks, which list the services
+            found, wrong = _services_by_id(found, data.get("services"), refuse=ledger is not None)
+            bad = [*bad, *wrong]
             excused |= {(r["service"], r["month"]) for r in found if "unread" in r and "month" in r}
             found = [r for r in found if "unread" not in r]
         else:
             found, bad = getattr(casefiles, reader)(path)
+            found, _ = _services_by_id(found, data.get("services"), refuse=False)
         problems += [(str(path), p) for p in bad]
         if bad and not found:
             unread.add(section)  # nothing to check the config against
@@ -168,7 +240,7 @@ def load_config(path: str | Path, allow_outside: bool = False) -> Config:
     Parameters
     ----------
     path : str or pathlib.Path
-        A TOML file.
+        A TOML file, or an input workbook (``.xlsx``, see ``docs/excel.md``).
     allow_outside : bool
         Let the config name case files (``snapshot.file``, ``actuals.file``)
         outside its own folder; by default they must be in it or below it.
@@ -183,6 +255,15 @@ def load_config(path: str | Path, allow_outside: bool = False) -> Config:
         When the file cannot be read or any field is invalid.
     """
     path = Path(path)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES and path.is_file():
+        from simulator.config.workbook.read import load_workbook_config
+
+        return load_workbook_config(path, allow_outside)
+    if path.suffix.lower() in OLD_EXCEL_SUFFIXES:
+        raise ConfigError(
+            str(path),
+            ["is an older Excel file: save it as an Excel Workbook (.xlsx) and give that file"],
+        )
     try:
         if path.is_dir():
             raise IsADirectoryError
@@ -207,10 +288,38 @@ def load_config(path: str | Path, allow_outside: bool = False) -> Config:
     return loads_config(text, path.name, path.parent, allow_outside)
 
 
+#: Files read as input workbooks; older Excel formats are refused with a hint.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+OLD_EXCEL_SUFFIXES = (".xls", ".xlsb", ".ods")
+
+# Where configs read from a workbook came from, by the config object: a note the
+# resolved config's text carries, so results record their workbook.
+_ORIGINS: dict[int, tuple[weakref.ref, str]] = {}
+ORIGIN_PREFIX = "# from "
+
+
+def remember_origin(config: Config, origin: str) -> None:
+    """Record where ``config`` came from (e.g. ``workbook council.xlsx sha256:...``)."""
+    key = id(config)
+    _ORIGINS[key] = (weakref.ref(config, lambda _: _ORIGINS.pop(key, None)), origin)
+
+
+def config_origin(config: Config) -> str | None:
+    """Where ``config`` came from when it was not TOML text (see :func:`remember_origin`)."""
+    found = _ORIGINS.get(id(config))
+    return found[1] if found is not None and found[0]() is config else None
+
+
 def dumps_config(config: Config) -> str:
-    """The resolved config (defaults filled in) as TOML text that loads back identically."""
+    """The resolved config (defaults filled in) as TOML text that loads back identically.
+
+    A config read from a workbook starts with a comment naming the workbook and
+    its SHA-256 (``# from workbook council.xlsx sha256:...``).
+    """
     data = as_dict(config)
-    return tomli_w.dumps(data)
+    origin = config_origin(config)
+    head = f"{ORIGIN_PREFIX}{origin}\n" if origin else ""
+    return head + tomli_w.dumps(data)
 
 
 def resolve_run(

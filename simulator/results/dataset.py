@@ -135,6 +135,18 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
     return ds
 
 
+def config_source(config_text: str) -> dict:
+    """The ``config_source`` attribute of a config read from a workbook (none for TOML).
+
+    E.g. ``workbook council.xlsx sha256:...``, read from the note the resolved
+    config's text starts with (see :func:`simulator.config.load.dumps_config`).
+    """
+    from simulator.config.load import ORIGIN_PREFIX
+
+    first = config_text.split("\n", 1)[0]
+    return {"config_source": first[len(ORIGIN_PREFIX) :]} if first.startswith(ORIGIN_PREFIX) else {}
+
+
 def provenance(plan: Plan, what: str, seed: int) -> dict:
     """The attributes every results file carries, so it explains itself years later.
 
@@ -155,6 +167,7 @@ def provenance(plan: Plan, what: str, seed: int) -> dict:
         "simulator_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "price_base": about.price_base,
+        **config_source(about.config_text),
         # Only when there are some, so runs of configs without them keep their attributes.
         **(
             {"budgets_placeholder": "; ".join(about.placeholder_budgets)}

@@ -1,11 +1,27 @@
-"""``summary.xlsx``: the summary table, monthly percentiles, headlines and run details.
+"""``summary.xlsx``: the run's results laid out for a finance team.
 
-For finance teams who work in Excel; openpyxl is imported only when the workbook
-is written.
+Sheets, each written by a function of its own so that another sheet (a
+reserve, say) is one more function called with :func:`table_sheet`:
+
+- **Summary**: services down, years across (budget, median outturn, chance of
+  overspend, mean overspend, 10th and 90th percentiles), department subtotals
+  and the total in bold, frozen panes;
+- **one sheet per financial year** in detail, with Monte Carlo standard errors;
+- **Scenarios** (when scenario results are given), with their descriptions;
+- **Drivers**: each line's share of the uncertainty in the total, by year;
+- **Assumptions**: the model in words, as the report says it;
+- **Monthly percentiles**, **Headlines** and **About** (run details);
+- **Iterations** (optional): one row per draw, for teams that pivot themselves.
+
+Amounts are stored in pounds to the penny, the same numbers as ``summary.csv``,
+and shown by Excel number formats in £m to one decimal (Excel rounds halves
+away from zero, as :mod:`simulator.present.numbers` does). Labels, never ids,
+name the rows. openpyxl is imported only when the workbook is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +34,464 @@ from simulator.present.report.words import headlines
 from simulator.results.summary import summary_table
 
 PERCENTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+#: Excel number formats: pounds shown as £m to one decimal, negatives red with a minus.
+MONEY_M = '£#,##0.0,,"m";[Red]-£#,##0.0,,"m";£0.0,,"m"'
+MONEY = "£#,##0;[Red]-£#,##0;£0"
+PERCENT = "0%"
+PERCENT_1 = "0.0%"
+POINTS = '+0.0" pp";-0.0" pp";0.0" pp"'
+#: Cells the Iterations sheet may hold at most (rows times columns): Excel opens a sheet
+#: of this size in seconds; a larger run is cut to its first draws, and the sheet says so.
+MAX_ITERATION_CELLS = 1_000_000
+#: Excel's own limit on rows in a sheet.
+EXCEL_ROWS = 1_048_576
+
+_HEADER_FILL = "DCE6F1"
+_SUMMARY_MEASURES = (
+    ("Budget", "budget_gbp", MONEY_M),
+    ("Median outturn", "median_outturn_gbp", MONEY_M),
+    ("P(overspend)", "p_overspend", PERCENT),
+    ("Mean overspend", "mean_overspend_gbp", MONEY_M),
+    ("P10", "p10_overspend_gbp", MONEY_M),
+    ("P90", "p90_overspend_gbp", MONEY_M),
+)
+_DETAIL_COLUMNS = (
+    ("Budget", "budget_gbp", MONEY),
+    ("Median outturn", "median_outturn_gbp", MONEY),
+    ("Mean outturn", "mean_outturn_gbp", MONEY),
+    ("P(overspend)", "p_overspend", PERCENT_1),
+    ("± (standard error)", "p_overspend_se", PERCENT_1),
+    ("Mean overspend", "mean_overspend_gbp", MONEY),
+    ("± ", "mean_overspend_se_gbp", MONEY),
+    ("P10 overspend", "p10_overspend_gbp", MONEY),
+    ("± ", "p10_overspend_se_gbp", MONEY),
+    ("P50 overspend", "p50_overspend_gbp", MONEY),
+    ("± ", "p50_overspend_se_gbp", MONEY),
+    ("P90 overspend", "p90_overspend_gbp", MONEY),
+    ("± ", "p90_overspend_se_gbp", MONEY),
+)
+
+
+def pence(x: float) -> float | None:
+    """An amount in pounds as ``summary.csv`` writes it (to the penny); ``None`` if missing."""
+    return float(f"{x:.2f}") if np.isfinite(x) else None
+
+
+def _value(column: str, x) -> object:
+    if isinstance(x, np.generic):
+        x = x.item()
+    if column.endswith("_gbp") and isinstance(x, float):
+        return pence(x)
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+# ------------------------------------------------------------------ building blocks
+
+
+def _style():
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {
+        "bold": Font(bold=True),
+        "title": Font(bold=True, size=13),
+        "fill": PatternFill("solid", fgColor=_HEADER_FILL),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
+        "centre": Alignment(horizontal="center", vertical="top", wrap_text=True),
+        "indent": Alignment(indent=1),
+    }
+
+
+def put(ws, row: int, col: int, value):
+    """Write ``value`` into a cell; text is always text, never a live formula."""
+    cell = ws.cell(row=row, column=col, value=value)
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
+def table_sheet(
+    wb,
+    title: str,
+    columns: Sequence[tuple[str, str | None, float]],
+    rows: Sequence[Sequence[object]],
+    strong: Sequence[bool] = (),
+    heading: str | None = None,
+    freeze_col: int = 1,
+):
+    """A sheet holding one table: a bold header row, number formats, frozen panes.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+    title : str
+        Sheet name (at most 31 characters, no ``/``).
+    columns : sequence of (header, number format or None, width in characters)
+    rows : sequence of row values (amounts in pounds, chances as fractions)
+    strong : sequence of bool, optional
+        Rows drawn in bold (subtotals).
+    heading : str, optional
+        A title line above the table.
+    freeze_col : int
+        Columns kept in view when scrolling right.
+
+    Returns
+    -------
+    openpyxl worksheet
+    """
+    from openpyxl.utils import get_column_letter
+
+    s = _style()
+    ws = wb.create_sheet(title)
+    top = 1
+    if heading:
+        put(ws, 1, 1, heading).font = s["title"]
+        top = 3
+    for j, (header, _, width) in enumerate(columns, start=1):
+        cell = put(ws, top, j, header)
+        cell.font, cell.fill, cell.alignment = s["bold"], s["fill"], s["wrap"]
+        ws.column_dimensions[get_column_letter(j)].width = width
+    for i, row in enumerate(rows, start=top + 1):
+        bold = i - top - 1 < len(strong) and strong[i - top - 1]
+        for j, value in enumerate(row, start=1):
+            cell = put(ws, i, j, value)
+            fmt = columns[j - 1][1] if j <= len(columns) else None
+            if fmt and isinstance(value, int | float) and not isinstance(value, bool):
+                cell.number_format = fmt
+            if bold:
+                cell.font = s["bold"]
+    ws.freeze_panes = ws.cell(row=top + 1, column=freeze_col + 1)
+    return ws
+
+
+def _title(ds: xr.Dataset, what: str) -> str:
+    return f"{ds.attrs.get('council', '')}: {what}"
+
+
+def _strong(table: pd.DataFrame) -> list[bool]:
+    return [t in ("department", "total") for t in table["service_type"]]
+
+
+def _rows_in_order(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per result row (service, department, total) in the results' order."""
+    return table.drop_duplicates("service")[["service", "service_label", "service_type"]]
+
+
+# ------------------------------------------------------------------ sheets
+
+
+def summary_sheet(wb, ds: xr.Dataset, table: pd.DataFrame):
+    """Summary: services down, years across, in £m; subtotals and the total in bold."""
+    from openpyxl.utils import get_column_letter
+
+    s = _style()
+    ws = wb.create_sheet("Summary")
+    years = list(dict.fromkeys(table["financial_year"]))
+    put(ws, 1, 1, _title(ds, "overspend by service and year (£m; negative is an underspend)"))
+    ws["A1"].font = s["title"]
+    put(ws, 3, 1, "Service").font = s["bold"]
+    ws.merge_cells(start_row=3, start_column=1, end_row=4, end_column=1)
+    ws["A3"].fill, ws["A3"].alignment = s["fill"], s["wrap"]
+    ws.column_dimensions["A"].width = 42
+    width = len(_SUMMARY_MEASURES)
+    for y, year in enumerate(years):
+        first = 2 + y * width
+        head = put(ws, 3, first, year)
+        head.font, head.fill, head.alignment = s["bold"], s["fill"], s["centre"]
+        ws.merge_cells(start_row=3, start_column=first, end_row=3, end_column=first + width - 1)
+        for k, (name, _, _) in enumerate(_SUMMARY_MEASURES):
+            cell = put(ws, 4, first + k, name)
+            cell.font, cell.fill, cell.alignment = s["bold"], s["fill"], s["centre"]
+            ws.column_dimensions[get_column_letter(first + k)].width = 12
+    by_key = table.set_index(["service", "financial_year"])
+    order = _rows_in_order(table)
+    for i, row in enumerate(order.itertuples(index=False), start=5):
+        bold = row.service_type in ("department", "total")
+        label = put(ws, i, 1, row.service_label)
+        if bold:
+            label.font = s["bold"]
+        else:
+            label.alignment = s["indent"]
+        for y, year in enumerate(years):
+            values = by_key.loc[(row.service, year)]
+            for k, (_, column, fmt) in enumerate(_SUMMARY_MEASURES):
+                cell = put(ws, i, 2 + y * width + k, _value(column, values[column]))
+                cell.number_format = fmt
+                if bold:
+                    cell.font = s["bold"]
+    ws.freeze_panes = "B5"
+    note = 6 + len(order)
+    put(ws, note, 1, "Amounts are stored in pounds to the penny (as summary.csv) and shown in £m.")
+    put(ws, note + 1, 1, "P10 and P90: the overspend is below these in 10% and 90% of futures.")
+    return ws
+
+
+def year_sheet(wb, ds: xr.Dataset, table: pd.DataFrame, year: str):
+    """One financial year in detail, with Monte Carlo standard errors (±), in pounds."""
+    part = table[table["financial_year"] == year]
+    departments = dict(
+        zip(ds["service"].values.astype(str), ds["department"].values.astype(str), strict=True)
+    )
+    columns = [("Service", None, 42), ("Department", None, 28)]
+    columns += [(name, fmt, 14) for name, _, fmt in _DETAIL_COLUMNS]
+    rows = [
+        [r["service_label"], departments.get(r["service"], "")]
+        + [_value(c, r[c]) for _, c, _ in _DETAIL_COLUMNS]
+        for _, r in part.iterrows()
+    ]
+    title = year.replace("/", "-")  # "/" may not appear in a sheet name
+    return table_sheet(
+        wb,
+        title,
+        columns,
+        rows,
+        _strong(part),
+        heading=_title(ds, f"{year} in detail (pounds; ± is the Monte Carlo standard error)"),
+    )
+
+
+def scenarios_sheet(wb, ds: xr.Dataset, scen: xr.Dataset):
+    """Scenarios against the base case (the total), with their descriptions."""
+    from simulator.present.answers import scenario_rows
+
+    columns = [
+        ("Scenario", None, 60),
+        ("Year", None, 10),
+        ("P(overspend)", PERCENT, 13),
+        ("Change", POINTS, 12),
+        ("± (standard error)", POINTS, 12),
+        ("Mean overspend", MONEY_M, 15),
+        ("Change", MONEY_M, 12),
+        ("± (standard error)", MONEY, 14),
+    ]
+    rows = [
+        [
+            r["description"],
+            r["financial_year"],
+            r["p_overspend"],
+            _value("x", r["p_overspend_change"] * 100),
+            _value("x", r["p_overspend_change_se"] * 100),
+            pence(r["mean_overspend_gbp"]),
+            pence(r["mean_overspend_change_gbp"]),
+            pence(r["mean_overspend_change_se_gbp"]),
+        ]
+        for r in scenario_rows(scen)
+    ]
+    return table_sheet(
+        wb, "Scenarios", columns, rows,
+        heading=_title(ds, "scenarios, the total against the base case (same simulated futures)"),
+    )  # fmt: skip
+
+
+def drivers_sheet(wb, ds: xr.Dataset):
+    """What drives the total's risk each year: each line's share of its variance."""
+    columns = [
+        ("Year", None, 10),
+        ("Service", None, 42),
+        ("Department", None, 28),
+        ("Share of the uncertainty", PERCENT, 14),
+        ("Mean overspend in the worst 10% of years", MONEY_M, 18),
+    ]
+    rows = []
+    for year in ds["financial_year"].values.astype(str):
+        d = charts.drivers_data(ds, year)
+        rows += [
+            [year, label, dept, float(share), pence(float(tail))]
+            for label, dept, share, tail in zip(
+                d.labels, d.departments, d.variance_share, d.tail_mean, strict=True
+            )
+        ]
+    return table_sheet(
+        wb, "Drivers", columns, rows,
+        heading=_title(ds, "the lines that drive the total's risk, largest first in each year"),
+    )  # fmt: skip
+
+
+def assumptions_sheet(wb, ds: xr.Dataset):
+    """The model's assumptions in words, as the report's "Key assumptions" section says them."""
+    from simulator.present.report.assumptions import key_assumptions
+    from simulator.present.report.blocks import Bullets, Heading, Paragraph, Table
+
+    s = _style()
+    ws = wb.create_sheet("Assumptions")
+    ws.column_dimensions["A"].width = 120
+    put(ws, 1, 1, _title(ds, "assumptions")).font = s["title"]
+    row = 3
+    for block in key_assumptions(ds):
+        if isinstance(block, Heading):
+            put(ws, row, 1, block.text).font = s["bold"]
+        elif isinstance(block, Paragraph):
+            put(ws, row, 1, block.text).alignment = s["wrap"]
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                put(ws, row, 1, f"\u2022 {item}").alignment = s["wrap"]
+                row += 1
+            continue
+        elif isinstance(block, Table):
+            for line in [block.columns, *block.rows]:
+                for j, text in enumerate(line, start=1):
+                    put(ws, row, j, text)
+                row += 1
+        row += 1
+    return ws
+
+
+def monthly_sheet(wb, ds: xr.Dataset):
+    """Monthly and cumulative net spend percentiles by service (see :func:`monthly_percentiles`)."""
+    frame = monthly_percentiles(ds)
+    # the same row names as the Summary ("Total", not the charts' "All services")
+    labels = dict(
+        zip(ds["service"].values.astype(str), ds["service_label"].values.astype(str), strict=True)
+    )
+    frame["service_label"] = [labels[k] for k in frame["service"]]
+    names = {
+        "service_label": ("Service", None, 36),
+        "financial_year": ("Year", None, 9),
+        "month": ("Month", "mmm yyyy", 10),
+        "actual": ("Actual spend", None, 8),
+        "budget_gbp": ("Budget", MONEY, 13),
+        "spend_mean_gbp": ("Mean spend", MONEY, 13),
+        "cumulative_budget_gbp": ("Budget to date", MONEY, 14),
+    }
+    for q in PERCENTILES:
+        p = round(q * 100)
+        names[f"spend_p{p}_gbp"] = (f"Spend P{p}", MONEY, 13)
+        names[f"cumulative_p{p}_gbp"] = (f"Spend to date P{p}", MONEY, 14)
+    order = [c for c in frame.columns if c in names]
+    rows = [[_value(c, v) for c, v in zip(order, r, strict=True)] for r in frame[order].values]
+    strong = [t in ("department", "total") for t in _types(ds, frame["service"])]
+    return table_sheet(
+        wb,
+        "Monthly percentiles",
+        [names[c] for c in order],
+        rows,
+        strong,
+        heading=_title(ds, "net spend by month, and to date within each year (pounds)"),
+    )
+
+
+def _types(ds: xr.Dataset, keys) -> list[str]:
+    kinds = dict(
+        zip(ds["service"].values.astype(str), ds["service_type"].values.astype(str), strict=True)
+    )
+    return [kinds.get(k, "") for k in keys]
+
+
+def headlines_sheet(wb, ds: xr.Dataset):
+    """The headline sentences, one per result row and year."""
+    rows = [[h.financial_year, h.label, h.text] for h in headlines(ds)]
+    columns = [("Year", None, 10), ("Service", None, 40), ("Headline", None, 120)]
+    return table_sheet(wb, "Headlines", columns, rows)
+
+
+def about_sheet(wb, ds: xr.Dataset, notes: Sequence[str] = ()):
+    """Run details: council, draws, seed, date, version, where the config came from."""
+    run = RunInfo.from_dataset(ds)
+    rows = [
+        ("Council", run.council),
+        ("Simulated futures (draws)", run.draws),
+        ("Seed", run.seed),
+        ("Run", run.created),
+        ("overspend version", run.version),
+    ]
+    if ds.attrs.get("config_source"):
+        rows.append(("Config", str(ds.attrs["config_source"])))
+    rows += [
+        (
+            "Money",
+            "pounds, cash terms; overspend = net outturn minus budget (negative: underspend)",
+        ),
+        ("Chances", "P(overspend): the share of simulated futures that overspend"),
+        ("±", "Monte Carlo standard error: how much the figure would move in another run"),
+        *(("Note", n) for n in notes),
+    ]
+    return table_sheet(wb, "About", [("", None, 28), ("", None, 100)], [list(r) for r in rows])
+
+
+def iterations_sheet(wb, ds: xr.Dataset, max_cells: int = MAX_ITERATION_CELLS):
+    """Iterations: one row per draw, the overspend of every result row and year (pounds).
+
+    Cut to the first draws when the sheet would pass ``max_cells`` cells or
+    Excel's row limit; a line above the table says so.
+    """
+    keys = ds["service"].values.astype(str)
+    labels = ds["service_label"].values.astype(str)
+    years = ds["financial_year"].values.astype(str)
+    cols = len(keys) * len(years)
+    draws = ds.sizes["draw"]
+    kept = int(min(draws, max(1, max_cells // (cols + 1)), EXCEL_ROWS - 3))
+    over = ds["overspend"].isel(draw=slice(0, kept)).transpose("draw", "service", "financial_year")
+    values = np.round(np.asarray(over.values, dtype=float), 2).reshape(kept, cols)
+    columns = [("Draw", None, 8)] + [
+        (f"{label} {year}", MONEY, 16) for label in labels for year in years
+    ]
+    rows = [[d + 1, *map(float, values[d])] for d in range(kept)]
+    cut = f" (the first {kept:,} of {draws:,} draws, to keep the sheet a size Excel handles)"
+    heading = _title(
+        ds, "overspend in each simulated future, pounds" + (cut if kept < draws else "")
+    )
+    return table_sheet(wb, "Iterations", columns, rows, heading=heading)
+
+
+#: A sheet writer: called with the workbook and the results; adds one sheet.
+SheetWriter = Callable[[object, xr.Dataset], object]
+
+
+def build_summary_workbook(
+    ds: xr.Dataset,
+    scenarios: xr.Dataset | None = None,
+    iterations: bool = False,
+    extra: Sequence[SheetWriter] = (),
+    table: pd.DataFrame | None = None,
+):
+    """The finance workbook of a run (an openpyxl Workbook, not yet saved).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run's results.
+    scenarios : xarray.Dataset, optional
+        ``scenarios.nc`` of the same run: adds the Scenarios sheet.
+    iterations : bool
+        Add the Iterations sheet (one row per draw).
+    extra : sequence of callables
+        More sheets, each ``writer(wb, ds)``, added after Drivers (a reserve sheet, say).
+    table : pandas.DataFrame, optional
+        The :func:`~simulator.results.summary.summary_table` of ``ds``, when already made.
+    """
+    from openpyxl import Workbook
+
+    table = summary_table(ds) if table is None else table
+    wb = Workbook()
+    wb.remove(wb.active)
+    summary_sheet(wb, ds, table)
+    for year in dict.fromkeys(table["financial_year"]):
+        year_sheet(wb, ds, table, year)
+    if scenarios is not None:
+        scenarios_sheet(wb, ds, scenarios)
+    drivers_sheet(wb, ds)
+    for writer in extra:
+        writer(wb, ds)
+    assumptions_sheet(wb, ds)
+    monthly_sheet(wb, ds)
+    headlines_sheet(wb, ds)
+    about_sheet(wb, ds)
+    if iterations:
+        iterations_sheet(wb, ds)
+    return wb
+
+
+def write_xlsx(
+    ds: xr.Dataset,
+    path: Path,
+    scenarios: xr.Dataset | None = None,
+    iterations: bool = False,
+    extra: Sequence[SheetWriter] = (),
+) -> None:
+    """Write ``summary.xlsx`` (see :func:`build_summary_workbook`) at ``path``."""
+    build_summary_workbook(ds, scenarios, iterations, extra).save(path)
 
 
 def monthly_percentiles(ds: xr.Dataset) -> pd.DataFrame:
@@ -63,76 +537,3 @@ def monthly_percentiles(ds: xr.Dataset) -> pd.DataFrame:
         data |= {f"cumulative_p{round(q * 100)}_gbp": q_cum[i] for i, q in enumerate(PERCENTILES)}
         frames.append(pd.DataFrame(data))
     return pd.concat(frames, ignore_index=True)
-
-
-def write_xlsx(ds: xr.Dataset, path: Path) -> None:
-    """Write ``summary.xlsx``: summary table, monthly percentiles, headlines and run details."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    run = RunInfo.from_dataset(ds)
-    wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DCE6F1")
-
-    def sheet(ws, frame: pd.DataFrame, formats: dict[str, str]) -> None:
-        ws.append(list(frame.columns))
-        for cell in ws[1]:
-            cell.font, cell.fill = bold, fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in frame.itertuples(index=False):
-            ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
-            for cell in ws[ws.max_row]:
-                if cell.data_type == "f":  # text someone typed, never a formula
-                    cell.data_type = "s"
-        for j, col in enumerate(frame.columns, start=1):
-            letter = get_column_letter(j)
-            ws.column_dimensions[letter].width = max(12, min(40, len(col) + 2))
-            fmt = next((f for suffix, f in formats.items() if col.endswith(suffix)), None)
-            if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                    cell.number_format = fmt
-        ws.freeze_panes = "B2"
-        ws.auto_filter.ref = ws.dimensions
-
-    money = "#,##0;[Red]-#,##0"
-    ws = wb.active
-    ws.title = "Summary"
-    sheet(ws, summary_table(ds), {"_gbp": money, "p_overspend": "0.0%", "p_overspend_se": "0.0%"})
-    sheet(
-        wb.create_sheet("Monthly percentiles"),
-        monthly_percentiles(ds),
-        {"_gbp": money, "month": "mmm yyyy"},
-    )
-    sheet(
-        wb.create_sheet("Headlines"),
-        pd.DataFrame(
-            [
-                {"financial_year": h.financial_year, "service": h.label, "headline": h.text}
-                for h in headlines(ds)
-            ]
-        ),
-        {},
-    )
-    wb["Headlines"].column_dimensions["C"].width = 120
-    about = wb.create_sheet("About")
-    for row in [
-        ("Council", run.council),
-        ("Simulated outcomes (draws)", run.draws),
-        ("Seed", run.seed),
-        ("Run", run.created),
-        ("overspend version", run.version),
-        ("Money", "GBP, cash terms; overspend = net outturn minus budget (negative: underspend)"),
-        ("Probabilities", "fractions; *_se columns are Monte Carlo standard errors"),
-        ("Percentiles", "p10 ... p90: 10th to 90th percentiles across the simulated outcomes"),
-        (
-            "Monthly percentiles",
-            "budget_gbp is the year's budget spread over months by days; "
-            "actual = TRUE for months fixed at actual spend",
-        ),
-    ]:
-        about.append(list(row))
-    about.column_dimensions["A"].width = 28
-    about.column_dimensions["B"].width = 90
-    wb.save(path)
