@@ -17,7 +17,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     with steps_bar("Drawing the report") as show:
         written = write_report(
             args.results_dir, args.out, every=args.every, notes=notes, force=args.force,
-            target=args.target, progress=show, since=args.since,
+            target=args.target, progress=show, since=args.since, iterations=args.iterations,
         )  # fmt: skip
     print_notes(notes)
     print(f"Report written in {time.perf_counter() - started:.1f} s:")
@@ -67,6 +67,12 @@ def register(sub) -> None:
         metavar="CHANCE",
         help="a chance of overspend to aim for, e.g. 0.3: the report adds the extra savings "
         "that bring it there, beside those for evens",
+    )
+    report.add_argument(
+        "--iterations",
+        action="store_true",
+        help="add an Iterations sheet to summary.xlsx: one row per draw, for teams that pivot "
+        "themselves (capped at a million cells)",
     )
     report.add_argument(
         "--force",

@@ -193,3 +193,36 @@ def test_another_sheet_can_be_added_by_a_writer(run_folder, tmp_path):
     assert "Reserve" in wb.sheetnames and "Scenarios" not in wb.sheetnames
     assert wb["Reserve"]["B2"].value == 1e6
     assert not [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_the_report_workbook_has_reserve_worst_outcomes_scenarios_and_iterations(run_folder):
+    """`overspend report` passes the scenarios, the reserve answers and --iterations through."""
+    import numpy as np
+
+    from simulator.results.reserve import reserve_dataset
+
+    out = run_folder.parent / "report"
+    args = ["report", str(run_folder), "--out", str(out), "--iterations"]
+    assert main(args) == 0
+    wb = load_workbook(out / "summary.xlsx", read_only=True)
+    names = wb.sheetnames
+    for sheet in ("Scenarios", "Reserve", "Worst outcomes", "Iterations"):
+        assert sheet in names, names
+    ds = load_results(run_folder)[0]
+    reserve = reserve_dataset(ds)
+    rows = list(wb["Reserve"].values)
+    header, body = rows[2], rows[3:]
+    col = header.index("Reserve for 90% confidence")
+    labels = dict(
+        zip(ds["service_label"].values.astype(str), ds["service"].values.astype(str), strict=True)
+    )
+    positive = 0
+    for row in body:
+        key, year = labels[row[1]], row[0]
+        expected = float(reserve["reserve"].sel(service=key, financial_year=year, confidence=0.9))
+        assert row[col] == pytest.approx(round(expected, 2), abs=0.005), (key, year)
+        # The 90th percentile of the overspend; none is needed when even that is an underspend.
+        over = ds["overspend"].sel(service=key, financial_year=year).values
+        assert expected == pytest.approx(max(float(np.quantile(over, 0.9)), 0.0), rel=1e-9)
+        positive += expected > 0
+    assert positive > 0

@@ -16,7 +16,7 @@ from simulator.present.report.document import build_report
 from simulator.present.report.html import render_html
 from simulator.present.report.load import first_line, load_results
 from simulator.present.report.pdf import paginate, render_pdf
-from simulator.present.report.xlsx import write_xlsx
+from simulator.present.report.xlsx import reserve_sheet, worst_outcomes_sheet, write_xlsx
 from simulator.results.reserve import reserve_dataset
 
 #: What :func:`write_report` writes.
@@ -44,6 +44,7 @@ def write_report(
     target: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     since: str | Path | None = None,
+    iterations: bool = False,
 ) -> list[Path]:
     """Write the report files for a results folder.
 
@@ -74,6 +75,8 @@ def write_report(
     since : str or pathlib.Path, optional
         A previous results folder of the same council: the report adds what
         moved since then (:func:`simulator.analysis.movement.movement`).
+    iterations : bool
+        Add the Iterations sheet (one row per draw) to ``summary.xlsx``.
 
     Returns
     -------
@@ -115,7 +118,13 @@ def write_report(
                 out / html_name, lambda p: p.write_text(text, encoding="utf-8"), force=force
             ),
             write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p, step), force=force),
-            write_file(out / xlsx_name, lambda p: write_xlsx(ds, p), force=force),
+            write_file(
+                out / xlsx_name,
+                lambda p: write_xlsx(
+                    ds, p, scen, iterations, extra=(reserve_sheet(reserve), worst_outcomes_sheet)
+                ),
+                force=force,
+            ),
             write_file(out / one_pdf, lambda p: write_cabinet_pdf(summary, run, p), force=force),
             write_file(out / one_png, lambda p: write_cabinet_png(summary, run, p), force=force),
         ]

@@ -309,6 +309,72 @@ def drivers_sheet(wb, ds: xr.Dataset):
     )  # fmt: skip
 
 
+def reserve_sheet(reserve: xr.Dataset) -> SheetWriter:
+    """A writer of the Reserve sheet: contingency for 80/90/95% confidence and savings to evens.
+
+    ``reserve`` is :func:`simulator.results.reserve.reserve_dataset` of the run.
+    """
+    from simulator.results.reserve import reserve_rows
+
+    def write(wb, ds: xr.Dataset):
+        rows = reserve_rows(reserve)
+        levels = [round(float(c) * 100) for c in reserve["confidence"].values]
+        columns = [("Year", None, 10), ("Service", None, 42), ("Chance of overspend", PERCENT, 12)]
+        columns += [(f"Reserve for {p}% confidence", MONEY_M, 14) for p in levels]
+        names = [f"reserve_{p}_gbp" for p in levels]
+        for name, header in (
+            ("expected_shortfall_gbp", "Mean overspend in the worst 1 in 20"),
+            ("savings_to_evens_gbp", "Extra savings for a 50% chance"),
+            ("savings_to_target_gbp", "Extra savings for the target chance"),
+        ):
+            if rows and name in rows[0]:
+                columns.append((header, MONEY_M, 16))
+                names.append(name)
+        body = [
+            [r["financial_year"], r["service_label"], r["p_overspend"]]
+            + [pence(float(r[n])) for n in names]
+            for r in rows
+        ]
+        return table_sheet(
+            wb, "Reserve", columns, body,
+            heading=_title(ds, "the reserve that covers the overspend, and the savings to evens"),
+        )  # fmt: skip
+
+    return write
+
+
+def worst_outcomes_sheet(wb, ds: xr.Dataset):
+    """Each line's part in the total's worst 1 in 10 futures, every year."""
+    from simulator.analysis.tail import tail_attribution, tail_rows
+
+    columns = [
+        ("Year", None, 10),
+        ("Service", None, 42),
+        ("Mean overspend", MONEY_M, 14),
+        ("Share on average", PERCENT, 11),
+        ("Mean overspend in the worst 1 in 10", MONEY_M, 16),
+        ("Share there", PERCENT, 11),
+        ("New starts: average", "0.0", 11),
+        ("New starts: worst 1 in 10", "0.0", 11),
+        ("High-cost open: average", "0.0", 11),
+        ("High-cost open: worst 1 in 10", "0.0", 11),
+    ]
+    keys = (
+        "mean_overspend_gbp", "share_average", "worst_futures_overspend_gbp",
+        "share_worst_futures", "arrivals_average", "arrivals_worst_futures",
+        "high_cost_open_average", "high_cost_open_worst_futures",
+    )  # fmt: skip
+    body = []
+    for year in ds["financial_year"].values.astype(str):
+        for r in tail_rows(tail_attribution(ds, year)):
+            values = [_value(k, float(r.get(k, float("nan")))) for k in keys]
+            body.append([year, r["service_label"], *values])
+    return table_sheet(
+        wb, "Worst outcomes", columns, body,
+        heading=_title(ds, "each line's part in the total's worst 1 in 10 futures"),
+    )  # fmt: skip
+
+
 def assumptions_sheet(wb, ds: xr.Dataset):
     """The model's assumptions in words, as the report's "Key assumptions" section says them."""
     from simulator.present.report.assumptions import key_assumptions
