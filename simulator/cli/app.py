@@ -43,11 +43,12 @@ def build_parser(core_only: bool = False) -> argparse.ArgumentParser:
             compare,
             report,
             sensitivity,
+            serve,
             template,
         )
 
         for command in (
-            sensitivity, compare, bench, calibrate, backtest, chart, report, template,
+            sensitivity, compare, bench, calibrate, backtest, chart, report, template, serve,
         ):  # fmt: skip
             command.register(sub)
     return parser
