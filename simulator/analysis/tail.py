@@ -6,8 +6,9 @@ total is the sum of the lines, the lines' mean overspends in those draws add up
 to the total's mean there: each line's *expected share of the overspend in the
 worst futures*, set against its share on average. With them, the placements
 behind them: how many more placements started in the year in those futures than
-on average (new arrivals above trend), and each line's own worst 1 in 10 (its
-mean overspend at or above its own 90th percentile).
+on average (new arrivals above trend), how many high-cost placements were open
+and how many planned end dates were extended (counted by the kernel), and each
+line's own worst 1 in 10 (its mean overspend at or above its own 90th percentile).
 
 Everything is read from the simulated draws; nothing is simulated again.
 """
@@ -39,6 +40,11 @@ class TailLine:
     own_tail_overspend, own_arrivals_tail : float
         The line's mean overspend, and new placements, in its own worst ``tail``
         of futures (NaN placements for lines without them).
+    high_cost_average, high_cost_tail : float
+        Mean high-cost placements open in the year, over all futures and in the
+        total's worst (NaN for lines without placements or results without them).
+    extended_average, extended_tail : float
+        The same for snapshot placements whose planned end was extended.
     """
 
     service: str
@@ -51,6 +57,10 @@ class TailLine:
     arrivals_tail: float
     own_tail_overspend: float
     own_arrivals_tail: float
+    high_cost_average: float = float("nan")
+    high_cost_tail: float = float("nan")
+    extended_average: float = float("nan")
+    extended_tail: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,20 @@ def _year_arrivals(ds: xr.Dataset, keys: list[str], year: str) -> np.ndarray | N
     rows = [int(np.flatnonzero(ds["service"].values == k)[0]) for k in keys]
     got = ds["arrivals"].isel(service=rows, month=months).transpose("draw", "service", "month")
     return got.values.sum(axis=2)
+
+
+def _year_counts(ds: xr.Dataset, name: str, keys: list[str], year: str) -> np.ndarray | None:
+    """A yearly count by draw and line, shape (draws, lines); None in results without it."""
+    if name not in ds:
+        return None
+    return ds[name].sel(service=keys, financial_year=year).transpose("draw", "service").values
+
+
+def _means(counts: np.ndarray | None, j: int, worst: np.ndarray, placements: bool):
+    """(mean over all futures, mean over the worst) of column j, NaN where there is none."""
+    if counts is None or not placements:
+        return float("nan"), float("nan")
+    return float(counts[:, j].mean()), float(counts[worst, j].mean())
 
 
 def _share(part: float, whole: float) -> float:
@@ -110,12 +134,19 @@ def tail_attribution(ds: xr.Dataset, year: str, tail: float = TAIL) -> TailAttri
     total = over.sel(service="total").values
     worst = total >= np.quantile(total, 1 - tail)
     arrivals = _year_arrivals(ds, keys, year)
+    high_cost = _year_counts(ds, "high_cost_open", keys, year)
+    extended = _year_counts(ds, "extended", keys, year)
+    placements = {
+        str(k): t == "placements" for k, t in zip(ds["service"].values, kinds, strict=True)
+    }
     total_mean, total_tail = float(total.mean()), float(total[worst].mean())
     found = []
     for j, key in enumerate(keys):
         own = lines[:, j]
         own_worst = own >= np.quantile(own, 1 - tail)
         has_arrivals = arrivals is not None and arrivals[:, j].any()
+        high = _means(high_cost, j, worst, placements.get(key, False))
+        ext = _means(extended, j, worst, placements.get(key, False))
         found.append(TailLine(
             service=key,
             label=str(labels[key]),
@@ -127,6 +158,10 @@ def tail_attribution(ds: xr.Dataset, year: str, tail: float = TAIL) -> TailAttri
             arrivals_tail=float(arrivals[worst, j].mean()) if has_arrivals else float("nan"),
             own_tail_overspend=float(own[own_worst].mean()),
             own_arrivals_tail=float(arrivals[own_worst, j].mean()) if has_arrivals else float("nan"),
+            high_cost_average=high[0],
+            high_cost_tail=high[1],
+            extended_average=ext[0],
+            extended_tail=ext[1],
         ))  # fmt: skip
     found.sort(key=lambda t: -t.tail_overspend)
     return TailAttribution(year, tail, int(worst.sum()), total_mean, total_tail, found)
@@ -147,6 +182,10 @@ def tail_rows(t: TailAttribution) -> list[dict[str, object]]:
             "arrivals_worst_futures": line.arrivals_tail,
             "own_worst_overspend_gbp": line.own_tail_overspend,
             "arrivals_own_worst": line.own_arrivals_tail,
+            "high_cost_open_average": line.high_cost_average,
+            "high_cost_open_worst_futures": line.high_cost_tail,
+            "extended_average": line.extended_average,
+            "extended_worst_futures": line.extended_tail,
         }
         for line in t.lines
     ]

@@ -57,6 +57,8 @@ class Simulation:
     income: np.ndarray  # (D, G, Y)
     savings: np.ndarray  # (D, G, Y)
     inputs: np.ndarray  # (D, K)
+    high_cost: np.ndarray  # (D, G, Y) high-cost placements open in the year
+    extended: np.ndarray  # (D, G, Y) planned ends extended in the year
 
 
 def allocate(plan: Plan, draws: int) -> Simulation:
@@ -78,6 +80,8 @@ def allocate(plan: Plan, draws: int) -> Simulation:
         income=zeros((draws, g, y)),
         savings=zeros((draws, g, y)),
         inputs=zeros((draws, len(plan.inputs))),
+        high_cost=zeros((draws, g, y), np.int32),
+        extended=zeros((draws, g, y), np.int32),
     )
 
 
@@ -87,7 +91,16 @@ def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -
     Every way of running (in memory, streamed, to a precision) stores chunks
     with this one function, so their results are identical.
     """
-    for name in ("spend", "caseload", "arrivals", "gross", "income", "savings"):
+    for name in (
+        "spend",
+        "caseload",
+        "arrivals",
+        "gross",
+        "income",
+        "savings",
+        "high_cost",
+        "extended",
+    ):
         add_rows(plan, getattr(result, name), out=getattr(out, name)[rows])
     out.inputs[rows] = result.inputs
 
@@ -283,10 +296,12 @@ def bytes_per_draw(plan: Plan) -> int:
     -------
     int
         Bytes per draw: float64 spend plus int32 caseload and arrivals per
-        row and month, five float64 yearly variables per row, float64 inputs.
+        row and month, five float64 and two int32 yearly variables per row,
+        float64 inputs.
     """
     rows, months, years = len(plan.groups), plan.grid.n_months, plan.years
-    return rows * months * (8 + 4 + 4) + rows * years * 8 * 5 + len(plan.inputs) * 8
+    yearly = rows * years * (8 * 5 + 4 * 2)
+    return rows * months * (8 + 4 + 4) + yearly + len(plan.inputs) * 8
 
 
 def needs_streaming(

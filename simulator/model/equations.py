@@ -482,6 +482,8 @@ class ChunkResult:
     income: np.ndarray  # (n, S, Y) income, GBP
     savings: np.ndarray  # (n, S, Y) savings delivered, GBP
     inputs: np.ndarray  # (n, K) values of the uncertain inputs
+    high_cost: np.ndarray  # (n, S, Y) high-cost placements open in the year
+    extended: np.ndarray  # (n, S, Y) snapshot placements' planned ends extended in the year
     stream_end: (
         np.ndarray
     )  # uint64[4]: the kernel generator's final state (which case-level variates were used)
@@ -533,7 +535,9 @@ def placement_spend(
     """Equations 1, 3 and 4 for placement services: the numba kernel.
 
     Returns gross spend at price-base prices (n, P, M), month-end caseload
-    (n, P, M) and the kernel generator's final state (four words). The
+    (n, P, M), the kernel generator's final state (four words), and per
+    financial year the high-cost placements open and the planned ends extended
+    (n, P, Y each). The
     benchmark passes ``counts`` (``int64[kernels.N_COUNTERS]``) to have the
     kernel's random variates added up by kind; the model itself never needs them.
     """
@@ -557,6 +561,8 @@ def placement_spend(
             tail_mu[:, j], tail_sigma[j] = _lognormal_mu_sigma(tail_mean, plan.tail_cv[j])
     spend = np.empty((n, n_place, n_months))
     caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
+    high_cost = np.zeros((n, n_place, plan.years), dtype=np.int32)
+    extended = np.zeros((n, n_place, plan.years), dtype=np.int32)
     if counts is None:
         counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
     state = kernels.seed_state(rng)
@@ -568,8 +574,10 @@ def placement_spend(
         plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
         spend, caseload, counts, *move_laws(plan, x), *plan.ageing,
+        plan.grid.edges_weeks[::12].copy(), high_cost, extended,
     )  # fmt: skip
-    return spend, caseload, np.array([state[0][w] for w in ("s0", "s1", "s2", "s3")], np.uint64)
+    stream_end = np.array([state[0][w] for w in ("s0", "s1", "s2", "s3")], np.uint64)
+    return spend, caseload, stream_end, high_cost, extended
 
 
 #: Weeks in a year, for rates given per year (a year of 365.25 days).
@@ -742,7 +750,9 @@ def simulate_chunk(
         u = rng.random((n_draws, len(plan.inputs)))
     x = Draws(plan, u)
     arrivals = draw_arrivals(plan, x, rng)
-    placed, placed_caseload, stream_end = placement_spend(plan, x, arrivals, rng, counts)
+    placed, placed_caseload, stream_end, placed_high, placed_ext = placement_spend(
+        plan, x, arrivals, rng, counts
+    )
 
     gross_base = np.empty((n_draws, n_services, grid.n_months))
     gross_base[:, plan.placement] = placed
@@ -775,5 +785,14 @@ def simulate_chunk(
         income=by_year(income),
         savings=by_year(saved),
         inputs=x.matrix([inp.name for inp in plan.inputs]),
+        high_cost=_by_service(plan, placed_high),
+        extended=_by_service(plan, placed_ext),
         stream_end=stream_end,
     )
+
+
+def _by_service(plan: Plan, placed: np.ndarray) -> np.ndarray:
+    """Placement services' (n, P, Y) counts as (n, S, Y), zero for cost lines."""
+    out = np.zeros((placed.shape[0], len(plan.keys), placed.shape[2]), dtype=np.int32)
+    out[:, plan.placement] = placed
+    return out

@@ -401,18 +401,25 @@ def sample_remaining(rng, family, p1, p2, elapsed):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def cost_power(rng, law):
-    """Log of the weekly cost of one placement: lognormal body, with a share in a high-cost tail.
+def cost_power_tail(rng, law):
+    """Log of the weekly cost of one placement, and whether it is in the high-cost tail.
 
     ``law`` is (mu, sigma, tail_share, tail_mu, tail_sigma): log-scale mean and
     spread of the body, the share in the tail, and the tail's mean and spread.
     """
     mu, sigma, tail_share, tail_mu, tail_sigma = law
+    tail = False
     if tail_share > 0.0 and _uniform(rng) < tail_share:
-        mu, sigma = tail_mu, tail_sigma
+        mu, sigma, tail = tail_mu, tail_sigma, True
     if sigma == 0.0:
-        return mu
-    return mu + sigma * _normal(rng)
+        return mu, tail
+    return mu + sigma * _normal(rng), tail
+
+
+@njit(cache=True, nogil=True, inline="always")
+def cost_power(rng, law):
+    """Log of the weekly cost of one placement: lognormal body, with a share in a high-cost tail."""
+    return cost_power_tail(rng, law)[0]
 
 
 # exp(x) = 2**k * exp(r) with k = round(x / ln 2) and |r| <= ln(2) / 2. ln 2 is
@@ -492,19 +499,23 @@ def _charge(start, end, cost, first_month, edges, month_of_day, direct, rate, op
 
 @njit(cache=True, nogil=True)
 def _starting_placements(
-    rng, length_law, cost_law, t0, start_month, extend, elapsed, planned, known_cost, batch
-):
+    rng, length_law, cost_law, t0, start_month, extend, elapsed, planned, known_cost, batch,
+    year_edges, extended,
+):  # fmt: skip
     """Draw a service's starting placements into ``batch``; returns how many.
 
     ``length_law`` is (family, p1, p2), ``cost_law`` as for :func:`cost_power`;
     ``batch`` is (first month, start, length scale, length power, cost scale,
-    cost power) per placement, lengths and costs as scale * exp(power) (see
-    :func:`exp_scale`). The per-placement draws are split from
+    cost power, high-cost flag) per placement, lengths and costs as scale *
+    exp(power) (see :func:`exp_scale`). A planned end that is extended adds one
+    to ``extended`` in the financial year it falls in (``year_edges`` in weeks).
+    A known weekly cost counts as high-cost from the tail's median up. The
+    per-placement draws are split from
     :func:`simulate_placements` into this and :func:`_new_placements` because
     numba compiles inlined code faster in small functions.
     """
     fam, p1, p2 = length_law
-    first, start, length, length_power, cost, cost_pow = batch
+    first, start, length, length_power, cost, cost_pow, tail = batch
     for n in range(elapsed.size):
         first[n], start[n] = start_month, t0
         length_power[n] = 0.0
@@ -512,15 +523,37 @@ def _starting_placements(
             length[n] = planned[n]
             if _uniform(rng) < extend:
                 length[n] += sample_remaining(rng, fam, p1, p2, elapsed[n] + planned[n])
+                _count_in_year(t0 + planned[n], year_edges, extended)
         elif elapsed[n] < 0.0:
             length[n], length_power[n] = steady_state_parts(rng, fam, p1, p2)
         else:
             length[n] = sample_remaining(rng, fam, p1, p2, elapsed[n])
         if known_cost[n] > 0.0:
             cost[n], cost_pow[n] = known_cost[n], 0.0
+            tail[n] = cost_law[2] > 0.0 and math.log(known_cost[n]) >= cost_law[3]
         else:
-            cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
+            cost[n] = 1.0
+            cost_pow[n], tail[n] = cost_power_tail(rng, cost_law)
     return elapsed.size
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count_in_year(t, year_edges, counts):
+    """Add one to ``counts[y]`` for the financial year y that week ``t`` falls in (if any)."""
+    for y in range(counts.size):
+        if year_edges[y] <= t < year_edges[y + 1]:
+            counts[y] += 1
+
+
+@njit(cache=True, nogil=True)
+def _count_high_cost(start, length, tail, n, year_edges, counts):
+    """Add each high-cost placement to ``counts[y]`` for every financial year it is open in."""
+    for i in range(n):
+        if tail[i]:
+            end = start[i] + length[i]
+            for y in range(counts.size):
+                if start[i] < year_edges[y + 1] and end > year_edges[y]:
+                    counts[y] += 1
 
 
 @njit(cache=True, nogil=True)
@@ -530,13 +563,14 @@ def _new_placements(rng, length_law, cost_law, edges, arrivals, batch, n):
     Arguments as for :func:`_starting_placements`. Returns the batch's new size.
     """
     fam, p1, p2 = length_law
-    first, start, length, length_power, cost, cost_pow = batch
+    first, start, length, length_power, cost, cost_pow, tail = batch
     for m in range(arrivals.size):
         width = edges[m + 1] - edges[m]
         for _ in range(arrivals[m]):
             first[n], start[n] = m, edges[m] + _uniform(rng) * width
             length[n], length_power[n] = length_parts(rng, fam, p1, p2)
-            cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
+            cost[n] = 1.0
+            cost_pow[n], tail[n] = cost_power_tail(rng, cost_law)
             n += 1
     return n
 
@@ -549,7 +583,7 @@ def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch,
     service's laws, as a new placement here would. Returns the batch's new size.
     """
     fam, p1, p2 = length_law
-    first, start, length, length_power, cost, cost_pow = batch
+    first, start, length, length_power, cost, cost_pow, tail = batch
     moved_dest, moved_start, moved_age = moved
     n_days = month_of_day.size - 1
     for j in range(n_moved):
@@ -558,7 +592,8 @@ def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch,
             age[n] = moved_age[j]  # the child's age in weeks on the move date (-1: unknown)
             first[n] = month_of_day[int(min(moved_start[j] * 7.0, n_days))]
             length[n], length_power[n] = length_parts(rng, fam, p1, p2)
-            cost[n], cost_pow[n] = 1.0, cost_power(rng, cost_law)
+            cost[n] = 1.0
+            cost_pow[n], tail[n] = cost_power_tail(rng, cost_law)
             n += 1
     return n
 
@@ -663,6 +698,9 @@ def simulate_placements(
     entry_cdf,
     open_cdf,
     onward,
+    year_edges,
+    high_cost,
+    extended,
 ):
     """Simulate every placement of every placement service for a chunk of draws.
 
@@ -725,6 +763,12 @@ def simulate_placements(
     onward : float64[P, P]
         Share of service p's placements ending at the leaving age that continue
         in service q.
+    year_edges : float64[Y + 1]
+        Financial-year boundaries, weeks since the horizon start.
+    high_cost : int32[D, P, Y]
+        Output: high-cost placements open at some time in each financial year.
+    extended : int32[D, P, Y]
+        Output: snapshot placements whose planned end, in that year, was extended.
     """
     rng = rng[0]  # the generator's state record, passed on by reference
     n_draws, n_services = len_p1.shape
@@ -757,7 +801,7 @@ def simulate_placements(
     first = np.empty(most, dtype=np.int64)
     start, length, length_power = np.empty(most), np.empty(most), np.empty(most)
     cost, cost_pow = np.empty(most), np.empty(most)
-    batch = (first, start, length, length_power, cost, cost_pow)
+    batch = (first, start, length, length_power, cost, cost_pow, np.zeros(most, dtype=np.bool_))
     work = np.empty(most, dtype=np.int64)
     for d in range(n_draws):
         n_moved = 0
@@ -775,6 +819,7 @@ def simulate_placements(
             n = _starting_placements(
                 rng, length_law, cost_law, t0, start_month, extend_prob[d, p],
                 init_elapsed[own], init_planned[own], init_cost[own], batch,
+                year_edges, extended[d, p],
             )  # fmt: skip
             n_start = n
             n = _new_placements(rng, length_law, cost_law, edges, arrivals[d, p], batch, n)
@@ -793,6 +838,7 @@ def simulate_placements(
                     rng, move_rate[d, p], leave_weeks[p], onward[p], horizon, start, length,
                     age, n, moved, n_moved,
                 )  # fmt: skip
+            _count_high_cost(start, length, batch[6], n, year_edges, high_cost[d, p])
             direct[:] = 0.0
             rate[:] = 0.0
             opened[:] = 0

@@ -275,6 +275,18 @@ def _arrivals_more(line) -> str:
     return f", with {fixed(abs(n))} {'more' if n > 0 else 'fewer'} new placements than usual"
 
 
+def _placements_behind(line) -> str:
+    """High-cost placements and extended plans in the worst futures, in words ("" if none)."""
+    parts = []
+    for average, tail, what in (
+        (line.high_cost_average, line.high_cost_tail, "high-cost placements open"),
+        (line.extended_average, line.extended_tail, "planned ends extended"),
+    ):
+        if np.isfinite(tail) and tail > 0:
+            parts.append(f"{count(tail)} {what} ({count(average)} on average)")
+    return "".join(f", {p}" for p in parts)
+
+
 def tail_sentence(t, top: int = 2) -> str:
     """Which lines sit behind the total's worst futures, e.g. "In the worst 1 in 10 futures
     for 2024/25, all services together overspend by £10.1m on average (against £3.3m
@@ -298,7 +310,8 @@ def tail_sentence(t, top: int = 2) -> str:
             else ""
         )
         parts.append(
-            f"{line.label} carries {pct_text(line.share_tail)} of it{average}{_arrivals_more(line)}"
+            f"{line.label} carries {pct_text(line.share_tail)} of it{average}"
+            f"{_arrivals_more(line)}{_placements_behind(line)}"
         )
     return f"{head}; {'; '.join(parts)}."
 
@@ -312,6 +325,7 @@ TAIL_COLUMNS = (
     "Share there",
     "New starts: average",
     "New starts: worst 1 in 10",
+    "High-cost open: average, worst 1 in 10",
     "Its own worst 1 in 10",
     "New starts there",
 )
@@ -335,6 +349,11 @@ def tail_table_rows(t) -> list[list[str]]:
             share(line.share_tail),
             placements(line.arrivals_average),
             placements(line.arrivals_tail),
+            (
+                f"{placements(line.high_cost_average)}, {placements(line.high_cost_tail)}"
+                if np.isfinite(line.high_cost_tail)
+                else "\u2013"
+            ),
             money_m(line.own_tail_overspend),
             placements(line.own_arrivals_tail),
         ]

@@ -102,6 +102,14 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
             ),
             "income": var(dimsy, sim.income, GBP, "income recovered in the financial year"),
             "savings": var(dimsy, sim.savings, GBP, "savings delivered in the financial year"),
+            "high_cost_open": var(
+                dimsy, sim.high_cost, "placements",
+                "high-cost placements open at some time in the financial year",
+            ),
+            "extended": var(
+                dimsy, sim.extended, "placements",
+                "snapshot placements whose planned end in the year was extended",
+            ),
             "input_value": var(
                 ("draw", "input"), sim.inputs, "see input_units", "value drawn for each uncertain input"
             ),

@@ -76,6 +76,8 @@ _PER_DRAW = (
     "gross_outturn",
     "income",
     "savings",
+    "high_cost_open",
+    "extended",
     "input_value",
 )
 

@@ -404,20 +404,24 @@ def _kernel_batches(run: KernelRun) -> tuple[dict, list[int]]:
         for p in range(n_services):
             own = slice(a["init_offsets"][p], a["init_offsets"][p + 1])
             size = own.stop - own.start + int(a["arrivals"][d, p].sum())
-            batch = (np.empty(size, np.int64), *(np.empty(size) for _ in range(5)))
+            batch = (
+                np.empty(size, np.int64),
+                *(np.empty(size) for _ in range(5)),
+                np.empty(size, bool),
+            )
             law = (a["family"][p], a["len_p1"][d, p], a["len_p2"][d, p])
             cost_law = (a["cost_mu"][d, p], a["cost_sigma"][p], a["tail_share"][d, p])
             cost_law += (a["tail_mu"][d, p], a["tail_sigma"][p])
             n = kernels._starting_placements(
                 state[0], law, cost_law, a["edges"][a["start_month"]], a["start_month"],
                 a["extend_prob"][d, p], a["init_elapsed"][own], a["init_planned"][own],
-                a["init_cost"][own], batch,
+                a["init_cost"][own], batch, a["year_edges"], np.zeros(a["high_cost"].shape[2], np.int32),
             )  # fmt: skip
             n = kernels._new_placements(
                 state[0], law, cost_law, a["edges"], a["arrivals"][d, p], batch, n
             )
             assert n == size
-            first, start, length, length_power, cost, cost_power = batch
+            first, start, length, length_power, cost, cost_power, _ = batch
             powers = length_power.copy(), cost_power.copy()
             work = np.empty(n, np.int64)
             kernels.exp_scale(length, length_power, work, n)
