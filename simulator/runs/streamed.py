@@ -47,9 +47,18 @@ from simulator.engine.chunks import (
     store_chunk,
 )
 from simulator.errors import UserError
-from simulator.files import PARTIAL_MARKER, OutputError, claim, read_marker, swap_in, write_marker
+from simulator.files import (
+    PARTIAL_MARKER,
+    OutputError,
+    claim,
+    read_marker,
+    swap_in,
+    write_marker,
+    write_netcdf,
+)
 from simulator.model.equations import Plan, build_plan
 from simulator.results.dataset import build_dataset, write_run_folder
+from simulator.results.reserve import RESERVE_FILE, reserve_dataset
 from simulator.results.summary import summary_table, write_summary_csv
 
 if TYPE_CHECKING:  # zarr is imported only when a run streams (it takes 0.1 s)
@@ -391,7 +400,7 @@ def write_streamed_run(
     attrs: dict | None = None,
     client: Client | None = None,
 ) -> list[Path]:
-    """Write a run folder (``simulation.zarr`` and ``summary.csv``) by streaming, atomically.
+    """Write a run folder (``simulation.zarr``, ``summary.csv``, ``reserve.nc``) by streaming, atomically.
 
     The streaming counterpart of :func:`simulator.results.dataset.write_run`: the
     folder is built under a temporary name and renamed into place when
@@ -428,6 +437,8 @@ def write_streamed_run(
         )
         with open_results(tmp) as ds:
             write_summary_csv(summary_table(ds), tmp / "summary.csv")
+            # Read a result row at a time: the store is never loaded whole.
+            write_netcdf(reserve_dataset(ds), tmp / RESERVE_FILE)
         if extra is not None:
             extra(tmp)
 

@@ -246,10 +246,20 @@ def test_streamed_run_folder_has_the_summary(council, tmp_path):
     written = stream.write_streamed_run(
         council, out, draws=600, seed=3, attrs={"config_file": "council.toml"}
     )
-    assert [p.name for p in written] == ["simulation.zarr", "summary.csv"]
+    assert [p.name for p in written] == ["reserve.nc", "simulation.zarr", "summary.csv"]
     with stream.open_results(out) as ds:
         assert ds.attrs["config_file"] == "council.toml" and ds.attrs["draws"] == 600
-    expected = summary.summary_table(simulator.run(council, draws=600, seed=3))
+    in_memory = simulator.run(council, draws=600, seed=3)
+    expected = summary.summary_table(in_memory)
+    # The reserve answers of a streamed run are those of the same run in memory.
+    import xarray as xr
+
+    from simulator.results.reserve import reserve_dataset
+
+    with xr.open_dataset(out / "reserve.nc") as written_reserve:
+        same = reserve_dataset(in_memory)
+        for name in ("reserve", "expected_shortfall", "savings_to_evens"):
+            np.testing.assert_array_equal(written_reserve[name].values, same[name].values)
     table = pd.read_csv(out / "summary.csv")
     np.testing.assert_allclose(table["p90_overspend_gbp"], expected["p90_overspend_gbp"], rtol=1e-5)
     with pytest.raises(folders.ResultsExistError):
