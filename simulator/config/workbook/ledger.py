@@ -362,17 +362,27 @@ def read_ledger(path: Path, as_of: dt.date | None = None) -> tuple[list[dict], l
     header_n, header = grid.rows[head]
     grid.headers = [("" if h is None else str(h)) for h in header]
     cols = _columns(grid, header_n, header, as_of)
+    # Said at the header row, with the columns it has, so the user sees what was read.
+    found = ", ".join(repr(h)[:40] for h in grid.headers if h)[:200] or "none"
+    row = f"row {header_n}" if grid.sheet is None else grid.where(header_n, 0).split("!")[0]
+    where = (
+        f"{row}: the header (columns {found})"
+        if grid.sheet is None
+        else f"{row}!{header_n}:{header_n}: the header (columns {found})"
+    )
     if cols.month is None and not cols.across:
         grid.problems.append(
-            "no months: give a column per month (Apr-25, 2025-04, P1; with YTD for year to "
-            "date) or a month column and an amount column"
+            f"{where} has no months: give a column per month (Apr-25, 2025-04, P1; with YTD "
+            "for year to date) or a month column and an amount column"
         )
     elif cols.month is not None and cols.across:
-        grid.problems.append("give months either down (a month column) or across, not both")
+        grid.problems.append(
+            f"{where} gives months both down (a month column) and across: give one or the other"
+        )
     elif cols.month is not None and (cols.monthly is None) == (cols.ytd is None):
         grid.problems.append(
-            "give one amount column: net_spend_gbp for each month, or ytd_net_spend_gbp for "
-            "the year to date"
+            f"{where} needs one amount column: net_spend_gbp for each month, or "
+            "ytd_net_spend_gbp for the year to date"
         )
     if grid.problems:
         return [], grid.problems

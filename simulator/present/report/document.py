@@ -229,14 +229,15 @@ def worst_section(ds: xr.Dataset, first) -> list[Block]:
             f"{first.financial_year}, £m. The worst 1 in 10 are the {first.draws_in_tail:,} "
             "simulated futures in which all services together overspend most; each line's mean "
             "overspend there adds up to the total's. New starts: placements started in the "
-            "year. Its own worst 1 in 10: the line's mean overspend in its own worst futures, and "
-            "the new starts there."
+            "year. High-cost open: high-cost placements open at some time in the year, on "
+            "average and in the worst 1 in 10. Its own worst 1 in 10: the line's mean overspend "
+            "in its own worst futures, and the new starts there."
         ),
         Table(
             list(TAIL_COLUMNS),
             tail_table_rows(first),
             "l" + "r" * (len(TAIL_COLUMNS) - 1),
-            widths=[2.4, 1, 1, 1.2, 0.9, 1.1, 1.1, 1.1, 1.1],
+            widths=[2.2, 1, 1, 1.2, 0.9, 1.0, 1.0, 1.2, 1.1, 1.0],
         ),
         *([Bullets(later)] if later else []),
     ]
