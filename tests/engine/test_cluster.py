@@ -110,7 +110,7 @@ def test_streamed_run_written_by_the_workers_is_identical(client, config, tmp_pa
     written = streamed.write_streamed_run(
         config, tmp_path / "cluster", DRAWS, SEED, client=client, progress=seen.append
     )
-    assert sorted(p.name for p in written) == ["simulation.zarr", "summary.csv"]
+    assert sorted(p.name for p in written) == ["reserve.nc", "simulation.zarr", "summary.csv"]
     assert sum(seen) == DRAWS
     with (
         streamed.open_results(tmp_path / "threads.zarr") as a,
