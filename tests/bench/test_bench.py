@@ -321,6 +321,7 @@ def tiny_suite(tmp_path_factory):
         return bench.run_suite(path, threads=2, log=lambda s: None, settings=TINY)
 
 
+@pytest.mark.slow  # the tiny suite starts local dask clusters: seconds, not milliseconds
 def test_suite_reports_every_headline_figure(tiny_suite):
     res = tiny_suite
     for key in ("draws_per_second", "floor_ratio", "numpy_speedup", "cold_start_seconds"):

@@ -282,6 +282,7 @@ def test_known_costs_go_into_the_caseload(round_trip):
 # ---------------------------------------------------------------- command line
 
 
+@pytest.mark.slow
 def test_cli_calibrates_and_the_config_runs(tmp_path, capsys):
     out = tmp_path / "calibration"
     args = [

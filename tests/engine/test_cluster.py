@@ -35,6 +35,10 @@ from simulator.runs import streamed  # noqa: E402
 from simulator.runs.precision import run_to_precision  # noqa: E402
 from simulator.runs.streamed import run_to_zarr  # noqa: E402
 
+# Every test here starts or uses a local dask cluster (seconds each on two cores): CI runs
+# them all; `pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 #: Five whole chunks and a short one: a short last chunk is where an off-by-one would show.
 DRAWS = 5 * CHUNK_DRAWS + 200
 SEED = 11

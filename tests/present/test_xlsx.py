@@ -195,6 +195,7 @@ def test_another_sheet_can_be_added_by_a_writer(run_folder, tmp_path):
     assert not [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
 
 
+@pytest.mark.slow  # draws the whole report
 def test_the_report_workbook_has_reserve_worst_outcomes_scenarios_and_iterations(run_folder):
     """`overspend report` passes the scenarios, the reserve answers and --iterations through."""
     import numpy as np

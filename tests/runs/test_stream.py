@@ -141,6 +141,7 @@ def test_existing_store_is_replaced_only_when_asked(council, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".overspend", "s.zarr"]
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded(council, monkeypatch, tmp_path):
     """numpy reports its allocations to tracemalloc: the peak must not grow with draws."""
     monkeypatch.setattr(stream, "CHUNKS_PER_BLOCK", 1)
