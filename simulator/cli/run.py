@@ -74,6 +74,14 @@ def _simulate_in_background(config, draws: int, seed: int, threads: int | None, 
     # Load the compiled kernels first (0.2 s of Python that would otherwise
     # contend with the imports below before any chunk could start).
     if client is None:
+        from simulator.engine.chunks import kernels_cached
+
+        if not kernels_cached():
+            print(
+                "Compiling the simulation kernels: the first run after installing, about 10 s "
+                "here, then they are cached ...",
+                flush=True,
+            )
         simulate_chunk(plan, chunk_rng(seed, 0), 0)
     finished, lock, stop = [0], threading.Lock(), threading.Event()
 

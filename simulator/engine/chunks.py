@@ -36,6 +36,23 @@ CHUNK_DRAWS = 500
 STREAM_THRESHOLD_BYTES = 2 * 1024**3
 
 
+def kernels_cached() -> bool:
+    """Whether numba's cache holds the compiled simulation kernel (best effort).
+
+    The first run after installing compiles the kernels (about 7 to 8 s of CPU
+    here) and caches them; the command line says so before it starts. Reads
+    numba's cache index file for the main kernel; where numba keeps it
+    elsewhere than this numba version does, it answers True (say nothing).
+    """
+    from simulator.model import kernels
+
+    try:
+        index = kernels.simulate_placements._cache._cache_file._index_path
+    except AttributeError:
+        return True
+    return os.path.exists(index)
+
+
 def chunk_rng(seed: int, index: int) -> np.random.Generator:
     """The generator of chunk ``index``: the same as ``SeedSequence(seed).spawn(n)[index]``."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(index,))))

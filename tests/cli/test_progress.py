@@ -43,3 +43,23 @@ def test_drawing_the_charts_shows_progress(tmp_path, monkeypatch):
     assert main(["run", str(write_small_toml(tmp_path)), "--draws", "200", "--out", str(out)]) == 0
     assert shown and {d for d, _, _ in shown} == {"Drawing the charts"}
     assert shown[-1][1] == shown[-1][2] > 1  # every chart counted, to the end
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_the_first_run_says_it_is_compiling(tmp_path, monkeypatch, capsys, cached):
+    from simulator.engine import chunks
+
+    monkeypatch.setattr(chunks, "kernels_cached", lambda: cached)
+    args = ["run", str(write_small_toml(tmp_path)), "--draws", "20", "--no-charts"]
+    assert main([*args, "--out", str(tmp_path / "r")]) == 0
+    said = (
+        "Compiling the simulation kernels: the first run after installing"
+        in capsys.readouterr().out
+    )
+    assert said is not cached
+
+
+def test_whether_the_kernels_are_cached_is_known():
+    from simulator.engine.chunks import kernels_cached
+
+    assert isinstance(kernels_cached(), bool)
