@@ -93,6 +93,13 @@ def spend_to_date_warnings(config: Config, draws: int = CHECK_DRAWS) -> list[str
 
     if config.actuals is None or config.snapshot is not None or config.actual_months == 0:
         return []
+    draws = _affordable(config, draws)
+    if draws < MIN_CHECK_DRAWS:
+        return [
+            "actuals: spend to date not checked against the model's own range for those "
+            f"months: the council is too large to simulate {MIN_CHECK_DRAWS} draws in "
+            f"{CHECK_SECONDS:g} s"
+        ]
     simulated = simulated_to_date(config, draws)
     actual = actual_to_date(config)
     low, high = np.quantile(simulated, RANGE, axis=0)
@@ -117,6 +124,23 @@ def spend_to_date_warnings(config: Config, draws: int = CHECK_DRAWS) -> list[str
             f"{'low' if above else 'high'}: check the line's arrivals, caseload and costs"
         )
     return lines
+
+
+#: The longest the check may take (seconds on one core, estimated), since it runs
+#: before ``run`` has said how long the run itself will take.
+CHECK_SECONDS = 5.0
+
+#: Fewest draws worth checking with (a 5th-95th percentile range needs some): a council
+#: too large for these in ``CHECK_SECONDS`` is not checked, and that is said.
+MIN_CHECK_DRAWS = 200
+
+
+def _affordable(config: Config, draws: int) -> int:
+    """``draws``, or fewer for a council so large that they would take over ``CHECK_SECONDS``."""
+    from simulator.model.equations import build_plan
+    from simulator.model.workload import workload
+
+    return min(draws, workload(build_plan(_without_actuals(config))).draws_within(CHECK_SECONDS))
 
 
 def _months_text(config: Config) -> str:

@@ -89,3 +89,20 @@ def test_validate_says_when_spend_to_date_runs_outside_the_simulated_range(tmp_p
     assert cli.main(["validate", str(path)]) == 0
     err = capsys.readouterr().err
     assert f"warning: {path}: actuals: Children's homes: net spend from April 2025" in err
+
+
+def test_the_check_of_a_huge_council_is_skipped_and_said_not_minutes_long(monkeypatch):
+    """A million arrivals a year: the check would take minutes at 1,000 draws."""
+    from simulator.analysis import actuals
+
+    assert actuals._affordable(_config(100_000), 1_000) == 1_000  # a small council: all
+    huge = _config(100_000, arrivals=1_000_000)
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated a council too large to check")
+
+    monkeypatch.setattr(actuals, "simulated_to_date", never)
+    assert spend_to_date_warnings(huge) == [
+        "actuals: spend to date not checked against the model's own range for those months: "
+        "the council is too large to simulate 200 draws in 5 s"
+    ]
