@@ -76,6 +76,8 @@ class Simulation:
     inputs: np.ndarray  # (D, K)
     high_cost: np.ndarray  # (D, G, Y) high-cost placements open in the year
     extended: np.ndarray  # (D, G, Y) planned ends extended in the year
+    from_children: np.ndarray  # (D, G, Y) outturn of placements from children's care
+    from_children_caseload: np.ndarray  # (D, G, Y) of them open at the year's end
 
 
 def allocate(plan: Plan, draws: int) -> Simulation:
@@ -99,6 +101,8 @@ def allocate(plan: Plan, draws: int) -> Simulation:
         inputs=zeros((draws, len(plan.inputs))),
         high_cost=zeros((draws, g, y), np.int32),
         extended=zeros((draws, g, y), np.int32),
+        from_children=zeros((draws, g, y)),
+        from_children_caseload=zeros((draws, g, y), np.int32),
     )
 
 
@@ -117,6 +121,8 @@ def store_chunk(plan: Plan, out: Simulation, rows: slice, result: ChunkResult) -
         "savings",
         "high_cost",
         "extended",
+        "from_children",
+        "from_children_caseload",
     ):
         add_rows(plan, getattr(result, name), out=getattr(out, name)[rows])
     out.inputs[rows] = result.inputs
@@ -313,11 +319,11 @@ def bytes_per_draw(plan: Plan) -> int:
     -------
     int
         Bytes per draw: float64 spend plus int32 caseload and arrivals per
-        row and month, five float64 and two int32 yearly variables per row,
+        row and month, six float64 and three int32 yearly variables per row,
         float64 inputs.
     """
     rows, months, years = len(plan.groups), plan.grid.n_months, plan.years
-    yearly = rows * years * (8 * 5 + 4 * 2)
+    yearly = rows * years * (8 * 6 + 4 * 3)
     return rows * months * (8 + 4 + 4) + yearly + len(plan.inputs) * 8
 
 

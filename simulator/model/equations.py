@@ -484,6 +484,8 @@ class ChunkResult:
     inputs: np.ndarray  # (n, K) values of the uncertain inputs
     high_cost: np.ndarray  # (n, S, Y) high-cost placements open in the year
     extended: np.ndarray  # (n, S, Y) snapshot placements' planned ends extended in the year
+    from_children: np.ndarray  # (n, S, Y) outturn (after income) of those from children's care
+    from_children_caseload: np.ndarray  # (n, S, Y) of them open at the year's end
     stream_end: (
         np.ndarray
     )  # uint64[4]: the kernel generator's final state (which case-level variates were used)
@@ -537,7 +539,8 @@ def placement_spend(
     Returns gross spend at price-base prices (n, P, M), month-end caseload
     (n, P, M), the kernel generator's final state (four words), and per
     financial year the high-cost placements open and the planned ends extended
-    (n, P, Y each). The
+    (n, P, Y each) with the spend and caseload of placements that came from a
+    children's service at its leaving age (n, P, M each). The
     benchmark passes ``counts`` (``int64[kernels.N_COUNTERS]``) to have the
     kernel's random variates added up by kind; the model itself never needs them.
     """
@@ -563,6 +566,8 @@ def placement_spend(
     caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
     high_cost = np.zeros((n, n_place, plan.years), dtype=np.int32)
     extended = np.zeros((n, n_place, plan.years), dtype=np.int32)
+    came_spend = np.zeros((n, n_place, n_months))
+    came_caseload = np.zeros((n, n_place, n_months), dtype=np.int32)
     if counts is None:
         counts = np.zeros(kernels.N_COUNTERS, dtype=np.int64)
     state = kernels.seed_state(rng)
@@ -574,10 +579,10 @@ def placement_spend(
         plan.init_offsets, plan.init_elapsed, plan.init_cost, plan.init_planned, extend,
         cost_mu, cost_sigma, tail_share, tail_mu, tail_sigma,
         spend, caseload, counts, *move_laws(plan, x), *plan.ageing,
-        plan.grid.edges_weeks[::12].copy(), high_cost, extended,
+        plan.grid.edges_weeks[::12].copy(), high_cost, extended, came_spend, came_caseload,
     )  # fmt: skip
     stream_end = np.array([state[0][w] for w in ("s0", "s1", "s2", "s3")], np.uint64)
-    return spend, caseload, stream_end, high_cost, extended
+    return spend, caseload, stream_end, (high_cost, extended, came_spend, came_caseload)
 
 
 #: Weeks in a year, for rates given per year (a year of 365.25 days).
@@ -750,14 +755,14 @@ def simulate_chunk(
         u = rng.random((n_draws, len(plan.inputs)))
     x = Draws(plan, u)
     arrivals = draw_arrivals(plan, x, rng)
-    placed, placed_caseload, stream_end, placed_high, placed_ext = placement_spend(
-        plan, x, arrivals, rng, counts
-    )
+    placed, placed_caseload, stream_end, extra = placement_spend(plan, x, arrivals, rng, counts)
+    placed_high, placed_ext, came_spend, came_caseload = extra
 
     gross_base = np.empty((n_draws, n_services, grid.n_months))
     gross_base[:, plan.placement] = placed
     gross_base[:, plan.cost_lines] = cost_line_spend(plan, x, rng)
-    gross = gross_base * price_index(plan, x)[:, :, grid.fy_index]
+    price = price_index(plan, x)[:, :, grid.fy_index]
+    gross = gross_base * price
 
     share = x.matrix([f"services.{k}.income.share" for k in plan.keys])
     income = gross * share[:, :, None]
@@ -787,12 +792,14 @@ def simulate_chunk(
         inputs=x.matrix([inp.name for inp in plan.inputs]),
         high_cost=_by_service(plan, placed_high),
         extended=_by_service(plan, placed_ext),
+        from_children=by_year(_by_service(plan, came_spend) * price * (1.0 - share[:, :, None])),
+        from_children_caseload=_by_service(plan, came_caseload)[:, :, 11::12],
         stream_end=stream_end,
     )
 
 
 def _by_service(plan: Plan, placed: np.ndarray) -> np.ndarray:
-    """Placement services' (n, P, Y) counts as (n, S, Y), zero for cost lines."""
-    out = np.zeros((placed.shape[0], len(plan.keys), placed.shape[2]), dtype=np.int32)
+    """Placement services' (n, P, ...) arrays as (n, S, ...), zero for cost lines."""
+    out = np.zeros((placed.shape[0], len(plan.keys), placed.shape[2]), dtype=placed.dtype)
     out[:, plan.placement] = placed
     return out

@@ -576,7 +576,7 @@ def _new_placements(rng, length_law, cost_law, edges, arrivals, batch, n):
 
 
 @njit(cache=True, nogil=True)
-def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, n):
+def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, came, n):
     """Add the placements that moved into service ``p`` to ``batch`` from ``n`` on.
 
     Each starts on its move date with a length and weekly cost drawn from this
@@ -584,12 +584,13 @@ def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch,
     """
     fam, p1, p2 = length_law
     first, start, length, length_power, cost, cost_pow, tail = batch
-    moved_dest, moved_start, moved_age = moved
+    moved_dest, moved_start, moved_age, moved_came = moved
     n_days = month_of_day.size - 1
     for j in range(n_moved):
         if moved_dest[j] == p:
             start[n] = moved_start[j]
             age[n] = moved_age[j]  # the child's age in weeks on the move date (-1: unknown)
+            came[n] = moved_came[j]  # came from a children's service at its leaving age
             first[n] = month_of_day[int(min(moved_start[j] * 7.0, n_days))]
             length[n], length_power[n] = length_parts(rng, fam, p1, p2)
             cost[n] = 1.0
@@ -626,7 +627,7 @@ def _draw_ages(rng, edges, cdf, age, first, stop):
 
 
 @njit(cache=True, nogil=True)
-def _leave(rng, rates, leave, onward, horizon, start, length, age, n, moved, n_moved):
+def _leave(rng, rates, leave, onward, horizon, start, length, age, came, n, moved, n_moved):
     """End placements that move to another service or age out first; note where they go.
 
     Each of the ``n`` placements moves at the total rate ``rates.sum()`` (per
@@ -635,10 +636,12 @@ def _leave(rng, rates, leave, onward, horizon, start, length, age, n, moved, n_m
     start); a share ``onward[q]`` of those leaving then continue in service q
     that day. Whichever comes first (move, leaving age, or the placement's own
     end) ends it; a move or a continuation inside the horizon is appended to
-    the ``moved`` lists (destination, date, age). Returns the new number of
-    them. Draws nothing for a service with neither.
+    the ``moved`` lists (destination, date, age, and whether the young person
+    came from a children's service at its leaving age: ``came``, or this
+    continuation). Returns the new number of them. Draws nothing for a service
+    with neither.
     """
-    moved_dest, moved_start, moved_age = moved
+    moved_dest, moved_start, moved_age, moved_came = moved
     total, share = rates.sum(), onward.sum()
     if total <= 0.0 and leave <= 0.0:
         return n_moved
@@ -664,8 +667,36 @@ def _leave(rng, rates, leave, onward, horizon, start, length, age, n, moved, n_m
         moved_dest[n_moved] = q
         moved_start[n_moved] = start[i] + end
         moved_age[n_moved] = age[i] + end if age[i] >= 0.0 else -1.0
+        moved_came[n_moved] = came[i] or event == 2
         n_moved += 1
     return n_moved
+
+
+@njit(cache=True, nogil=True)
+def _charge_came(
+    start, length, cost, first, came, n, edges, month_of_day, direct, rate, opened, spend,
+    caseload,
+):  # fmt: skip
+    """Charge again, on their own, the placements that came from a children's service.
+
+    Reuses the service's accumulators (``direct``, ``rate``, ``opened``) once its
+    own spend is stored; ``spend`` and ``caseload`` are this service-draw's rows.
+    """
+    direct[:] = 0.0
+    rate[:] = 0.0
+    opened[:] = 0
+    for i in range(n):
+        if came[i]:
+            _charge(
+                start[i], start[i] + length[i], cost[i], first[i],
+                edges, month_of_day, direct, rate, opened,
+            )  # fmt: skip
+    weekly, open_now = 0.0, 0
+    for m in range(spend.size):
+        weekly += rate[m]
+        open_now += opened[m]
+        spend[m] = direct[m] + weekly * (edges[m + 1] - edges[m])
+        caseload[m] = open_now
 
 
 @njit(cache=True, nogil=True)
@@ -701,6 +732,8 @@ def simulate_placements(
     year_edges,
     high_cost,
     extended,
+    came_spend,
+    came_caseload,
 ):
     """Simulate every placement of every placement service for a chunk of draws.
 
@@ -769,6 +802,9 @@ def simulate_placements(
         Output: high-cost placements open at some time in each financial year.
     extended : int32[D, P, Y]
         Output: snapshot placements whose planned end, in that year, was extended.
+    came_spend, came_caseload : float64[D, P, M], int32[D, P, M]
+        Output: the part of ``spend`` and ``caseload`` of placements that came
+        from a children's service at its leaving age (directly or by later moves).
     """
     rng = rng[0]  # the generator's state record, passed on by reference
     n_draws, n_services = len_p1.shape
@@ -795,8 +831,14 @@ def simulate_placements(
             most = max(most, everyone)
     # Moves of the current draw: destination and date (weeks).
     room = most * max(n_services - 1, 1) if moving else 0
-    moved = (np.empty(room, dtype=np.int64), np.empty(room), np.empty(room))
+    moved = (
+        np.empty(room, dtype=np.int64),
+        np.empty(room),
+        np.empty(room),
+        np.empty(room, np.bool_),
+    )
     age = np.empty(most if moving else 0)
+    came = np.zeros(most if moving else 0, dtype=np.bool_)
     horizon = edges[n_months]
     first = np.empty(most, dtype=np.int64)
     start, length, length_power = np.empty(most), np.empty(most), np.empty(most)
@@ -825,9 +867,11 @@ def simulate_placements(
             n = _new_placements(rng, length_law, cost_law, edges, arrivals[d, p], batch, n)
             if moving:
                 age[:n] = -1.0
+                came[:n] = False
                 n = _moved_in(
-                    rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, n
-                )
+                    rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, came,
+                    n,
+                )  # fmt: skip
             exp_scale(length, length_power, work, n)
             exp_scale(cost, cost_pow, work, n)
             if moving:
@@ -836,7 +880,7 @@ def simulate_placements(
                     _draw_ages(rng, age_edges[p], entry_cdf[p], age, n_start, n)
                 n_moved = _leave(
                     rng, move_rate[d, p], leave_weeks[p], onward[p], horizon, start, length,
-                    age, n, moved, n_moved,
+                    age, came, n, moved, n_moved,
                 )  # fmt: skip
             _count_high_cost(start, length, batch[6], n, year_edges, high_cost[d, p])
             direct[:] = 0.0
@@ -853,6 +897,11 @@ def simulate_placements(
                 open_now += opened[m]
                 spend[d, p, m] = direct[m] + weekly * (edges[m + 1] - edges[m])
                 caseload[d, p, m] = open_now
+            if moving and came[:n].any():
+                _charge_came(
+                    start, length, cost, first, came, n, edges, month_of_day, direct, rate,
+                    opened, came_spend[d, p], came_caseload[d, p],
+                )  # fmt: skip
     counts[N_UNIFORM] += rng.n_uniform
     counts[N_NORMAL] += rng.n_normal
     counts[N_EXPONENTIAL] += rng.n_exponential

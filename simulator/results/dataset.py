@@ -110,6 +110,15 @@ def build_dataset(plan: Plan, sim: Simulation, seed: int, draws: int) -> xr.Data
                 dimsy, sim.extended, "placements",
                 "snapshot placements whose planned end in the year was extended",
             ),
+            "from_children_outturn": var(
+                dimsy, sim.from_children, GBP,
+                "outturn (after income, before savings) of placements that came from a "
+                "children's service at its leaving age",
+            ),
+            "from_children_caseload": var(
+                dimsy, sim.from_children_caseload, "placements",
+                "placements that came from a children's service, open at the year's end",
+            ),
             "input_value": var(
                 ("draw", "input"), sim.inputs, "see input_units", "value drawn for each uncertain input"
             ),

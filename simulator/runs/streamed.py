@@ -87,6 +87,8 @@ _PER_DRAW = (
     "savings",
     "high_cost_open",
     "extended",
+    "from_children_outturn",
+    "from_children_caseload",
     "input_value",
 )
 

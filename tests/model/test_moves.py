@@ -285,3 +285,28 @@ def test_ageing_is_described_and_checked():
         with pytest.raises(ConfigError) as info:
             loads_config(text, "a.toml")
         assert message in str(info.value), (new, str(info.value))
+
+
+def test_the_results_show_what_came_from_childrens_services():
+    """The transitions breakdown: an adults' service fed only by young people ageing out has
+    all of its spend and caseload from children's services; with entrants of its own, part."""
+    only = simulator.run(loads_config(AGEING.format(onward="adults = 0.5"), "a.toml"), 300, 4)
+    adults = {"service": "adults"}
+    year_ends = only["caseload"].sel(**adults).values[:, 11::12]
+    np.testing.assert_array_equal(only["from_children_caseload"].sel(**adults).values, year_ends)
+    np.testing.assert_allclose(
+        only["from_children_outturn"].sel(**adults).values,
+        only["outturn"].sel(**adults).values,
+        rtol=1e-12,
+    )
+    assert only["from_children_caseload"].sel(**adults).values[:, -1].mean() > 20
+    assert not only["from_children_outturn"].sel(service="foster").values.any()
+    mixed_text = AGEING.format(onward="adults = 0.5").replace(
+        "arrivals = { per_year = 0 }", "arrivals = { per_year = 30 }"
+    )
+    mixed = simulator.run(loads_config(mixed_text, "a.toml"), 300, 4)
+    part = mixed["from_children_outturn"].sel(**adults).values
+    whole = mixed["outturn"].sel(**adults).values
+    assert np.all(part <= whole + 1e-6) and 0 < part.sum() < whole.sum()
+    plain = simulator.run(loads_config(CHAIN.format(foster_to_homes=0.2), "m.toml"), 50, 1)
+    assert not plain["from_children_outturn"].values.any()
