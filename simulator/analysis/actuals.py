@@ -32,7 +32,7 @@ def _without_actuals(config: Config) -> Config:
     return config_from_dict(data, "the config without its actuals")
 
 
-def simulated_to_date(config: Config, draws: int = CHECK_DRAWS, seed: int | None = None):
+def simulated_to_date(config: Config, draws: int = CHECK_DRAWS, seed: int | None = None, plan=None):
     """Each service's net spend over the actual months, as the model alone would have it.
 
     Parameters
@@ -42,6 +42,8 @@ def simulated_to_date(config: Config, draws: int = CHECK_DRAWS, seed: int | None
     draws : int
     seed : int, optional
         Default: the config's ``[run] seed``.
+    plan : Plan, optional
+        The plan of the config without its actuals, when already built.
 
     Returns
     -------
@@ -49,14 +51,18 @@ def simulated_to_date(config: Config, draws: int = CHECK_DRAWS, seed: int | None
         Shape ``(draws, services)``, GBP, services in the config's order.
     """
     from simulator.engine.chunks import simulate
+
+    plan = plan or _plan_without_actuals(config)
+    sim = simulate(plan, draws, config.run.seed if seed is None else seed, threads=None)
+    row = {g.key: i for i, g in enumerate(plan.groups)}
+    rows = [row[k] for k in plan.keys]
+    return sim.spend[:, rows, : config.actual_months].sum(axis=2)
+
+
+def _plan_without_actuals(config: Config):
     from simulator.model.equations import build_plan
 
-    plan = build_plan(_without_actuals(config))
-    sim = simulate(plan, draws, config.run.seed if seed is None else seed, threads=None)
-    services = len(plan.keys)  # the result rows start with each service, in config order
-    rows = [next(i for i, g in enumerate(plan.groups) if g.key == k) for k in plan.keys]
-    assert len(rows) == services
-    return sim.spend[:, rows, : config.actual_months].sum(axis=2)
+    return build_plan(_without_actuals(config))
 
 
 def actual_to_date(config: Config) -> np.ndarray:
@@ -93,14 +99,15 @@ def spend_to_date_warnings(config: Config, draws: int = CHECK_DRAWS) -> list[str
 
     if config.actuals is None or config.snapshot is not None or config.actual_months == 0:
         return []
-    draws = _affordable(config, draws)
+    plan = _plan_without_actuals(config)  # built once, for the estimate and the check
+    draws = _affordable(config, draws, plan)
     if draws < MIN_CHECK_DRAWS:
         return [
             "actuals: spend to date not checked against the model's own range for those "
             f"months: the council is too large to simulate {MIN_CHECK_DRAWS} draws in "
             f"{CHECK_SECONDS:g} s"
         ]
-    simulated = simulated_to_date(config, draws)
+    simulated = simulated_to_date(config, draws, plan=plan)
     actual = actual_to_date(config)
     low, high = np.quantile(simulated, RANGE, axis=0)
     months = _months_text(config)
@@ -135,21 +142,22 @@ CHECK_SECONDS = 5.0
 MIN_CHECK_DRAWS = 200
 
 
-def _affordable(config: Config, draws: int) -> int:
+def _affordable(config: Config, draws: int, plan=None) -> int:
     """``draws``, or fewer for a council so large that they would take over ``CHECK_SECONDS``."""
-    from simulator.model.equations import build_plan
     from simulator.model.workload import workload
 
-    return min(draws, workload(build_plan(_without_actuals(config))).draws_within(CHECK_SECONDS))
+    plan = plan or _plan_without_actuals(config)
+    return min(draws, workload(plan).draws_within(CHECK_SECONDS))
 
 
 def _months_text(config: Config) -> str:
-    """``April to September 2025``: the actual months, in words."""
+    """``from April 2025 to September 2025``: the actual months, in words."""
     import datetime as dt
 
+    from simulator.config.calendar import parse_fy
+
     last = config.actuals.as_of
-    k = config.actual_months
-    first = dt.date(last.year - (1 if last.month - k + 1 < 1 else 0), (last.month - k) % 12 + 1, 1)
-    if k == 1:
+    if config.actual_months == 1:
         return f"in {last:%B %Y}"
-    return f"from {first:%B %Y} to {last:%B %Y}"
+    # The actual months run from the horizon's first April to the as-of date.
+    return f"from {dt.date(parse_fy(config.horizon.start), 4, 1):%B %Y} to {last:%B %Y}"

@@ -186,8 +186,13 @@ def _season(svc: Service, grid: MonthGrid) -> np.ndarray:
     return by_month * grid.fy_days[grid.fy_index] / per_year[grid.fy_index]
 
 
-def _starting_caseload(key: str, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Elapsed weeks (-1: steady state), weekly cost (0: draw) and weeks to a planned end (-1: none)."""
+def _starting_caseload(
+    key: str, config: Config, as_of_caseload: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Elapsed weeks (-1: steady state), weekly cost (0: draw) and weeks to a planned end (-1: none).
+
+    ``as_of_caseload`` is :attr:`Config.as_of_caseload`, read once for all services.
+    """
     if config.snapshot is not None:
         snap = config.snapshot
         start = snap.as_of + dt.timedelta(days=1)  # the simulation starts the next day
@@ -204,7 +209,7 @@ def _starting_caseload(key: str, config: Config) -> tuple[np.ndarray, np.ndarray
     load = config.services[key].caseload
     # The actual month-end caseload on the as-of date restarts the simulation; the
     # checks have refused per-placement lists of another length.
-    n = config.as_of_caseload.get(key, 0 if load is None else load.count)
+    n = as_of_caseload.get(key, 0 if load is None else load.count)
     if n == 0:
         return np.empty(0), np.empty(0), np.empty(0)
     if load is None or load.elapsed_weeks is None:
@@ -266,7 +271,8 @@ def build_plan(config: Config) -> Plan:
     placement = np.array([i for i, k in enumerate(kinds) if k == "placements"], dtype=np.int64)
     cost_lines = np.array([i for i, k in enumerate(kinds) if k == "cost"], dtype=np.int64)
     placement_svcs = [config.services[keys[i]] for i in placement]
-    starts = [_starting_caseload(keys[i], config) for i in placement]
+    as_of_caseload = config.as_of_caseload
+    starts = [_starting_caseload(keys[i], config, as_of_caseload) for i in placement]
     sizes = [len(e) for e, _, _ in starts]
     actual_spend, actual_caseload = _actuals(config, keys, grid)
     budget = np.array(
@@ -792,10 +798,23 @@ def simulate_chunk(
         inputs=x.matrix([inp.name for inp in plan.inputs]),
         high_cost=_by_service(plan, placed_high),
         extended=_by_service(plan, placed_ext),
-        from_children=by_year(_by_service(plan, came_spend) * price * (1.0 - share[:, :, None])),
-        from_children_caseload=_by_service(plan, came_caseload)[:, :, 11::12],
+        **_from_children(plan, came_spend, came_caseload, price, share, by_year),
         stream_end=stream_end,
     )
+
+
+def _from_children(plan: Plan, came_spend, came_caseload, price, share, by_year) -> dict:
+    """The transitions breakdown (n, S, Y each): zeros, without the arithmetic, when no
+    children's service has leavers continuing anywhere (most councils)."""
+    n, years = came_spend.shape[0], plan.years
+    if not plan.ageing or not plan.ageing[-1].any():
+        zeros = np.zeros((n, len(plan.keys), years))
+        return {"from_children": zeros, "from_children_caseload": zeros.astype(np.int32)}
+    net = _by_service(plan, came_spend) * price * (1.0 - share[:, :, None])
+    return {
+        "from_children": by_year(net),
+        "from_children_caseload": _by_service(plan, came_caseload)[:, :, 11::12],
+    }
 
 
 def _by_service(plan: Plan, placed: np.ndarray) -> np.ndarray:

@@ -416,12 +416,6 @@ def cost_power_tail(rng, law):
     return mu + sigma * _normal(rng), tail
 
 
-@njit(cache=True, nogil=True, inline="always")
-def cost_power(rng, law):
-    """Log of the weekly cost of one placement: lognormal body, with a share in a high-cost tail."""
-    return cost_power_tail(rng, law)[0]
-
-
 # exp(x) = 2**k * exp(r) with k = round(x / ln 2) and |r| <= ln(2) / 2. ln 2 is
 # split in two (Cody and Waite) so that x - k ln 2 is exact to double precision.
 _LOG2E = 1.4426950408889634
@@ -504,7 +498,7 @@ def _starting_placements(
 ):  # fmt: skip
     """Draw a service's starting placements into ``batch``; returns how many.
 
-    ``length_law`` is (family, p1, p2), ``cost_law`` as for :func:`cost_power`;
+    ``length_law`` is (family, p1, p2), ``cost_law`` as for :func:`cost_power_tail`;
     ``batch`` is (first month, start, length scale, length power, cost scale,
     cost power, high-cost flag) per placement, lengths and costs as scale *
     exp(power) (see :func:`exp_scale`). A planned end that is extended adds one
@@ -882,7 +876,8 @@ def simulate_placements(
                     rng, move_rate[d, p], leave_weeks[p], onward[p], horizon, start, length,
                     age, came, n, moved, n_moved,
                 )  # fmt: skip
-            _count_high_cost(start, length, batch[6], n, year_edges, high_cost[d, p])
+            if tail_share[d, p] > 0.0:  # else no placement is flagged high-cost
+                _count_high_cost(start, length, batch[6], n, year_edges, high_cost[d, p])
             direct[:] = 0.0
             rate[:] = 0.0
             opened[:] = 0
