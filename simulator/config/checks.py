@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -649,13 +650,15 @@ def _as_of_caseload(config: Config) -> list[str]:
     act = config.actuals
     month = act.as_of.strftime("%Y-%m")
     actual = config.as_of_caseload
+    # Counted once: a snapshot may list a million placements.
+    listed_by = Counter(r.service for r in config.snapshot.placements) if config.snapshot else {}
     warnings = []
     for key, service in config.services.items():
         if service.kind != "placements" or config.actual_months == 0:
             continue
         where = loc("services", key)
         if config.snapshot is not None:
-            listed = sum(1 for r in config.snapshot.placements if r.service == key)
+            listed = listed_by.get(key, 0)
             if key in actual and actual[key] != listed:
                 warnings.append(
                     f"actuals: {key} {month}: caseload = {actual[key]} at the month end, but the "

@@ -46,10 +46,24 @@ def _length(svc: Service) -> str:
     return f"lengths {length.dist}, {scale}{shape}"
 
 
-def _opening(config: Config, key: str) -> str:
+def _snapshot_tally(config: Config) -> dict[str, list[int]]:
+    """Per service: snapshot placements, those with a weekly cost, those with a planned end.
+
+    One pass over the snapshot (it may list a million placements), for every service.
+    """
+    tally: dict[str, list[int]] = {}
+    for r in config.snapshot.placements if config.snapshot is not None else ():
+        counts = tally.setdefault(r.service, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += r.weekly_cost_gbp is not None
+        counts[2] += r.planned_end_date is not None
+    return tally
+
+
+def _opening(config: Config, key: str, tally: dict[str, list[int]]) -> str:
     """Who is open when the simulation starts: the snapshot, the actuals or ``caseload``."""
     if config.snapshot is not None:
-        n = sum(r.service == key for r in config.snapshot.placements)
+        n = tally.get(key, [0])[0]
         return f"{n:,} open on {config.snapshot.as_of:%d %B %Y} (the snapshot)"
     load = config.services[key].caseload
     when = "at the start" if config.as_of is None else f"on {config.as_of:%d %B %Y}"
@@ -75,9 +89,9 @@ def _ageing(config: Config, ageing) -> str:
     )
 
 
-def _placements(config: Config, key: str) -> list[str]:
+def _placements(config: Config, key: str, tally: dict[str, list[int]]) -> list[str]:
     svc = config.services[key]
-    lines = [_opening(config, key)]
+    lines = [_opening(config, key, tally)]
     arr = svc.arrivals
     text = f"{_p(arr.per_year, _num)} new a year, growing {_p(arr.growth, _pct)} a year"
     if arr.dispersion > 0:
@@ -154,6 +168,7 @@ def describe(config: Config) -> str:
             special = f" (set separately for {', '.join(factor.by_year)})" if factor.by_year else ""
             out.append(f"  {name}: {_p(factor.shock, _pct)}{special}{note}")
     departments = list(dict.fromkeys(s.department for s in config.services.values()))
+    tally = _snapshot_tally(config)
     for dept in departments:
         out.append(f"{dept or 'Other services'}:")
         for key, svc in config.services.items():
@@ -161,7 +176,7 @@ def describe(config: Config) -> str:
                 continue
             out.append(f"  {config.service_label(key)} [{key}, {svc.kind}]")
             if svc.kind == "placements":
-                body = _placements(config, key)
+                body = _placements(config, key, tally)
             else:
                 body = [
                     f"{_p(svc.cost.annual_gbp, _gbp)} a year, growing {_p(svc.cost.growth, _pct)} "
@@ -181,13 +196,12 @@ def _in_year(config: Config) -> list[str]:
     if snap is not None:
         source = f" from {snap.source}" if snap.source else ""
         out.append(f"Caseload snapshot on {snap.as_of:%d %B %Y}{source}:")
+        tally = _snapshot_tally(config)
         for key in config.services:
-            rows = [r for r in snap.placements if r.service == key]
-            if rows:
-                costs = sum(r.weekly_cost_gbp is not None for r in rows)
-                ends = sum(r.planned_end_date is not None for r in rows)
+            if key in tally:
+                listed, costs, ends = tally[key]
                 out.append(
-                    f"  {config.service_label(key)}: {len(rows):,} open, {costs:,} with a "
+                    f"  {config.service_label(key)}: {listed:,} open, {costs:,} with a "
                     f"weekly cost, {ends:,} with a planned end"
                 )
         extension = snap.extension_probability
