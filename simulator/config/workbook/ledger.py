@@ -364,12 +364,10 @@ def read_ledger(path: Path, as_of: dt.date | None = None) -> tuple[list[dict], l
     cols = _columns(grid, header_n, header, as_of)
     # Said at the header row, with the columns it has, so the user sees what was read.
     found = ", ".join(repr(h)[:40] for h in grid.headers if h)[:200] or "none"
-    row = f"row {header_n}" if grid.sheet is None else grid.where(header_n, 0).split("!")[0]
-    where = (
-        f"{row}: the header (columns {found})"
-        if grid.sheet is None
-        else f"{row}!{header_n}:{header_n}: the header (columns {found})"
-    )
+    # A CSV's header is "row N"; a sheet's is the whole row in Excel's terms, Sheet!N:N.
+    sheet = None if grid.sheet is None else grid.where(header_n, 0).split("!")[0]
+    row = f"row {header_n}" if sheet is None else f"{sheet}!{header_n}:{header_n}"
+    where = f"{row}: the header (columns {found})"
     if cols.month is None and not cols.across:
         grid.problems.append(
             f"{where} has no months: give a column per month (Apr-25, 2025-04, P1; with YTD "

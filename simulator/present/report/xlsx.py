@@ -332,7 +332,7 @@ def reserve_sheet(reserve: xr.Dataset) -> SheetWriter:
                 names.append(name)
         body = [
             [r["financial_year"], r["service_label"], r["p_overspend"]]
-            + [pence(float(r[n])) for n in names]
+            + [_value(n, float(r[n])) for n in names]
             for r in rows
         ]
         return table_sheet(
