@@ -10,6 +10,7 @@ import numpy as np
 
 from simulator.bench.check import targets_missed
 from simulator.bench.families import FAMILIES
+from simulator.bench.pathways import pathway_rows
 from simulator.bench.settings import (
     BATCHED_SPEEDUP_TARGET,
     FLOOR_RATIO_TARGET,
@@ -46,6 +47,7 @@ def report_rows(res: dict) -> list[tuple[str, str, str]]:
         ("Kernel / its generator's floor", _fmt(res["kernel_floor_ratio_numba"], ".2f"),
          "the kernel's own draws, one at a time as it makes them (CPU)"),
         *_family_rows(res),
+        *pathway_rows(res),
         ("Speed-up over batched numpy", _fmt(res.get("numpy_speedup_batched"), ".1f", "x"),
          f"target >= {BATCHED_SPEEDUP_TARGET:g}x; placements of many draws at once (CPU)"),
         *_agreement_rows(ref),

@@ -52,6 +52,7 @@ from simulator.bench.check import DEFAULT_TOLERANCE, check_against_baseline, rea
 from simulator.bench.families import FAMILIES, measure_kernel_floor_by_family
 from simulator.bench.floor import measure_kernel_floor
 from simulator.bench.output import print_report, write_results
+from simulator.bench.pathways import measure_pathways
 from simulator.bench.scaling import (
     loglog_exponent,
     measure_families,
@@ -117,6 +118,7 @@ def _headline(config: Config, parts: dict) -> dict:
             ]
             for family in FAMILIES
         },
+        "pathway_ratio": (parts.get("pathways") or {}).get("pathway_ratio"),
         "cold_start_seconds": parts["startup"]["cold_wall_seconds"],
         "warm_cache_start_seconds": parts["startup"]["warm_wall_seconds"],
         "cold_start_cpu_seconds": parts["startup"]["cold_cpu_seconds"],
@@ -176,6 +178,8 @@ def run_suite(
     parts["kernel_floor"] = measure_kernel_floor(plan, settings)
     log(f"kernel against its floor, per length family ({', '.join(FAMILIES)})")
     parts["kernel_floor_by_family"] = measure_kernel_floor_by_family(settings)
+    log("kernel with moves and ageing against the same council without them")
+    parts["pathways"] = measure_pathways(settings)
     log(
         f"numpy yardsticks: per draw ({settings.reference_draws} draws), "
         f"batched ({settings.batched_draws} draws)"

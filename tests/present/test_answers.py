@@ -116,9 +116,9 @@ def test_tail_attribution_sums_to_the_totals_tail_mean_and_its_sentence_says_so(
 
 def test_movement_splits_the_change_exactly_and_says_which_line(ds):
     text = COUNTY.read_text()
-    old = "arrivals = { per_year = 67,"  # children's homes: half as many again arrive
+    old = "arrivals = { per_year = 70,"  # children's homes: half as many again arrive
     assert text.count(old) == 1
-    later = loads_config(text.replace(old, "arrivals = { per_year = 100,"), base_dir=COUNTY.parent)
+    later = loads_config(text.replace(old, "arrivals = { per_year = 105,"), base_dir=COUNTY.parent)
     after = simulator.run(later, draws=DRAWS, seed=4)
     m = movement(ds, after)
     row = m.of("total", "2024/25")
