@@ -18,10 +18,17 @@ financial year (days observed / days_in_fy), and t_m is the middle of that
 part in years from the horizon start (negative in the past).
 Then per_year = exp(a) at the horizon start and growth = exp(b) - 1.
 
-Whether there is a trend at all is itself chosen by likelihood: the flat model
-(b = 0) is kept unless the trend improves the log-likelihood significantly
-(likelihood-ratio test at the 5% level, the statistic divided by the trend's
-design effect when starts cluster by child, below).
+Whether there is a trend at all is uncertain too, and the config carries that
+uncertainty: the flat model (b = 0) and the trended one are averaged, each
+weighted by its Akaike weight (its share of exp(-AIC / 2), the likelihood ratio
+divided by the trend's design effect when starts cluster by child, below, as in
+the quasi-likelihood QAIC). The averaged (a, b) has the mixture's mean and
+covariance: each model's covariance, weighted, plus the spread between the two
+models' estimates (Burnham and Anderson's unconditional variance). Picking one
+model and writing it as if known made the forecasts overconfident exactly when
+the records drifted by chance: a spurious trend kept by a 5% test was written
+with its own standard error only. The likelihood-ratio test at the 5% level is
+still made, and reported, as the plain words' "is there a trend".
 
 Starts are not independent events when the same child starts several
 placements (moves between carers in one service): counts in nearby months
@@ -47,6 +54,10 @@ from .mle import Estimate, fit
 
 #: Fewer observed months than this and no trend is tried (growth fixed at 0).
 MIN_MONTHS_FOR_TREND = 12
+#: Fewer starts than this and no trend is tried either: a slope and a level need about ten
+#: events each before their likelihood (and so the trend's weight) means anything; with a
+#: handful of starts the trend's fit runs off to a growth of -100% or +1000% a year.
+MIN_STARTS_FOR_TREND = 20
 #: The likelihood-ratio statistic a trend must exceed to be kept: the 5% point of
 #: chi-square with one degree of freedom (a trend about two standard errors from zero).
 TREND_LR = float(stats.chi2.ppf(0.95, 1))
@@ -172,23 +183,110 @@ def monthly_counts(
 
 
 @dataclass(frozen=True)
+class ArrivalModel:
+    """One model's estimate of the arrivals equation's coefficients, at the origin.
+
+    Attributes
+    ----------
+    coef : numpy.ndarray
+        (a, b): log per_year at the origin and log(1 + growth); b is 0 for the flat model.
+    cov : numpy.ndarray
+        2 x 2 cluster-robust covariance of ``coef`` (zero row and column for b
+        in the flat model).
+    """
+
+    coef: np.ndarray
+    cov: np.ndarray
+
+    @property
+    def per_year(self) -> float:
+        """Arrivals per year at the horizon start."""
+        return float(math.exp(self.coef[0]))
+
+    @property
+    def per_year_se(self) -> float:
+        """Standard error of :attr:`per_year` (delta method)."""
+        return self.per_year * math.sqrt(self.cov[0, 0])
+
+    @property
+    def growth(self) -> float:
+        """Growth rate, fraction per year."""
+        return float(math.expm1(self.coef[1]))
+
+    @property
+    def growth_se(self) -> float:
+        """Standard error of :attr:`growth` (delta method)."""
+        return (1.0 + self.growth) * math.sqrt(self.cov[1, 1])
+
+
+def akaike_weight(lr: float) -> float:
+    """Akaike weight of a model with one parameter more than its rival.
+
+    Parameters
+    ----------
+    lr : float
+        Twice the gain in log-likelihood from the extra parameter (>= 0).
+
+    Returns
+    -------
+    float
+        exp(-AIC / 2) of the larger model over the sum of both: 1 / (1 + exp(1 - lr / 2)),
+        0.27 when the extra parameter gains nothing, 1/2 at lr = 2, 0.72 at the 5% test's
+        3.84.
+    """
+    return 1.0 / (1.0 + math.exp(1.0 - 0.5 * lr))
+
+
+def average(flat: ArrivalModel, trended: ArrivalModel, weight: float) -> ArrivalModel:
+    """The two-model mixture's mean and covariance (``weight`` on ``trended``).
+
+    The covariance is each model's, weighted, plus the spread of the two estimates
+    about their mean, w (1 - w) d d' with d the difference: the law of total
+    variance over the choice of model (Burnham and Anderson's unconditional
+    variance of a model-averaged estimate).
+
+    Parameters
+    ----------
+    flat, trended : ArrivalModel
+    weight : float
+        Weight of ``trended``, 0 to 1.
+
+    Returns
+    -------
+    ArrivalModel
+    """
+    d = trended.coef - flat.coef
+    coef = flat.coef + weight * d
+    cov = (
+        (1.0 - weight) * flat.cov + weight * trended.cov + weight * (1.0 - weight) * np.outer(d, d)
+    )
+    return ArrivalModel(coef, cov)
+
+
+@dataclass(frozen=True)
 class ArrivalFit:
     """Fitted arrival rate, trend and dispersion of one service.
+
+    The rate and growth written into a config (``coef``, ``cov`` and the
+    properties read from them) are the average of the flat and trended models,
+    weighted by their Akaike weights (module docstring); ``trend`` is the 5%
+    likelihood-ratio test's verdict, for the words.
 
     Attributes
     ----------
     data : MonthlyCounts
     trend : bool
-        Whether the chosen model has a trend.
+        Whether the likelihood-ratio test (5% level) finds a trend.
     model : str
         ``'poisson'`` or ``'negative binomial'``, the one with the lower AIC.
     coef : numpy.ndarray
-        (a, b): log per_year at the origin and log(1 + growth); b is 0 without a trend.
+        (a, b): log per_year at the origin and log(1 + growth), averaged over the
+        flat and trended models; b is 0 when no trend was tried.
     cov : numpy.ndarray
-        2 x 2 cluster-robust covariance of ``coef`` (zero row and column for b
-        without a trend).
+        2 x 2 covariance of ``coef``: the mixture's, from the models' cluster-robust
+        covariances (zero row and column for b when no trend was tried).
     dispersion : float
-        phi of the chosen model (0 for Poisson).
+        phi of the model the test chose (0 for Poisson).
     dispersion_se : float
     aic_poisson, aic_nb : float
         AIC of each model (``nan`` for NB when it could not be fitted).
@@ -203,9 +301,14 @@ class ArrivalFit:
         Cluster-robust over model-based variance of the trend (1 without repeat
         starts; nan when not tried); the likelihood ratio is divided by it (at least 1).
     trend_growth, trend_growth_se : float
-        The trended model's growth and its SE, whether or not it was chosen.
+        The trended model's growth and its SE, whatever its weight.
     model_se_ratio : float
-        Cluster-robust over model-based SE of log per_year (1 without repeat starts).
+        Cluster-robust over model-based SE of log per_year in the model the test
+        chose (1 without repeat starts).
+    trend_weight : float
+        Weight of the trended model in ``coef`` and ``cov`` (0 when not tried).
+    flat, trended : ArrivalModel or None
+        Each model's own estimate (``trended`` None when not tried).
     """
 
     data: MonthlyCounts
@@ -224,26 +327,34 @@ class ArrivalFit:
     trend_growth: float = math.nan
     trend_growth_se: float = math.nan
     model_se_ratio: float = 1.0
+    trend_weight: float = 0.0
+    flat: ArrivalModel | None = None
+    trended: ArrivalModel | None = None
+
+    @property
+    def averaged(self) -> ArrivalModel:
+        """The coefficients written into the config, as an :class:`ArrivalModel`."""
+        return ArrivalModel(self.coef, self.cov)
 
     @property
     def per_year(self) -> float:
-        """Point estimate of arrivals per year at the horizon start."""
-        return float(math.exp(self.coef[0]))
+        """Arrivals per year at the horizon start, averaged over flat and trend."""
+        return self.averaged.per_year
 
     @property
     def per_year_se(self) -> float:
         """Standard error of :attr:`per_year` (delta method)."""
-        return self.per_year * math.sqrt(self.cov[0, 0])
+        return self.averaged.per_year_se
 
     @property
     def growth(self) -> float:
-        """Point estimate of the growth rate, fraction per year."""
-        return float(math.expm1(self.coef[1]))
+        """Growth rate, fraction per year, averaged over flat and trend."""
+        return self.averaged.growth
 
     @property
     def growth_se(self) -> float:
         """Standard error of :attr:`growth` (delta method)."""
-        return (1.0 + self.growth) * math.sqrt(self.cov[1, 1])
+        return self.averaged.growth_se
 
     def log_rate_sd_for_config(self, t_match: float = 0.5) -> float:
         """Log-scale sd to give per_year in a config that draws it independently of growth.
@@ -399,17 +510,32 @@ def _use_nb(poisson: Estimate, nb: Estimate) -> bool:
     )
 
 
+def _at_origin(theta: np.ndarray, robust: np.ndarray, k: int, centre: float) -> ArrivalModel:
+    """A model's (a, b) and covariance with time moved from the window's centre to the origin.
+
+    The intercept at the origin is a0 = a - b * centre; the flat model (k = 1) has b = 0.
+    """
+    coef = theta[:2] if k == 2 else np.array([theta[0], 0.0])
+    cov = np.zeros((2, 2))
+    cov[:k, :k] = robust[:k, :k]
+    shift = np.array([[1.0, -centre], [0.0, 1.0]]) if k == 2 else np.eye(2)
+    return ArrivalModel(shift @ coef, shift @ cov @ shift.T)
+
+
 def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
     """Fit the arrivals equation to monthly counts by maximum likelihood.
 
-    Poisson and negative binomial (NB2) regressions are both fitted, with and
-    (from :data:`MIN_MONTHS_FOR_TREND` months) without a trend. The variance
+    Poisson and negative binomial (NB2) regressions are both fitted, without and
+    (from :data:`MIN_MONTHS_FOR_TREND` months and :data:`MIN_STARTS_FOR_TREND` starts)
+    with a trend. The variance
     model with the lower AIC is kept (compared with the trend when one is
-    tried); then the trend is kept only when its likelihood-ratio statistic,
-    divided by its design effect, exceeds :data:`TREND_LR`. Time is centred on
-    the window during fitting (so the two coefficients are nearly
-    uncorrelated) and moved back to the origin afterwards, carrying the
-    covariance with it. Covariances are cluster-robust by child (module docstring).
+    tried). The flat and trended fits of that variance model are then averaged
+    by their Akaike weights, from the likelihood-ratio statistic divided by the
+    trend's design effect (at least 1); the same statistic over :data:`TREND_LR`
+    is the 5% test reported as ``trend``. Time is centred on the window during
+    fitting (so the two coefficients are nearly uncorrelated) and moved back to
+    the origin afterwards, carrying the covariance with it. Covariances are
+    cluster-robust by child (module docstring).
 
     Parameters
     ----------
@@ -427,7 +553,7 @@ def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
                           math.nan, math.nan, math.nan)  # fmt: skip
     y = data.count.astype(np.float64)
     log_e = np.log(data.exposure)
-    tried = data.month.size >= MIN_MONTHS_FOR_TREND
+    tried = data.month.size >= MIN_MONTHS_FOR_TREND and data.total >= MIN_STARTS_FOR_TREND
     centre = float(np.average(data.t, weights=data.exposure))
     x = data.t - centre
     rate0 = max(y.sum(), 0.5) / data.exposure.sum()
@@ -435,35 +561,33 @@ def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
     trended = _fit_pair(y, log_e, x, 2, rate0) if tried else None
     use_nb = _use_nb(*(trended if tried else flat))
     i = 1 if use_nb else 0
+    robust_flat = _robust(flat[i], data, np.zeros_like(x), 1, use_nb)
+    flat_model = _at_origin(flat[i].theta, robust_flat, 1, centre)
     lr = deff = trend_growth = trend_growth_se = math.nan
-    trend = False
+    trend, weight, trend_model = False, 0.0, None
     if tried:
         full = trended[i]
         robust_full = _robust(full, data, x, 2, use_nb)
         lr = max(2.0 * (full.loglik - flat[i].loglik), 0.0)
         deff = float(robust_full[1, 1] / full.cov[1, 1]) if full.cov[1, 1] > 0 else math.nan
         trend = bool(full.converged and lr / max(deff, 1.0) > TREND_LR)
-        trend_growth = float(math.expm1(full.theta[1]))
-        trend_growth_se = (1.0 + trend_growth) * math.sqrt(max(robust_full[1, 1], 0.0))
-    chosen = trended[i] if trend else flat[i]
-    k = 2 if trend else 1
-    robust = _robust(chosen, data, x if trend else np.zeros_like(x), k, use_nb)
-    cov = np.zeros((2, 2))
-    cov[:k, :k] = robust[:k, :k]
-    model_cov = chosen.cov[0, 0]
-    coef = chosen.theta[:2] if trend else np.array([chosen.theta[0], 0.0])
+        trend_model = _at_origin(full.theta, robust_full, 2, centre)
+        trend_growth, trend_growth_se = trend_model.growth, trend_model.growth_se
+        if full.converged and math.isfinite(deff) and np.all(np.isfinite(trend_model.cov)):
+            weight = akaike_weight(lr / max(deff, 1.0))
+    chosen, robust = (full, robust_full) if trend else (flat[i], robust_flat)
+    written = average(flat_model, trend_model, weight) if weight > 0 else flat_model
     phi = math.exp(chosen.theta[-1]) if use_nb else 0.0
     phi_se = phi * math.sqrt(chosen.cov[-1, -1]) if use_nb else 0.0
-    mu = data.exposure * np.exp(coef[0] + coef[1] * (x if trend else 0.0))
-    # Move the intercept from the window's centre to the origin: a0 = a - b * centre.
-    shift = np.array([[1.0, -centre], [0.0, 1.0]]) if trend else np.eye(2)
+    b = chosen.theta[1] if trend else 0.0
+    mu = data.exposure * np.exp(chosen.theta[0] + b * x)
     poisson, nb = trended if tried else flat
     return ArrivalFit(
         data=data,
         trend=trend,
         model="negative binomial" if use_nb else "poisson",
-        coef=shift @ coef,
-        cov=shift @ cov @ shift.T,
+        coef=written.coef,
+        cov=written.cov,
         dispersion=phi,
         dispersion_se=phi_se,
         aic_poisson=poisson.aic,
@@ -474,5 +598,10 @@ def fit_arrivals(data: MonthlyCounts) -> ArrivalFit:
         design_effect=deff,
         trend_growth=trend_growth,
         trend_growth_se=trend_growth_se,
-        model_se_ratio=math.sqrt(cov[0, 0] / model_cov) if model_cov > 0 else 1.0,
+        model_se_ratio=(
+            math.sqrt(robust[0, 0] / chosen.cov[0, 0]) if chosen.cov[0, 0] > 0 else 1.0
+        ),
+        trend_weight=weight,
+        flat=flat_model,
+        trended=trend_model,
     )

@@ -9,7 +9,16 @@ For each service the calibration fits, from the records up to the as-of date:
 - the unit-cost distribution (:mod:`.costs`), from the most recent starts with
   a cost;
 - the starting caseload: every placement open on the as-of date, with the
-  weeks it will have lasted by the horizon start and its weekly cost.
+  weeks it will have lasted by the horizon start and its weekly cost;
+- for children's services from SSDA903 episodes, the moves between services
+  (:mod:`.moves`) and, with a header table, the ages (:mod:`.ages`).
+
+Moves and ageing end placements in the engine *as well as* the drawn length
+(whichever comes first), so the length fit must describe the placement's own
+end only: a placement that moved (a modelled move) or ended at the child's
+18th birthday (a service with ageing) is right-censored there, not counted as
+an end, just as the competing risks are independent in the engine. A modelled
+move is also left out of the destination's arrivals (new entrants only).
 
 The horizon starts on the first 1 April after the as-of date, which is best
 the 31 March before it: placements starting or ending between the two dates
@@ -19,7 +28,7 @@ are not in the starting caseload.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -28,9 +37,11 @@ import pandas as pd
 from simulator.config.calendar import fy_label
 from simulator.config.inputs import allowed
 
+from .ages import LEAVE_AT, AgeFit, fit_ages, left_at_leaving_age, whole_years
 from .arrivals import ArrivalFit, fit_arrivals, monthly_counts
 from .costs import CostFit, fit_costs
 from .lengths import LengthFit, fit_lengths, length_data
+from .moves import MIN_MOVES, MoveFit, choose_moves, count_moves, modelled_pairs
 from .records import (
     DataError,
     ProblemLog,
@@ -94,6 +105,16 @@ class ServiceCalibration:
     caseload_censored : int
         Placements in the caseload whose start is left-censored (their elapsed
         weeks are lower bounds).
+    moves : list of MoveFit
+        Moves from this service written into the config.
+    moved_in : int
+        Starts left out of the arrivals as moves in from another service.
+    moved_out : int
+        Placements ended by a modelled move: censored there in the length fit.
+    ages : AgeFit or None
+        Ages at entry and of the open caseload, when ageing is written.
+    aged_out : int
+        Placements that ended at the leaving age: censored there in the length fit.
     """
 
     info: ServiceInfo
@@ -111,6 +132,11 @@ class ServiceCalibration:
     stale: int = 0
     stale_kept: bool = False
     caseload_censored: int = 0
+    moves: list[MoveFit] = field(default_factory=list)
+    moved_in: int = 0
+    moved_out: int = 0
+    ages: AgeFit | None = None
+    aged_out: int = 0
 
     @property
     def key(self) -> str:
@@ -153,6 +179,9 @@ class Calibration:
         Whether stale open placements were kept in the caseload.
     observed_how : dict of str to str
         How ``observed_from`` is known, for the files where it was not inferred.
+    moves : list of MoveFit
+        Every pair of services with a move while the records are complete,
+        modelled or not (:mod:`.moves`).
     """
 
     council: str
@@ -172,6 +201,7 @@ class Calibration:
     as_of_reason: str = ""
     keep_stale: bool = False
     observed_how: dict[str, str] = field(default_factory=dict)
+    moves: list[MoveFit] = field(default_factory=list)
 
     @property
     def horizon_start(self) -> str:
@@ -311,6 +341,32 @@ def open_mask(placements: pd.DataFrame, as_of: int, keep_stale: bool = False) ->
     return mask if keep_stale else mask & ~stale_mask(placements, as_of)
 
 
+def _column(rows: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column of the placements ('' where missing, or for every row without it)."""
+    if name not in rows.columns:
+        return np.full(len(rows), "", dtype=object)
+    return rows[name].fillna("").astype(str).to_numpy()
+
+
+def _dob(records: Records, rows: pd.DataFrame) -> pd.Series:
+    """Each placement's child's date of birth (NaT when unknown)."""
+    return rows[["client"]].merge(records.ages, on="client", how="left")["dob"]
+
+
+def _age_fit(
+    records: Records, info: ServiceInfo, rows: pd.DataFrame, entering: np.ndarray,
+    in_caseload: np.ndarray, origin: int,
+) -> AgeFit | None:  # fmt: skip
+    """Ages of the service's new placements (``entering``) and open ones, when known."""
+    if records.ages is None or not info.children:
+        return None
+    dob = _dob(records, rows)
+    start = day_numbers(rows["start"])
+    entry = whole_years(dob[entering], start[entering])
+    opened = whole_years(dob[in_caseload], np.full(int(in_caseload.sum()), origin))
+    return fit_ages(entry, opened)
+
+
 def calibrate_service(
     records: Records,
     info: ServiceInfo,
@@ -318,6 +374,7 @@ def calibrate_service(
     observed_from: int,
     origin: int,
     keep_stale: bool = False,
+    moves: set[tuple[str, str]] | frozenset = frozenset(),
 ) -> ServiceCalibration | str:
     """Fit one service.
 
@@ -332,6 +389,9 @@ def calibrate_service(
         Keep stale open placements (see :func:`stale_mask`) in the caseload and
         as open in the length fit; by default they are left out of the caseload
         and their lengths right-censored at the end of their last return.
+    moves : set of (str, str)
+        The (from, to) pairs of services written as moves (:mod:`.moves`): a
+        move in is not an arrival, and a move out censors the length.
 
     Returns
     -------
@@ -349,26 +409,43 @@ def calibrate_service(
         if "start_censored" in rows.columns
         else np.zeros(len(rows), dtype=bool)
     )
-    lengths = fit_lengths(length_data(start, end, as_of, observed_from, censored, seen_until))
+    ended = np.isfinite(end) & (end <= as_of)
+    moved_out = ended & np.array([(info.key, q) in moves for q in _column(rows, "moved_to")])
+    moved_in = np.array([(p, info.key) in moves for p in _column(rows, "moved_from")], dtype=bool)
+    in_caseload = open_mask(rows, as_of, keep_stale)
+    window = (start >= observed_from) & (start <= as_of)
+    ages = _age_fit(records, info, rows, window & ~moved_in, in_caseload, origin)
+    aged_out = (
+        ended & ~moved_out & left_at_leaving_age(_dob(records, rows), end)
+        if ages is not None
+        else np.zeros(len(rows), dtype=bool)
+    )
+    # The engine ends a placement at a move or at 18 as well as at its drawn length, so
+    # those are competing exits: the length is only known to be longer (censored there).
+    competing = moved_out | aged_out
+    seen_until = np.where(competing, end, seen_until)
+    fit_end = np.where(competing, np.nan, end)
+    lengths = fit_lengths(length_data(start, fit_end, as_of, observed_from, censored, seen_until))
     if lengths is None:
         return f"none of its {len(rows):,} placements has ended, so no length can be fitted"
     clients = rows["client"].to_numpy()
-    arrivals = fit_arrivals(monthly_counts(start, observed_from, as_of, origin, clients))
+    arrivals = fit_arrivals(
+        monthly_counts(start[~moved_in], observed_from, as_of, origin, clients[~moved_in])
+    )
     sample, cost_from = _cost_sample(rows, start, as_of)
     costs = fit_costs(sample)
     if costs is None and info.default_cost is None:
         return "the records give no weekly costs and the mapping gives no unit_cost"
-    in_caseload = open_mask(rows, as_of, keep_stale)
     open_rows = rows[in_caseload]
     open_start = day_numbers(open_rows["start"])
     warnings = []
-    if arrivals.trend and abs(arrivals.growth) > STEEP_GROWTH:
+    if arrivals.trend_weight > 0 and abs(arrivals.growth) > STEEP_GROWTH:
         warnings.append(
             f"arrivals trend {arrivals.growth:+.0%} a year: trends this steep rarely last; "
             "consider --since to fit a more recent period, or edit the growth"
         )
     low, high = GROWTH_RANGE
-    if arrivals.trend and not low <= arrivals.growth <= high:
+    if arrivals.trend_weight > 0 and not low <= arrivals.growth <= high:
         warnings.append(
             f"the fitted arrivals trend {arrivals.growth:+.0%} a year is outside the range a "
             f"config allows ({low:+.0%} to {high:+.0%}): written clipped to "
@@ -391,6 +468,10 @@ def calibrate_service(
         stale=int(stale.sum()),
         stale_kept=keep_stale,
         caseload_censored=int(censored[in_caseload].sum()),
+        moved_in=int((moved_in & window).sum()),
+        moved_out=int((moved_out & (end >= observed_from)).sum()),
+        ages=ages,
+        aged_out=int((aged_out & (end >= observed_from)).sum()),
     )
 
 
@@ -445,18 +526,15 @@ def calibrate(
     start_year = horizon_start_year(as_of_day)
     origin = to_day(date(start_year, 4, 1))
     observed, inferred, observed_how = _observation_starts(records, since, as_of_day)
-    fitted, skipped = [], {}
-    for info in records.services.values():
-        result = calibrate_service(
-            records, info, as_of_day, observed[info.source], origin, keep_stale
-        )
-        if isinstance(result, str):
-            skipped[info.key] = result
-        else:
-            fitted.append(result)
+    fitted, skipped, moves = _fit_services(records, as_of_day, observed, origin, keep_stale)
     if not fitted:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no services"
         raise DataError(f"no service could be calibrated ({reasons})")
+    log = ProblemLog(
+        list(records.log.problems),
+        records.log.notes + _move_notes(moves) + _age_notes(records, fitted),
+        dict(records.log.columns),
+    )
     return Calibration(
         council=council or _council_name(records),
         as_of=as_of_day,
@@ -464,7 +542,7 @@ def calibrate(
         years=years,
         services=fitted,
         skipped=skipped,
-        log=records.log,
+        log=log,
         sources=records.sources,
         observed_from=observed,
         inferred_from=inferred,
@@ -475,7 +553,94 @@ def calibrate(
         as_of_reason=as_of_reason,
         keep_stale=keep_stale,
         observed_how=observed_how,
+        moves=moves,
     )
+
+
+def _fit_services(
+    records: Records, as_of: int, observed: dict[str, int], origin: int, keep_stale: bool
+) -> tuple[list[ServiceCalibration], dict[str, str], list[MoveFit]]:
+    """Fit every service, with the moves between them that can be modelled.
+
+    A move to or from a service that cannot be fitted is not modelled; the
+    services are then fitted again without it (it becomes an end and an arrival).
+    """
+    by_service = {key: observed[info.source] for key, info in records.services.items()}
+    children = [key for key, info in records.services.items() if info.children]
+    moves = choose_moves(count_moves(records.placements, children, as_of, by_service, keep_stale))
+    while True:
+        pairs = modelled_pairs(moves)
+        fitted, skipped = [], {}
+        for info in records.services.values():
+            result = calibrate_service(
+                records, info, as_of, observed[info.source], origin, keep_stale, pairs
+            )
+            if isinstance(result, str):
+                skipped[info.key] = result
+            else:
+                fitted.append(result)
+        lost = [m for m in moves if m.modelled and {m.source, m.dest} & set(skipped)]
+        if not lost:
+            break
+        moves = [
+            replace(m, modelled=False, why="a service it joins could not be fitted")
+            if m in lost
+            else m
+            for m in moves
+        ]
+    for svc in fitted:
+        svc.moves = [m for m in moves if m.modelled and m.source == svc.key]
+    return fitted, skipped, moves
+
+
+def _move_notes(moves: list[MoveFit]) -> list[str]:
+    """The log's lines on moves between services: which are written, which not and why.
+
+    Three lines at most (``fits.csv`` and the config's comments have each pair).
+    """
+    groups = {
+        "written as moves": [m for m in moves if m.modelled],
+        "not written, as they would close a circle of moves (kept as ends and new arrivals)": [
+            m for m in moves if not m.modelled and "circle" in m.why
+        ],
+        f"not written, with under {MIN_MOVES} moves (kept as ends and new arrivals)": [
+            m for m in moves if not m.modelled and m.why.startswith("only")
+        ],
+        "not written, as a service they join could not be fitted": [
+            m for m in moves if not m.modelled and "could not be fitted" in m.why
+        ],
+    }
+    notes = []
+    for what, pairs in groups.items():
+        if pairs:
+            listed = ", ".join(f"{m.source} -> {m.dest} {m.moves:,}" for m in pairs)
+            plural = "s" if len(pairs) != 1 else ""
+            notes.append(f"moves between services: {len(pairs)} pair{plural} {what}: {listed}")
+    return notes
+
+
+def _age_notes(records: Records, fitted: list[ServiceCalibration]) -> list[str]:
+    """The log's lines on ageing: why it is not written where it is not."""
+    children = [svc for svc in fitted if svc.info.children]
+    if not children:
+        return []
+    if records.ages is None:
+        return [
+            "ageing: no header table (dates of birth) given, so no ageing is written: the "
+            f"simulated placements will not end at {LEAVE_AT} (give --header to fit it)"
+        ]
+    notes = [
+        f"ageing: {svc.key}: too few new placements with a date of birth to fit ages; no "
+        "ageing written"
+        for svc in children
+        if svc.ages is None
+    ]
+    if any(svc.ages is not None for svc in children):
+        notes.append(
+            "ageing: continue_to (young people continuing at 18 into adults' services) is not "
+            "fitted: the SSDA903 holds no adults' services; add it yourself"
+        )
+    return notes
 
 
 def _stale_warnings(fitted: list[ServiceCalibration], keep_stale: bool) -> list[str]:

@@ -7,7 +7,8 @@ that looks finished::
     calibration/
       <council>_<as-of>.toml   the config, named after the council and the as-of
                                date (overspend run calibration/<council>_<as-of>.toml)
-      fits.csv          every fitted figure with its SE and fit statistics
+      fits.csv          every fitted figure with its SE and fit statistics (moves
+                        between services and age shares included)
       problems.csv      every row cleaning dropped or changed, and why
       caseload.csv      the placements open on the as-of date (a caseload snapshot)
       plots/<service>.png
@@ -25,6 +26,7 @@ import pandas as pd
 
 from simulator.files import check_folder, write_folder
 
+from .ages import BANDS
 from .calibration import Calibration, ServiceCalibration
 from .records import from_day
 from .snapshot import write_caseload_snapshot
@@ -77,13 +79,15 @@ def _rows(svc: ServiceCalibration) -> list[dict]:
     """The fit table rows of one service."""
     a = svc.arrivals
     arrivals_aic = a.aic_nb if a.dispersion > 0 else a.aic_poisson
+    # per_year and growth are averaged over flat and trend by their Akaike weights.
+    model = f"{a.model}, flat and trend averaged" if a.trend_weight > 0 else a.model
     rows = [
-        ("arrivals", a.model, "per_year", a.per_year, a.per_year_se, arrivals_aic, True),
-        ("arrivals", a.model, "growth", a.growth, a.growth_se, arrivals_aic, True),
+        ("arrivals", model, "per_year", a.per_year, a.per_year_se, arrivals_aic, True),
+        ("arrivals", model, "growth", a.growth, a.growth_se, arrivals_aic, True),
         ("arrivals", a.model, "dispersion", a.dispersion, a.dispersion_se, arrivals_aic, True),
     ]
-    if a.trend_tried and not a.trend:
-        # The trend the likelihood did not keep, for the record.
+    if a.trend_tried:
+        # The trend model alone, for the record (the averaged growth above mixes it with flat).
         rows.append(
             ("arrivals", f"{a.model} with trend", "growth", a.trend_growth, a.trend_growth_se,
              math.nan, False)
@@ -117,13 +121,34 @@ def _rows(svc: ServiceCalibration) -> list[dict]:
                 ),
                 ("unit_cost", model, "high_cost_cv", c.tail_cv, math.nan, aic, True),
             ]
+    if svc.ages is not None:
+        for part, shares in (("age_at_entry", svc.ages.entry), ("open_ages", svc.ages.open)):
+            if shares is None:
+                continue
+            for (band, _, _), p, se in zip(BANDS, shares.shares, shares.se, strict=True):
+                rows.append(("ageing", "binomial share", f"{part} {band}", p, se, math.nan, True))
     keys = ("part", "model", "parameter", "estimate", "se", "aic", "chosen")
     return [{"service": svc.key, **dict(zip(keys, row, strict=True))} for row in rows]
 
 
+def _move_rows(cal: Calibration) -> list[dict]:
+    """The fit table rows of the moves between services, those not written included."""
+    return [
+        {"service": m.source, "part": "moves", "model": "poisson",
+         "parameter": f"per_year to {m.dest}", "estimate": m.per_year, "se": m.se,
+         "aic": math.nan, "chosen": m.modelled}
+        for m in cal.moves
+    ]  # fmt: skip
+
+
 def fit_table(cal: Calibration) -> pd.DataFrame:
-    """Every fitted figure of every service with its standard error and AIC."""
-    return pd.DataFrame([row for svc in cal.services for row in _rows(svc)])
+    """Every fitted figure of every service with its standard error and AIC.
+
+    Moves between services are rows of the service moved from (``part`` moves,
+    ``chosen`` false for a pair not written as a move); age shares are rows of
+    ``part`` ageing, one per band.
+    """
+    return pd.DataFrame([row for svc in cal.services for row in _rows(svc)] + _move_rows(cal))
 
 
 def write_calibration(

@@ -209,6 +209,9 @@ def load_packages(
             "file": source,
             "start_censored": False,
             "last_seen": pd.Series(pd.NaT, index=range(len(table)), dtype="datetime64[s]"),
+            # A packages list has no column that marks a move between services.
+            "moved_from": "",
+            "moved_to": "",
         }
     )
     return Records(placements, _services(table, source, department), log, sources=[source])

@@ -34,6 +34,8 @@ PLACEMENT_COLUMNS = (
     "file",
     "start_censored",
     "last_seen",
+    "moved_from",
+    "moved_to",
 )
 
 #: Problems of this kind are bad values; ``--strict`` stops on the first file that has one.
@@ -302,6 +304,8 @@ def empty_placements() -> pd.DataFrame:
             "file": pd.Series([], dtype=str),
             "start_censored": pd.Series([], dtype=bool),
             "last_seen": pd.Series([], dtype="datetime64[s]"),
+            "moved_from": pd.Series([], dtype=str),
+            "moved_to": pd.Series([], dtype=str),
         }
     )
 
@@ -384,6 +388,9 @@ class ServiceInfo:
         A ``unit_cost`` table to use when the records give no costs, with its
         source in ``default_cost_source``.
     default_cost_source : str
+    children : bool
+        From SSDA903 episodes: children looked after, whose moves between
+        services and ages (from the header's dates of birth) can be fitted.
     """
 
     key: str
@@ -393,6 +400,7 @@ class ServiceInfo:
     source: str
     default_cost: dict | None = None
     default_cost_source: str = ""
+    children: bool = False
 
 
 @dataclass
@@ -409,9 +417,12 @@ class Records:
         ``row`` and ``file`` (spreadsheet row, and its file, of the first record
         of the placement), ``start_censored`` (True where the placement continues
         earlier episodes that are not in the records, so it started on or before
-        ``start``) and ``last_seen`` (for a placement still open in an earlier
+        ``start``), ``last_seen`` (for a placement still open in an earlier
         return whose child is in no later return: the end of that return; NaT
-        otherwise).
+        otherwise), ``moved_from`` (the service a child moved from into this
+        placement, when care continued, REC X1, into a change of placement, RNE
+        P or B, in another service; '' for a new entry) and ``moved_to`` (the
+        service the child moved to from this placement; '' otherwise).
     services : dict of str to ServiceInfo
         Services in the order they should appear in the config.
     log : ProblemLog

@@ -72,6 +72,9 @@ _CONTINUATION_WHY = {
 }
 #: REC code of an episode followed by another on the same day.
 CONTINUES_REC = "X1"
+#: RNE codes of a change of placement (P), or of placement and legal status (B): after an
+#: episode ending X1, a new placement in another service is then a move between services.
+MOVE_RNE = frozenset({"P", "B"})
 #: The PLACE_PROVIDER codes of the return: parent, own council, other council,
 #: other public, private, voluntary.
 PROVIDER_CODES = frozenset({"PR0", "PR1", "PR2", "PR3", "PR4", "PR5"})
@@ -485,6 +488,13 @@ def _join_continuations(table: pd.DataFrame, source: str, log: ProblemLog) -> pd
             )
         )
     censored = by_rne & ~joins & ~after_previous
+    # Care continues (X1) into a new placement (P/B) in another service: a move, not an entry.
+    moved_in = (
+        after_previous
+        & ~table["service"].eq(prev["service"])
+        & prev["REC"].fillna("").str.upper().eq(CONTINUES_REC)
+        & table["RNE"].str.upper().isin(MOVE_RNE)
+    )
     for i in table.index[censored]:
         rne = table.at[i, "RNE"]
         log.add(
@@ -505,7 +515,8 @@ def _join_continuations(table: pd.DataFrame, source: str, log: ProblemLog) -> pd
     # start and row, its last episode its end (NaT while still open).
     first = table[~joins]
     last = table[~joins.shift(-1, fill_value=False)]
-    return pd.DataFrame(
+    moved_from = np.where(moved_in[~joins], prev["service"][~joins].fillna(""), "")
+    placements = pd.DataFrame(
         {
             "client": first["_child"].to_numpy(),
             "service": first["service"].to_numpy(),
@@ -520,6 +531,31 @@ def _join_continuations(table: pd.DataFrame, source: str, log: ProblemLog) -> pd
             "_last_row": last["_row"].to_numpy(dtype=np.int64),
             "_last_file": last["_source"].to_numpy(),
         }
+    )
+    return placements.assign(moved_from=moved_from.astype(object)).pipe(_link_moves)
+
+
+def _link_moves(placements: pd.DataFrame) -> pd.DataFrame:
+    """Name, on each placement a child moved out of, the service it moved to (``moved_to``).
+
+    Placements are in child and start order, so a move's source is the row before it.
+    """
+    after = placements.shift(-1)
+    moves_on = after["client"].eq(placements["client"]) & after["moved_from"].fillna("").ne("")
+    moved_to = np.where(moves_on, after["service"].fillna(""), "")
+    return placements.assign(moved_to=moved_to.astype(object))
+
+
+def drop_moves_with(placements: pd.DataFrame, services: set[str]) -> pd.DataFrame:
+    """Moves to or from ``services`` (left out of the config) taken as an end and an entry.
+
+    The model cannot move a placement to or from a service it does not hold.
+    """
+    if "moved_from" not in placements.columns or not services:
+        return placements
+    return placements.assign(
+        moved_from=placements["moved_from"].where(~placements["moved_from"].isin(services), ""),
+        moved_to=placements["moved_to"].where(~placements["moved_to"].isin(services), ""),
     )
 
 
@@ -570,6 +606,7 @@ def _services(mapping: Mapping, present: set[str], source: str) -> dict[str, Ser
             source=source,
             default_cost=r.unit_cost,
             default_cost_source=r.unit_cost_source,
+            children=True,
         )
         for r in mapping.rules
         if r.key in present and not r.exclude
@@ -749,7 +786,7 @@ def load_ssda903(
             f"{source}: {int(dropped.sum()):,} placements in excluded services "
             f"({', '.join(sorted(set(placements.loc[dropped, 'service'])))}) left out"
         )
-    placements = placements[~dropped].reset_index(drop=True)
+    placements = drop_moves_with(placements[~dropped].reset_index(drop=True), excluded)
     ages = None
     sources = list(files)
     if header_paths:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from simulator.config.schema import Config, Length, UnitCost
+from simulator.config.schema import Config, Length, UnitCost, age_bands
 
 from .arrivals import days_in_fy
 from .records import from_day, to_day
@@ -159,6 +159,8 @@ def simulate_episodes(
     history_years: float = 15.0,
     legal_changes_per_year: float = 0.0,
     moves_per_child: float = 0.0,
+    moves: dict[str, dict[str, float]] | None = None,
+    age_at_entry: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """The complete episode history of a config's placements, in SSDA903 terms.
 
@@ -172,14 +174,28 @@ def simulate_episodes(
     ``legal_changes_per_year`` a year: each change ends an episode (REC X1) and
     starts the next on the same day (RNE L). Ends may lie after ``as_of``.
 
+    With ``moves`` or ``age_at_entry`` (both off by default, when the history is
+    as it always was for a seed) the children are followed across services by
+    :func:`_children_across_services`: ``moves[p][q]`` is the rate per year at
+    which an open placement in p moves to q (ending with REC X1, the next one
+    starting that day with RNE P or B), and ``age_at_entry`` the shares of
+    children entering care by band of age (as a config's ``ageing.age_at_entry``),
+    giving each child a date of birth (column ``DOB``) and ending placements on
+    the 18th birthday.
+
     Returns
     -------
     pandas.DataFrame
         One row per episode: ``CHILD, DECOM, RNE, PLACE, PLACE_PROVIDER, DEC, REC``
         (dates as days since 1970-01-01, ``DEC`` always known) and ``placement``
         (an id shared by the episodes of one placement) and ``first`` (the
-        placement's true start day).
+        placement's true start day); ``DOB`` too with ``age_at_entry``.
     """
+    if moves or age_at_entry:
+        return _children_across_services(
+            config, as_of, seed, history_years, legal_changes_per_year, moves_per_child,
+            moves or {}, age_at_entry,
+        )  # fmt: skip
     rng = np.random.default_rng(seed)
     origin = to_day(date(int(config.horizon.start[:4]), 4, 1))
     last = to_day(as_of)
@@ -222,6 +238,123 @@ def simulate_episodes(
                 start, rne = end, "P"
     columns = ["CHILD", "DECOM", "RNE", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "placement"]
     return pd.DataFrame(rows, columns=[*columns, "first"])
+
+
+#: The age (years) at which the synthetic children leave care.
+LEAVE_AT = 18
+#: REC of a synthetic child leaving care at 18 (E8: ceased for any other reason).
+AGED_OUT_REC = "E8"
+
+
+class _Lengths:
+    """Placement lengths in whole days drawn per service in blocks, as they are needed."""
+
+    def __init__(self, config: Config, rng: np.random.Generator, block: int = 1024):
+        self._law = {k: length_distribution(s.length) for k, s in config.services.items()}
+        self._rng, self._block = rng, block
+        self._left: dict[str, list[int]] = {}
+
+    def next(self, key: str) -> int:
+        left = self._left.get(key)
+        if not left:
+            days = self._law[key].rvs(self._block, random_state=self._rng) * 7.0
+            left = np.maximum(np.round(days), 0).astype(np.int64).tolist()[::-1]
+            self._left[key] = left
+        return left.pop()
+
+
+def _draw_age_days(rng: np.random.Generator, bands: dict[str, float]) -> int:
+    """An age at entry in days: a band by its share, then uniform within it."""
+    parsed = age_bands(bands)
+    shares = np.array([b[2] for b in parsed])
+    low, high, _ = parsed[rng.choice(len(parsed), p=shares / shares.sum())]
+    return round((low + rng.random() * (high - low)) * DAYS_PER_YEAR)
+
+
+def _birthday(dob: int, years: int) -> int:
+    """Day (since 1970-01-01) of the ``years``-th birthday of a child born on day ``dob``."""
+    born = from_day(dob).astype(object)
+    try:
+        return to_day(born.replace(year=born.year + years))
+    except ValueError:  # born on 29 February: the birthday is 1 March in other years
+        return to_day(date(born.year + years, 3, 1))
+
+
+def _children_across_services(
+    config: Config, as_of, seed: int, history_years: float, legal_changes_per_year: float,
+    moves_per_child: float, moves: dict[str, dict[str, float]], age_at_entry: dict | None,
+) -> pd.DataFrame:  # fmt: skip
+    """:func:`simulate_episodes` with moves between services and ages (see there).
+
+    Each placement ends at the first of its own length (drawn from its
+    service's distribution), a move (an exponential time at the service's total
+    move rate; the destination in proportion to the rates) and the child's 18th
+    birthday. At its own end the child moves to a new placement in the same
+    service with probability m / (1 + m), m = ``moves_per_child``, or leaves care.
+    """
+    rng = np.random.default_rng(seed)
+    origin = to_day(date(int(config.horizon.start[:4]), 4, 1))
+    last = to_day(as_of)
+    first = last - int(history_years * DAYS_PER_YEAR)
+    stay = moves_per_child / (1.0 + moves_per_child)
+    lengths = _Lengths(config, rng)
+    rows: list[tuple] = []
+    placement = 0
+    for key, svc in config.services.items():
+        if svc.kind != "placements":
+            continue
+        a = svc.arrivals
+        per_child = a.per_year.median() / (1.0 + moves_per_child)
+        entries = _start_days(rng, per_child, a.growth.median(), a.dispersion, first, last, origin)
+        for i, entry in enumerate(entries):
+            child = f"{key[:3].upper()}{i:06d}"
+            dob = int(entry) - _draw_age_days(rng, age_at_entry) if age_at_entry else None
+            leave = _birthday(dob, LEAVE_AT) if dob is not None else None
+            here, start, rne = key, int(entry), "S"
+            while True:
+                end, nxt = start + lengths.next(here), None
+                rates = moves.get(here, {})
+                total = sum(rates.values())
+                if total > 0:
+                    wait = math.ceil(rng.exponential(DAYS_PER_YEAR / total))
+                    if start + wait < end:
+                        end = start + wait
+                        names = list(rates)
+                        weights = np.array([rates[q] for q in names]) / total
+                        nxt = names[rng.choice(len(names), p=weights)]
+                aged = leave is not None and leave <= end
+                if aged:
+                    end, nxt = max(leave, start), None
+                elif nxt is None and start <= last and rng.random() < stay:
+                    nxt = here
+                exit_rec = AGED_OUT_REC if aged else "E11"
+                n_cuts = rng.poisson(legal_changes_per_year * (end - start) / DAYS_PER_YEAR)
+                cuts = np.unique(rng.integers(start + 1, end, n_cuts)) if end > start + 1 else []
+                bounds = [start, *[int(c) for c in cuts], end]
+                place, provider = SERVICE_CODES[here]
+                for j in range(len(bounds) - 1):
+                    final = j == len(bounds) - 2
+                    rec = "X1" if (not final or nxt is not None) else exit_rec
+                    rows.append(
+                        (child, bounds[j], rne if j == 0 else "L", place, provider,
+                         bounds[j + 1], rec, placement, start, dob)
+                    )  # fmt: skip
+                placement += 1
+                if nxt is None or end > last:
+                    break
+                rne = "P" if nxt == here or rng.random() < 0.75 else "B"
+                here, start = nxt, end
+    columns = ["CHILD", "DECOM", "RNE", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "placement"]
+    table = pd.DataFrame(rows, columns=[*columns, "first", "DOB"])
+    return table if age_at_entry else table.drop(columns="DOB")
+
+
+def header_from_history(episodes: pd.DataFrame) -> pd.DataFrame:
+    """The SSDA903 header table (CHILD, DOB as DD/MM/YYYY) of a history with dates of birth."""
+    children = episodes.drop_duplicates("CHILD")
+    return pd.DataFrame(
+        {"CHILD": children["CHILD"].to_numpy(), "DOB": _uk(children["DOB"]).to_numpy()}
+    )
 
 
 def _uk(days: pd.Series) -> pd.Series:

@@ -34,8 +34,10 @@ from simulator.config.calendar import fy_label
 from simulator.config.load import config_from_dict, loads_config
 from simulator.config.schema import Config
 
-from .arrivals import MIN_MONTHS_FOR_TREND, TREND_LR
+from .ages import BANDS, LEAVE_AT, AgeShares, describe, se_words
+from .arrivals import MIN_MONTHS_FOR_TREND, MIN_STARTS_FOR_TREND, TREND_LR
 from .calibration import GROWTH_RANGE, Calibration, ServiceCalibration, lognormal_param
+from .moves import MIN_MOVES, MoveFit
 from .records import from_day
 
 # Significant figures of fitted numbers: more than the data can support, few enough to read.
@@ -218,10 +220,14 @@ def _caseload(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
     if svc.caseload_age is not None and n:
         known = np.isfinite(svc.caseload_age)
         older = int((svc.caseload_age[known] >= NEAR_LEAVING_AGE).sum())
+        leaving = (
+            f"Their placements end at {LEAVE_AT} (see ageing below)."
+            if svc.ages is not None
+            else f"Most leave care at {LEAVE_AT}, which the fitted lengths do not know."
+        )
         section.comments.append(
             f"Children aged {NEAR_LEAVING_AGE:.0f} or over then: {older:,} "
-            f"({int((~known).sum()):,} with no date of birth). Most leave care at 18, "
-            "which the fitted lengths do not know."
+            f"({int((~known).sum()):,} with no date of birth). {leaving}"
         )
     if svc.caseload_censored:
         section.comments.append(
@@ -278,6 +284,11 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         f"Pearson chi-square / df {fit.pearson:.2f} (near 1 when the spread is right)."
     )
     section.comments.append(_trend_choice(fit))
+    if svc.moved_in:
+        section.comments.append(
+            f"Not counted: {svc.moved_in:,} placements that moved in from other services (written "
+            "as moves there), so these are new placements only."
+        )
     if data.repeat_starts:
         section.comments.append(
             f"{data.repeat_starts:,} of the starts are further placements of children already "
@@ -286,8 +297,8 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         )
     per_year_sd = fit.log_rate_sd_for_config()
     rate_at = (
-        f"Rate at {date(cal.start_year, 4, 1)}"
-        if fit.trend
+        f"Rate at {date(cal.start_year, 4, 1)}, averaged over flat and trend as the growth below"
+        if fit.trend_weight > 0
         else "Rate (flat: the average over the records)"
     )
     section.add(
@@ -304,20 +315,20 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
             else []
         ),
     )
-    if fit.trend:
+    if fit.trend_weight > 0:
         low, high = GROWTH_RANGE
         section.add(
             "growth",
             normal_param(fit.growth, fit.growth_se, low, high)
             if uncertain
             else round_sig(min(max(fit.growth, low), high)),
-            f"Trend {_pct(fit.growth)} a year (SE {fit.growth_se * 100:.1f} points).",
+            *_growth_words(fit),
             *clip_note(fit.growth, low, high),
         )
     elif fit.trend_tried:
-        section.add("growth", 0.0, "Flat: no trend (see above).")
+        section.add("growth", 0.0, "Flat: the trend could not be fitted.")
     else:
-        section.add("growth", 0.0, "No trend tried: too few months.")
+        section.add("growth", 0.0, "No trend tried: too few months or starts (see above).")
     if fit.dispersion > 0:
         section.add(
             "dispersion",
@@ -327,12 +338,29 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
     return section
 
 
+def _growth_words(fit) -> list[str]:
+    """What the written growth is: flat and trend averaged, and with what weight."""
+    return [
+        f"Growth averaged over flat and trend, weight {fit.trend_weight:.2f} on the trend: "
+        f"{_pct(fit.growth)} a year (SE {fit.growth_se * 100:.1f} points).",
+        f"The trend alone gives {_pct(fit.trend_growth)} a year (SE "
+        f"{fit.trend_growth_se * 100:.1f} points), flat gives 0%. Neither is taken as certain: "
+        "each is weighted by how well it fits the records, allowing for the trend's extra "
+        "figure (Akaike weights), and the SE includes the gap between them.",
+    ]
+
+
 def _trend_choice(fit) -> str:
     """Which of trend and flat the arrivals fit chose, and why, in a sentence."""
-    if not fit.trend_tried:
+    if not fit.trend_tried and fit.data.month.size < MIN_MONTHS_FOR_TREND:
         return (
             f"No trend tried: under {MIN_MONTHS_FOR_TREND} months of records, so the rate is "
             "taken as flat."
+        )
+    if not fit.trend_tried:
+        return (
+            f"No trend tried: under {MIN_STARTS_FOR_TREND} starts, too few to tell a trend "
+            "from chance, so the rate is taken as flat."
         )
     lr = f"likelihood ratio {fit.trend_lr:.2f}"
     if math.isfinite(fit.design_effect) and fit.design_effect > 1.005:
@@ -343,13 +371,13 @@ def _trend_choice(fit) -> str:
     level = f"{TREND_LR:.2f}, the 5% level"
     if fit.trend:
         return (
-            f"Trend or flat, by likelihood: the trend is kept, as it improves the likelihood "
-            f"significantly ({lr}; above {level})."
+            f"Trend or flat, by likelihood: the trend improves the likelihood significantly "
+            f"({lr}; above {level})."
         )
     return (
-        f"Trend or flat, by likelihood: flat, as a trend ({_pct(fit.trend_growth)} a year, SE "
-        f"{fit.trend_growth_se * 100:.1f} points) does not improve the likelihood significantly "
-        f"({lr}; not above {level}). The rate is the average over the records and growth 0."
+        f"Trend or flat, by likelihood: no significant trend, as a trend "
+        f"({_pct(fit.trend_growth)} a year, SE {fit.trend_growth_se * 100:.1f} points) does "
+        f"not improve the likelihood significantly ({lr}; not above {level})."
     )
 
 
@@ -379,6 +407,17 @@ def _length(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         section.comments.append(
             f"{svc.stale:,} stale open placements (the child in no later return) are counted "
             "as lasting at least to the end of their last return."
+        )
+    if svc.moved_out or svc.aged_out:
+        why = []
+        if svc.moved_out:
+            why.append(f"{svc.moved_out:,} that moved to another service (see moves)")
+        if svc.aged_out:
+            why.append(f"{svc.aged_out:,} that ended at the child's {LEAVE_AT}th birthday")
+        section.comments.append(
+            f"Counted as lasting at least until they ended, not as ended: {' and '.join(why)}. "
+            "The simulation ends placements at those events itself, and this length is the "
+            "time to the placement's own end had they not come first."
         )
     ranking = ", ".join(
         f"{f.name} {f.aic:.1f}" + (" (chosen)" if f is best else f" (+{f.aic - best.aic:.1f})")
@@ -465,6 +504,79 @@ def _unit_cost(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
     return section
 
 
+def _years(move: MoveFit) -> str:
+    first, last = (from_day(d).astype(object).year for d in (move.first, move.last))
+    return f"{first}-{last}" if first != last else str(first)
+
+
+def _moves(svc: ServiceCalibration, cal: Calibration, name: str) -> list[Section]:
+    labels = {s.key: s.info.label for s in cal.services}
+    sections = []
+    for move in svc.moves:
+        section = Section(f"{name}.moves.{move.dest}")
+        section.comments += [
+            f"{move.per_year:.1%} of {svc.info.label} placements a year moved to "
+            f"{labels[move.dest]}, {_years(move)}, {move.moves:,} moves.",
+            f"Moves from {from_day(move.first)} to {from_day(move.last)}: a placement ending with "
+            "REC X1 (care continues) followed that day by a change of placement (RNE P or B) in "
+            f"{labels[move.dest]}; over {move.exposure_years:,.1f} years of {svc.info.label} "
+            f"placements open then. Poisson rate {move.per_year:.4f} a year (SE "
+            f"{move.se:.4f}). Pairs with fewer than {MIN_MOVES} moves, or that would close a "
+            "circle, are ends and new arrivals instead (see the opening comment).",
+        ]
+        section.add(
+            "per_year",
+            _lognormal(move.per_year, move.log_se, cal.parameter_uncertainty),
+            *(
+                [
+                    f"Lognormal with that median and log-scale sd {move.log_se:.3f} (1 / sqrt(moves))."
+                ]
+                if cal.parameter_uncertainty
+                else []
+            ),
+        )
+        sections.append(section)
+    return sections
+
+
+def _bands(shares: AgeShares) -> str:
+    return ", ".join(
+        f"{'under 1' if band == '0' else band} {p:.1%} (SE {se:.1%})"
+        for (band, _, _), p, se in zip(BANDS, shares.shares, shares.se, strict=True)
+    )
+
+
+def _ageing(svc: ServiceCalibration, cal: Calibration, name: str) -> list[Section]:
+    ages = svc.ages
+    if ages is None:
+        return []
+    section = Section(f"{name}.ageing")
+    section.comments += [
+        f"Ages from the header's dates of birth: {describe(ages.entry)} of new placements.",
+        f"Placements end on the child's {LEAVE_AT}th birthday. continue_to (young people who "
+        "continue at 18 in an adults' service) is not fitted: the SSDA903 holds no adults' "
+        "services. Add it if you know the share, e.g. continue_to = { supported_living = 0.1 }.",
+    ]
+    section.add("leave_at", LEAVE_AT)
+    section.add(
+        "age_at_entry",
+        ages.entry.config(),
+        f"Ages (whole years) on the day they started of the {ages.entry.n:,} new placements from "
+        f"{from_day(svc.observed_from)} to {from_day(cal.as_of)} with a date of birth "
+        f"({ages.entry.unknown:,} without; moves in keep the child's age and are not counted). "
+        f"Shares: {_bands(ages.entry)}.",
+    )
+    if ages.open is not None:
+        section.add(
+            "open_ages",
+            ages.open.config(),
+            f"Ages on {date(cal.start_year, 4, 1)} of the {ages.open.n:,} placements open on "
+            f"{from_day(cal.as_of)} with a date of birth ({ages.open.unknown:,} without): "
+            f"{describe(ages.open)}; the largest SE {se_words(ages.open)}.",
+        )
+    return [section]
+
+
 def _service(svc: ServiceCalibration, cal: Calibration, budget: dict[str, float]) -> list[Section]:
     name = f"services.{svc.key}"
     head = Section(name)
@@ -498,6 +610,8 @@ def _service(svc: ServiceCalibration, cal: Calibration, budget: dict[str, float]
         _arrivals(svc, cal, name),
         _length(svc, cal, name),
         _unit_cost(svc, cal, name),
+        *_moves(svc, cal, name),
+        *_ageing(svc, cal, name),
     ]
 
 

@@ -9,29 +9,33 @@ records known on 31 March 2020 (three years of them) and scores it against the
 history's own 2020/21.
 
 Sizing: 150 histories x 1 origin x 4 services = 600 independent outcomes per
-quantity (one origin per history, so no two outcomes share a fit). About 0.9 s of
-CPU a history.
+quantity (one origin per history, so no two outcomes share a fit). About 0.95 s of
+CPU a history, 2.5 minutes in all.
 
-What is asserted, and why on the flat fits. ``calibrate`` keeps an arrivals trend
-when a likelihood-ratio test at the 5% level finds one, so in about 5% of these
-flat histories it keeps a spurious trend; the level at the end of the records is
-then biased in the direction of the trend that was kept (the test selects exactly
-the histories whose starts happened to drift), and those forecasts' ranges rarely
-hold the outcome. Measured on these 600 outcomes: 31 fits (5.2%) kept a trend, and
-their 80% ranges held the caseload 29%, the new placements 26% and the
-placement-days 42% of the time; over all 600, 74.7%, 77.8% and 79.0%; over the 569
-flat fits, 77.2%, 80.7% and 81.0%. That is the calibration method's pre-test bias,
-which a backtest of a council's records shows as it is (docs/backtest.md).
-The backtest's own machinery (censoring, calibration as
-of the origin, simulation, outcomes counted as the engine counts, randomised PIT)
-is checked on the fits that chose flat arrivals, the model that generated the
-data: selected on the records before the origin, never on the outcome. Among them
-(n about 570) the share inside the 80% range has binomial standard error
-sqrt(0.8 x 0.2 / n), 1.7 points; the test allows 2.5 of them, about 4.2 points
-(75.8% to 84.2%). Their PIT histogram (10 bins, about 57 expected in each) must pass
-a chi-square test of flatness at the 0.1% level. The spurious-trend share must
-itself be the test's 5% within 3 binomial standard errors, so the fits left out
-are the ones the test's level predicts.
+What is asserted, over all 600 fits. The share inside the 80% range has binomial
+standard error sqrt(0.8 x 0.2 / 600) = 1.63 points; the test allows 2.45 of them,
+4.0 points, which is the issue's band of 76% to 84% (a right forecast fails it with
+chance 1.4%). The PIT histogram (10 bins, 60 expected in each) must pass a
+chi-square test of flatness at the 0.1% level. Calibrate's 5% test of a trend (still
+reported, in words) must find one in 5% of these flat histories, within 3 binomial
+standard errors.
+
+Why all fits now hold: calibrate writes the arrivals growth averaged over the flat
+and trended models by their Akaike weights, with the spread between them in its SE
+(docs/calibrate.md). When it kept the trend a 5% test found, as if known, the ~5% of
+fits with a spurious trend held the outcome in only 26% to 42% of their 80% ranges,
+and all 600 in 74.7% (caseload) and 79.0% (placement-days). Measured on these 600
+outcomes with averaging (31 fits find a spurious trend; the rest do not):
+
+======================  ========  ==============  ==============
+80% ranges held         all 600   569 no trend    31 trend
+======================  ========  ==============  ==============
+caseload 12 months on   79.2%     81.2%           41.9%
+new placements          83.8%     86.1%           41.9%
+placement-days          83.2%     84.2%           64.5%
+======================  ========  ==============  ==============
+
+PIT flatness over all 600: chi-square p = 0.97 (caseload), 0.61 (placement-days).
 """
 
 from __future__ import annotations
@@ -52,9 +56,11 @@ from simulator.config.load import config_from_dict
 HISTORIES = 150
 DRAWS = 400
 LEVEL = 0.8
-TOLERANCE_SE = 2.5
+#: Binomial standard errors allowed: 2.45 x 1.63 points = 4.0 points at 600 outcomes,
+#: the issue's 76% to 84%.
+TOLERANCE_SE = 2.45
 P_FLAT = 1e-3
-#: The level of calibrate's trend test: the share of flat histories given a spurious trend.
+#: The level of calibrate's trend test: the share of flat histories in which it finds a trend.
 TREND_LEVEL = 0.05
 
 
@@ -80,7 +86,7 @@ TRUTH = {
 
 
 def _history_pits(truth, seed: int, folder) -> list[tuple[bool, float, float]]:
-    """(trend kept, caseload PIT, placement-days PIT) of each service of one history."""
+    """(trend found, caseload PIT, placement-days PIT) of each service of one history."""
     path = folder / f"history_{seed}.csv"
     simulate_records(truth, "2017-04-01", "2021-03-31", seed=seed).to_csv(path, index=False)
     inputs = Inputs(packages=(path,))
@@ -101,14 +107,13 @@ def _history_pits(truth, seed: int, folder) -> list[tuple[bool, float, float]]:
 def test_ranges_cover_the_known_truth_as_often_as_they_say(tmp_path):
     truth = config_from_dict(TRUTH)
     rows = np.array([p for seed in range(HISTORIES) for p in _history_pits(truth, seed, tmp_path)])
-    assert len(rows) == HISTORIES * len(TRUTH["services"])
-    trend = rows[:, 0] == 1
-    share, n_all = trend.mean(), len(rows)
-    assert abs(share - TREND_LEVEL) <= 3 * math.sqrt(TREND_LEVEL * (1 - TREND_LEVEL) / n_all)
-    flat = rows[~trend]
-    allowed = TOLERANCE_SE * math.sqrt(LEVEL * (1 - LEVEL) / len(flat))
+    n = HISTORIES * len(TRUTH["services"])
+    assert len(rows) == n
+    share = float(np.mean(rows[:, 0] == 1))
+    assert abs(share - TREND_LEVEL) <= 3 * math.sqrt(TREND_LEVEL * (1 - TREND_LEVEL) / n)
+    allowed = TOLERANCE_SE * math.sqrt(LEVEL * (1 - LEVEL) / n)
     for j, what in ((1, "caseload 12 months ahead"), (2, "placement-days")):
-        coverage = float(np.mean(inside(flat[:, j], LEVEL)))
+        coverage = float(np.mean(inside(rows[:, j], LEVEL)))
         assert abs(coverage - LEVEL) <= allowed, (what, coverage, allowed)
-        histogram = pit_histogram(flat[:, j])
+        histogram = pit_histogram(rows[:, j])
         assert flatness_pvalue(histogram) > P_FLAT, (what, histogram)

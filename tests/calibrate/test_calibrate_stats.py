@@ -59,20 +59,25 @@ def one_service(per_year: float, length: dict, growth: float = 0.0) -> dict:
 # ---------------------------------------------------------------- 10: trend or flat
 
 
-def test_one_year_of_flat_records_is_fitted_flat():
+def test_one_year_of_flat_records_finds_no_trend():
     first = to_day("2023-04-01")
     for seed in range(3):
         fit = fit_arrivals(monthly_counts(starts(120.0, 0.0, seed, first), first, AS_OF, ORIGIN))
-        assert not fit.trend and fit.growth == 0.0 and fit.cov[1, 1] == 0.0
+        assert not fit.trend and fit.flat.growth == 0.0 and fit.flat.cov[1, 1] == 0.0
         assert fit.trend_tried
         assert fit.trend_lr <= 3.84  # chi-square(1) at 5%
+        assert abs(fit.flat.per_year - 120.0) < Z * fit.flat.per_year_se
+        # What is written averages flat and trend, and holds the truth within its SEs.
+        assert 0.0 < fit.trend_weight < 0.72  # below the weight at the 5% test's 3.84
         assert abs(fit.per_year - 120.0) < Z * fit.per_year_se
+        assert abs(fit.growth) < Z * fit.growth_se
 
 
 def test_a_trend_under_about_two_standard_errors_is_not_kept():
     # Six years of a 2% trend at 150 a year: about 1.3 SE, so some histories show it and
-    # some do not. A flat rate is the average over the records, whose truth is the mean of
-    # the trend over them.
+    # some do not. The flat model's rate is the average over the records, whose truth is the
+    # mean of the trend over them; what is written (flat and trend averaged) is the rate at
+    # the horizon start and the growth.
     b = math.log1p(0.02)
     average = 150.0 * (1 - math.exp(-6 * b)) / (6 * b)
     kept = []
@@ -81,8 +86,10 @@ def test_a_trend_under_about_two_standard_errors_is_not_kept():
         z = fit.trend_growth / fit.trend_growth_se
         assert fit.trend_lr == pytest.approx(z**2, rel=0.1)  # the likelihood ratio is about z^2
         if abs(z) < 1.9:
-            assert not fit.trend and fit.growth == 0.0
-            assert abs(fit.per_year - average) < Z * fit.per_year_se
+            assert not fit.trend and fit.flat.growth == 0.0
+            assert abs(fit.flat.per_year - average) < Z * fit.flat.per_year_se
+        assert abs(fit.per_year - 150.0) < Z * fit.per_year_se
+        assert abs(fit.growth - 0.02) < Z * fit.growth_se
         if abs(z) > 2.0:
             assert fit.trend
         kept.append(fit.trend)
@@ -115,11 +122,15 @@ def test_the_config_says_whether_a_trend_was_kept_and_why(tmp_path):
     fit = cal.services[0].arrivals
     assert not fit.trend
     text = to_toml(cal, budget_draws=20)
-    assert "# Trend or flat, by likelihood: flat, as a trend (" in text
-    assert f"(likelihood ratio {fit.trend_lr:.2f}; not above 3.84, the 5% level)" in (
-        " ".join(line.lstrip("# ") for line in text.splitlines())
-    )
-    assert tomllib.loads(text)["services"]["childrens_homes"]["arrivals"]["growth"] == 0.0
+    words = " ".join(line.lstrip("# ") for line in text.splitlines())
+    assert "Trend or flat, by likelihood: no significant trend, as a trend (" in words
+    assert f"(likelihood ratio {fit.trend_lr:.2f}; not above 3.84, the 5% level)" in words
+    # The growth written is flat and trend averaged, and says so.
+    assert f"Growth averaged over flat and trend, weight {fit.trend_weight:.2f} on the" in words
+    growth = tomllib.loads(text)["services"]["childrens_homes"]["arrivals"]["growth"]
+    assert growth["dist"] == "normal"
+    assert growth["mean"] == pytest.approx(fit.growth, rel=1e-3)
+    assert growth["sd"] == pytest.approx(fit.growth_se, rel=1e-3)
 
 
 # ---------------------------------------------------------------- 11: clustered starts
@@ -170,8 +181,9 @@ def test_cluster_robust_standard_errors_match_the_spread_of_estimates():
     for seed in range(r):
         days, child = clustered_starts(300 + seed, 100.0, 1.0, 60.0)
         fit = fit_arrivals(monthly_counts(days, FIRST, AS_OF, ORIGIN, child))
-        error = math.log(fit.per_year / truth)
-        rel = fit.per_year_se / fit.per_year
+        # The flat model's own rate and SE (what is written adds the trend's weight).
+        error = math.log(fit.flat.per_year / truth)
+        rel = fit.flat.per_year_se / fit.flat.per_year
         z.append(error / rel)
         z_model.append(error * fit.model_se_ratio / rel)
     bound = Z / math.sqrt(2 * (r - 1))
