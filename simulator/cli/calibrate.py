@@ -177,6 +177,31 @@ def _service_line(svc) -> str:
     )
 
 
+def _pathway_lines(cal) -> list[str]:
+    """Moves between services and ages, in words (the config and fits.csv have the detail)."""
+    labels = {svc.key: svc.info.label for svc in cal.services}
+    written = [m for m in cal.moves if m.modelled]
+    lines = []
+    if cal.moves:
+        lines.append(
+            f"\nMoves between services: {len(written)} written"
+            + (f", {len(cal.moves) - len(written)} left as an end and a new placement "
+               "(fits.csv says why)" if len(cal.moves) > len(written) else "")
+        )  # fmt: skip
+    for m in sorted(written, key=lambda m: -m.moves):
+        lines.append(
+            f"  {labels.get(m.source, m.source)} -> {labels.get(m.dest, m.dest)}: "
+            f"{m.per_year:.1%} of placements a year ({m.moves:,} moves)"
+        )
+    aged = [svc for svc in cal.services if svc.ages is not None]
+    if aged:
+        lines.append(
+            f"Ages at entry from dates of birth for {len(aged)} service(s); placements end at 18 "
+            "(who continues into adults' care is not in the returns: add continue_to yourself)."
+        )
+    return lines
+
+
 def _print_report(cal, written: list[Path], config: Path, seconds: float) -> None:
     from simulator.calibrate.records import from_day
 
@@ -199,6 +224,8 @@ def _print_report(cal, written: list[Path], config: Path, seconds: float) -> Non
             print(f"    warning: {warning}")
     for key, why in cal.skipped.items():
         print(f"  {key}: left out: {why}")
+    for line in _pathway_lines(cal):
+        print(line)
     for warning in cal.warnings:
         print(f"warning: {warning}")
     print(f"\nBudgets in the config are placeholders: replace them. {seconds:.1f} s. Written:")

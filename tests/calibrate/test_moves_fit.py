@@ -213,3 +213,18 @@ def test_a_move_to_a_service_that_cannot_be_fitted_is_an_end(tmp_path):
     (foster,) = cal.services
     assert foster.moves == [] and foster.moved_out == 0
     assert foster.lengths.data.events == MIN_MOVES + 2 + 9
+
+
+def test_the_calibrate_summary_names_the_moves_written_by_label(tmp_path):
+    from simulator.cli.calibrate import _pathway_lines
+
+    cal = calibrated(tmp_path / "h", seed=3)
+    (move,) = [m for m in cal.moves if m.modelled]
+    lines = _pathway_lines(cal)
+    assert lines[0].strip().startswith("Moves between services: 1 written")
+    assert (
+        f"Independent fostering agencies -> Children's homes: {move.per_year:.1%} of placements "
+        f"a year ({move.moves:,} moves)" in lines[1]
+    )
+    # No header, so no ages: the summary says nothing about ageing.
+    assert not any("Ages at entry" in line for line in lines)
