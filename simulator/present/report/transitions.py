@@ -26,7 +26,7 @@ RANGE = 0.9
 
 COLUMNS = (
     "Year",
-    "Outturn",
+    "Outturn before savings",
     "From children\u2019s care",
     "90% range",
     "Share",
@@ -43,7 +43,8 @@ class Transition:
     Attributes
     ----------
     outturn : float
-        Mean outturn of the service in the year (GBP).
+        Mean outturn of the service in the year before savings (GBP): the same basis
+        as ``money``, so the share compares like with like.
     money, money_low, money_high : float
         Mean, 5th and 95th percentile of the outturn (after income, before savings) of
         placements that came from children's care (GBP).
@@ -124,6 +125,8 @@ def transitions(ds: xr.Dataset, service: str) -> list[Transition]:
     money = ds["from_children_outturn"].sel(service=service)
     open_ = ds["from_children_caseload"].sel(service=service)
     caseload = ds["caseload"].sel(service=service)
+    # from_children_outturn is before savings (a saving is not placement by placement).
+    before_savings = (ds["outturn"] + ds["savings"]).sel(service=service)
     months = ds["month_financial_year"].values
     out = []
     for year in (str(y) for y in ds["financial_year"].values):
@@ -135,14 +138,15 @@ def transitions(ds: xr.Dataset, service: str) -> list[Transition]:
                 service=service,
                 label=charts.service_label(ds, service),
                 financial_year=year,
-                outturn=float(ds["outturn"].sel(service=service, financial_year=year).mean()),
+                outturn=float(before_savings.sel(financial_year=year).mean()),
                 money=float(m.mean()),
                 money_low=float(np.quantile(m, q[0])),
                 money_high=float(np.quantile(m, q[1])),
                 caseload=float(caseload.values[:, year_end].mean()),
                 open_=float(c.mean()),
-                open_low=float(np.quantile(c, q[0])),
-                open_high=float(np.quantile(c, q[1])),
+                # Counts: a percentile that is itself a count, not one between two.
+                open_low=float(np.quantile(c, q[0], method="inverted_cdf")),
+                open_high=float(np.quantile(c, q[1], method="inverted_cdf")),
             )
         )
     return out
@@ -158,13 +162,14 @@ def _money_format(rows: list[Transition]):
 def transition_sentence(t: Transition, money=None) -> str:
     """One year of one adults' service in words.
 
-    "Of the £47.0m outturn of Supported living in 2026/27, £0.55m (90% range £0.21m
+    "Of the £47.0m outturn before savings of Supported living in 2026/27, £0.55m (90% range £0.21m
     to £0.95m) comes from young people who were in children's care; so do 7.6 of the
     578 placements open at the year's end (90% range 3 to 12)."
     """
     money = money or _money_format([t])
     return (
-        f"Of the {money_text(t.outturn)} outturn of {t.label} in {t.financial_year}, "
+        f"Of the {money_text(t.outturn)} outturn before savings of {t.label} in "
+        f"{t.financial_year}, "
         f"{money(t.money)} (90% range {money(t.money_low)} to {money(t.money_high)}) comes "
         f"from young people who were in children\u2019s care; so do {count(t.open_)} of the "
         f"{count(t.caseload)} placements open at the year\u2019s end (90% range "
@@ -208,7 +213,9 @@ def transitions_section(ds: xr.Dataset) -> list[Block]:
             "and costs. This section shows how much of each such service comes from them: "
             "the mean over the simulated futures, with the range that holds the central 90% "
             "of them. Money in cash terms, after income and before savings; placements open "
-            "at the end of March."
+            "at the end of March. The shares continuing are fixed figures of the config, so "
+            "the ranges hold the uncertainty in how many young people reach the leaving age "
+            "and what their placements cost, not in the shares themselves."
         ),
     ]
     for service in services:

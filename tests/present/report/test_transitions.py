@@ -101,13 +101,14 @@ def test_the_section_quotes_the_results_own_numbers(ds):
     for y, (year, text, row) in enumerate(
         zip(["2025/26", "2026/27"], sentences, table.rows, strict=True)
     ):
-        outturn = ds["outturn"].sel(service="living", financial_year=year).values.mean()
+        both = ds["outturn"] + ds["savings"]  # the same basis as the flow: before savings
+        outturn = both.sel(service="living", financial_year=year).values.mean()
         low, high = np.quantile(money[:, y], [0.05, 0.95])
         month = np.flatnonzero(ds["month_financial_year"].values == year)[-1]
         caseload = ds["caseload"].sel(service="living").values[:, month].mean()
-        c_low, c_high = np.quantile(open_[:, y], [0.05, 0.95])
+        c_low, c_high = np.quantile(open_[:, y], [0.05, 0.95], method="inverted_cdf")
         assert text == (
-            f"Of the {money_text(outturn)} outturn of Supported living in {year}, "
+            f"Of the {money_text(outturn)} outturn before savings of Supported living in {year}, "
             f"{fmt(money[:, y].mean())} (90% range {fmt(low)} to {fmt(high)}) comes from young "
             f"people who were in children\u2019s care; so do {count(open_[:, y].mean())} of the "
             f"{count(caseload)} placements open at the year\u2019s end (90% range {count(c_low)} "
@@ -129,6 +130,8 @@ def test_the_numbers_are_the_results_own_to_rounding(ds):
         low_high = np.quantile(money[:, y], [0.05, 0.95])
         assert [t.money_low, t.money_high] == pytest.approx(low_high, rel=1e-12)
         assert t.open_ == open_[:, y].mean()
+        # the range of a count ends on counts, not between two
+        assert t.open_low == int(t.open_low) and t.open_high == int(t.open_high)
         assert t.money <= t.outturn  # a part of the service's own outturn
     # the transitions of a year are a part of what the service spent: never more
     assert np.all(money <= ds["outturn"].sel(service="living").values + 1e-6)
@@ -147,7 +150,7 @@ def test_a_one_year_sentence_reads_as_the_brief_says(ds):
     t = transitions(ds, "living")[1]
     text = transition_sentence(t)
     assert text.startswith(
-        f"Of the {money_text(t.outturn)} outturn of Supported living in 2026/27, "
+        f"Of the {money_text(t.outturn)} outturn before savings of Supported living in 2026/27, "
     )
     assert "comes from young people who were in children\u2019s care" in text
 
