@@ -186,7 +186,7 @@ def _pathway_lines(cal) -> list[str]:
         lines.append(
             f"\nMoves between services: {len(written)} written"
             + (f", {len(cal.moves) - len(written)} left as an end and a new placement "
-               "(fits.csv says why)" if len(cal.moves) > len(written) else "")
+               "(the config's opening comment says why)" if len(cal.moves) > len(written) else "")
         )  # fmt: skip
     for m in sorted(written, key=lambda m: -m.moves):
         lines.append(
