@@ -36,6 +36,9 @@ TARGET_RATIOS = {
     "numpy_speedup_at_least": (("numpy_speedup",), True),
     "numpy_speedup_batched_at_least": (("numpy_speedup_batched",), True),
     "kernel_floor_ratio_at_most": (tuple(f"kernel_floor_ratio_{f}" for f in FAMILIES), False),
+    "pathway_ratio_at_most": (("pathway_ratio",), False),
+    "run_charts_ratio_at_most": (("run_charts_ratio",), False),
+    "report_ratio_at_most": (("report_ratio",), False),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.bench.check import targets_missed
+from simulator.bench.commands import command_rows
 from simulator.bench.families import FAMILIES
 from simulator.bench.pathways import pathway_rows
 from simulator.bench.settings import (
@@ -56,6 +57,7 @@ def report_rows(res: dict) -> list[tuple[str, str, str]]:
         ("Speed-up over per-draw numpy (difference)", _fmt(res["numpy_speedup_difference"], ".1f", "x"),
          "the same loop, difference arrays" if ref["available"] else ref.get("why", "")),
         *_startup_rows(res),
+        *command_rows(res),
         ("Warm run, default draws", _fmt(res["warm_run_seconds"], ".1f", " s"),
          f"{res['warm_run_draws'] or 0:,} draws, {tp['threads']} threads"),
         ("Peak RSS, 1,000,000 draws (streamed)", _fmt_bytes(res["peak_rss_bytes_1e6_draws"]),

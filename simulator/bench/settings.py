@@ -22,6 +22,10 @@ NUMPY_SPEEDUP_TARGET = 10.0
 #: kernel within 1.8x of its own generator's floor in every length family.
 BATCHED_SPEEDUP_TARGET = 4.0
 KERNEL_FLOOR_RATIO_TARGET = 1.8
+#: Targets of issue 17 for the commands (CPU, fresh processes; simulator.bench.commands):
+#: ``run`` with its charts at most 1.3x ``run --no-charts``, ``report`` at most 0.5x it.
+RUN_CHARTS_RATIO_TARGET = 1.3
+REPORT_RATIO_TARGET = 0.5
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Settings:
     cold_start_draws: int = 500
     batched_draws: int = 300  # draws of the batched numpy yardstick
     family_draws: int = 3_000  # draws of each one-family council (kernel / floor by family)
+    command_draws: int = 10_000  # draws of the run and report commands (simulator.bench.commands)
+    command_repeats: int = 1  # interleaved repetitions of the three commands
 
 
 QUICK = Settings(
@@ -68,4 +74,5 @@ FULL = Settings(
     stream_draws=(1_000, 10_000, 100_000, 1_000_000),
     batched_draws=2_000,
     family_draws=10_000,
+    command_repeats=3,
 )

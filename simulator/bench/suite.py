@@ -49,10 +49,11 @@ from pathlib import Path
 from typing import Any
 
 from simulator.bench.check import DEFAULT_TOLERANCE, check_against_baseline, read_baseline
+from simulator.bench.commands import command_ratios, measure_commands
 from simulator.bench.families import FAMILIES, measure_kernel_floor_by_family
 from simulator.bench.floor import measure_kernel_floor
 from simulator.bench.output import print_report, write_results
-from simulator.bench.pathways import measure_pathways
+from simulator.bench.pathways import PATHWAY_RATIO_TARGET, measure_pathways
 from simulator.bench.scaling import (
     loglog_exponent,
     measure_families,
@@ -67,6 +68,8 @@ from simulator.bench.settings import (
     MEMORY_TARGET_BYTES,
     NUMPY_SPEEDUP_TARGET,
     QUICK,
+    REPORT_RATIO_TARGET,
+    RUN_CHARTS_RATIO_TARGET,
     Settings,
 )
 from simulator.bench.throughput import measure_throughput
@@ -195,8 +198,11 @@ def run_suite(
     log(f"memory (fresh processes; streamed up to {max(settings.stream_draws):,} draws)")
     parts["memory"] = measure_memory(config_path, settings, threads)
     parts["scaling"]["draws"] = _draws_scaling(parts["memory"])
+    log(f"commands: run with charts, run --no-charts, report ({settings.command_draws:,} draws)")
+    parts["commands"] = measure_commands(config_path, settings)
     return {
         **_headline(config, parts),
+        **command_ratios(parts),
         "mode": settings.name,
         "config": str(config_path),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -210,6 +216,9 @@ def run_suite(
             "numpy_speedup_at_least": NUMPY_SPEEDUP_TARGET,
             "numpy_speedup_batched_at_least": BATCHED_SPEEDUP_TARGET,
             "kernel_floor_ratio_at_most": KERNEL_FLOOR_RATIO_TARGET,
+            "pathway_ratio_at_most": PATHWAY_RATIO_TARGET,
+            "run_charts_ratio_at_most": RUN_CHARTS_RATIO_TARGET,
+            "report_ratio_at_most": REPORT_RATIO_TARGET,
             "peak_rss_bytes_1e6_draws_below": MEMORY_TARGET_BYTES,
         },
         **parts,

@@ -38,20 +38,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "bench",
-        help="benchmark speed and memory (throughput, cold start, scaling, floor, numpy)",
+        help="benchmark speed and memory (throughput, start-up, scaling, floor, numpy, commands)",
         description=(
-            "Measure simulation speed and memory: warm throughput, cold start, scaling "
-            "with draws, services, horizon and caseload, peak memory up to 1,000,000 "
-            "streamed draws, the random-number floor and the speed-up over a plain numpy "
-            "implementation. Prints a table and writes <out>/<timestamp>.json and .png. "
-            "The full suite takes about 30 minutes; --quick about a minute."
+            "Measure simulation speed and memory: warm throughput, cold and warm start, "
+            "scaling with draws, services, horizon and caseload, peak memory up to 1,000,000 "
+            "streamed draws, the random-number floor, the kernel against its own generator, "
+            "the speed-up over two numpy implementations (batched across draws, and per "
+            "draw), and the CPU of `run` with its charts and of `report` against the "
+            "simulation. Prints a table and writes <out>/<timestamp>.json and .png. The "
+            "full suite takes about 30 minutes; --quick about 3 minutes of CPU (6 here, "
+            "loaded)."
         ),
     )
     parser.add_argument(
         "config", nargs="?", help="TOML config to benchmark (default: the bundled example county)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes (about a minute; no 1,000,000-draw run)"
+        "--quick",
+        action="store_true",
+        help="small sizes (about 3 minutes of CPU; no 1,000,000-draw run)",
     )
     parser.add_argument(
         "--check",

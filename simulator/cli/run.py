@@ -18,7 +18,12 @@ from simulator.errors import UserError
 
 
 def _chart_writer(args: argparse.Namespace, ds_of):
-    """The ``extra`` step of a run that draws its charts into the folder (or nothing)."""
+    """The ``extra`` step of a run that draws its headline charts into the folder (or nothing).
+
+    Only the headline charts (in-year and medium-term fans, distribution and drivers
+    of all services): each chart costs about a third of a second of CPU, so the
+    whole default set doubled the cost of a run. ``overspend chart`` draws the rest.
+    """
     if args.no_charts:
         return None
 
@@ -27,7 +32,7 @@ def _chart_writer(args: argparse.Namespace, ds_of):
         from simulator.present.console import steps_bar
 
         with steps_bar("Drawing the charts") as show:
-            write_charts(ds_of(folder), folder / "charts", progress=show)
+            write_charts(ds_of(folder), folder / "charts", progress=show, headline=True)
 
     return draw
 
@@ -188,7 +193,11 @@ def _run_into(args: argparse.Namespace, config, path: Path, out_dir: Path, clien
         table = summary_table(ds)
         print_summary(ds, table=table)  # before the slower writing and charts
         if not args.no_charts:
-            print(f"\nDrawing the charts into {out_dir / 'charts'} ...", flush=True)
+            print(
+                f"\nDrawing the headline charts into {out_dir / 'charts'} "
+                f"(`overspend chart {out_dir}` draws the rest) ...",
+                flush=True,
+            )
         charts = _chart_writer(args, lambda _: ds)
         written = write_run(ds, out_dir, force=args.force, extra=charts, table=table)
     if args.precision is not None:
@@ -226,7 +235,9 @@ def register(sub) -> None:
         ),
     )
     run.add_argument(
-        "--no-charts", action="store_true", help="do not draw the charts into RESULTS/charts"
+        "--no-charts",
+        action="store_true",
+        help="do not draw the headline charts into RESULTS/charts (`overspend chart` draws them all)",
     )
     run.add_argument(
         "--as-of",

@@ -28,6 +28,7 @@ from tests.helpers import make_config, placement_service
 TINY = bench.Settings(
     name="tiny",
     repeats=2,
+    command_draws=40,
     throughput_draws=200,
     reference_draws=5,
     scaling_draws=50,

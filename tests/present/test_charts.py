@@ -27,7 +27,7 @@ from simulator.config.bundled import bundled_config
 from simulator.present import charts
 from simulator.results.dataset import write_run
 from simulator.runs.streamed import open_results, write_streamed_run
-from tests.helpers import make_config, placement_service
+from tests.helpers import make_config, placement_service, write_small_toml
 
 DRAWS = 400
 SEED = 20240401
@@ -176,9 +176,10 @@ def rendered(ds, tmp_path_factory) -> dict:
         every = charts.chart_list(ds, fake_sensitivity(ds), fake_scenarios(ds))
         for chart in [*every, drivers_with_negatives(ds), medium_grid_underfunded(ds)]:
             fig = chart.figure()
-            texts = drawn_texts(fig)
             png, svg = folder / f"{chart.name}.png", folder / f"{chart.name}.svg"
             fig.savefig(png)
+            # Measured as drawn: a legend places its entries when it is drawn, not in the layout.
+            texts = drawn_texts(fig)
             fig.savefig(svg)
             out[chart.name] = {"chart": chart, "fig": fig, "texts": texts, "png": png, "svg": svg}
     return out
@@ -389,6 +390,18 @@ def test_input_labels_read_as_words():
 # ------------------------------------------------------------------ tolerant of what exists
 
 
+def test_the_run_draws_one_headline_chart_of_each_kind(ds):
+    """``overspend run`` draws four charts of all services; the rest are ``overspend chart``'s."""
+    default = charts.chart_list(ds)
+    headline = charts.chart_list(ds, headline=True)
+    first = str(ds["financial_year"].values[0]).replace("/", "-")
+    assert [c.name for c in headline] == [
+        f"inyear_total_{first}", "medium_total", f"distribution_total_{first}", f"drivers_{first}",
+    ]  # fmt: skip
+    assert {c.kind for c in headline} == {"inyear", "medium", "distribution", "drivers"}
+    assert all(c.name in {d.name for d in default} for c in headline)
+
+
 def test_sensitivity_and_scenario_charts_only_for_what_is_there(ds):
     def kinds(sens=None, scen=None):
         return {c.kind for c in charts.chart_list(ds, sens, scen)} - {
@@ -450,6 +463,19 @@ def test_chart_command_redraws_from_a_saved_run(one_year, tmp_path, capsys):
     assert names == expected  # replaced as a whole: the stale file is gone
     assert all((charts_dir / n).stat().st_size > 1000 for n in names)
     assert f"{len(expected)} chart files" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_run_writes_only_the_headline_charts(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(write_small_toml(tmp_path)), "--draws", "30", "--out", str(out)]) == 0
+    ds = xr.load_dataset(out / "simulation.nc")
+    names = sorted(p.name for p in (out / "charts").iterdir() if p.name != files.MARKER)
+    expected = [
+        f"{c.name}.{fmt}" for c in charts.chart_list(ds, headline=True) for fmt in ("png", "svg")
+    ]
+    assert names == sorted(expected)
+    assert "`overspend chart" in capsys.readouterr().out  # says how to draw the rest
 
 
 @pytest.mark.slow

@@ -18,6 +18,11 @@ from simulator.present.charts.style import DPI, chart_style
 FORMATS: tuple[str, ...] = ("png", "svg")
 
 
+#: PNG files at zlib level 1: the same pixels, written in 26 ms a chart instead of 40 at the
+#: default level 6, in files 6% larger (the 19 default charts of the example county).
+PNG_OPTIONS = {"compress_level": 1}
+
+
 def _metadata(suffix: str) -> dict:
     # Fixed metadata keeps SVG and PDF output byte-stable between identical runs.
     if suffix == ".svg":
@@ -36,6 +41,7 @@ def write_charts(
     every: bool = False,
     formats: Sequence[str] = FORMATS,
     progress: Callable[[int, int], None] | None = None,
+    headline: bool = False,
 ) -> list[Path]:
     """Draw the charts of a run into ``folder`` as PNG and SVG files.
 
@@ -53,6 +59,8 @@ def write_charts(
         File formats (suffixes) to write.
     progress : callable, optional
         ``progress(done, total)`` after each chart (for a progress bar).
+    headline : bool
+        Only the headline charts (what ``overspend run`` draws; see :func:`chart_list`).
 
     Returns
     -------
@@ -62,13 +70,14 @@ def write_charts(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    todo = chart_list(ds, sensitivity, scenarios, every)
+    todo = chart_list(ds, sensitivity, scenarios, every, headline)
     with chart_style():
         for done, chart in enumerate(todo, start=1):
             fig = chart.figure()
             for fmt in formats:
                 path = folder / f"{chart.name}.{fmt}"
-                fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix))
+                png = {"pil_kwargs": PNG_OPTIONS} if fmt == "png" else {}
+                fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix), **png)
                 written.append(path)
             if progress is not None:
                 progress(done, len(todo))

@@ -395,19 +395,27 @@ def cabinet_figure(s: CabinetSummary, run: RunInfo, footer: str = "") -> Figure:
     return fig
 
 
-def write_cabinet_pdf(s: CabinetSummary, run: RunInfo, path: Path) -> None:
-    """``summary.pdf``: the one page, A4, text as text."""
+def write_cabinet_pdf(
+    s: CabinetSummary, run: RunInfo, path: Path, fig: Figure | None = None
+) -> None:
+    """``summary.pdf``: the one page, A4, text as text.
+
+    ``fig``: the page's :func:`cabinet_figure`, when already drawn (for ``summary.png`` too).
+    """
     with chart_style(), PdfPages(path, metadata={
         "Title": f"{s.council}: social care budget risk, {s.year} (summary for cabinet)",
         "Creator": f"overspend {run.version}",
     }) as pdf:  # fmt: skip
-        pdf.savefig(cabinet_figure(s, run))
+        pdf.savefig(fig if fig is not None else cabinet_figure(s, run))
 
 
-def write_cabinet_png(s: CabinetSummary, run: RunInfo, path: Path, dpi: int = 110) -> None:
-    """``summary.png``: the one page as an image (for slides and e-mail)."""
+def write_cabinet_png(
+    s: CabinetSummary, run: RunInfo, path: Path, dpi: int = 110, fig: Figure | None = None
+) -> None:
+    """``summary.png``: the one page as an image (for slides and e-mail); ``fig`` as above."""
     with chart_style():
-        cabinet_figure(s, run).savefig(path, format="png", dpi=dpi, facecolor="white")
+        fig = fig if fig is not None else cabinet_figure(s, run)
+        fig.savefig(path, format="png", dpi=dpi, facecolor="white")
 
 
 def cabinet_blocks(s: CabinetSummary) -> list[Block]:

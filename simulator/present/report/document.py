@@ -6,6 +6,8 @@ The same list of blocks is rendered as HTML (:mod:`.html`) and as PDF
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import xarray as xr
 
 from simulator.analysis.movement import Movement
@@ -139,9 +141,12 @@ def _years(ds: xr.Dataset) -> list[str]:
     return [str(y) for y in ds["financial_year"].values]
 
 
-def _summary_table(ds: xr.Dataset, year: str) -> Table:
-    """The summary by service for one year, £m, with Monte Carlo standard errors."""
-    table = summary_table(ds)
+def _summary_table(ds: xr.Dataset, year: str, table=None) -> Table:
+    """The summary by service for one year, £m, with Monte Carlo standard errors.
+
+    ``table``: the run's :func:`summary_table`, when already computed (it covers every year).
+    """
+    table = summary_table(ds) if table is None else table
     table = table[table["financial_year"] == year]
     labels = {k: charts.service_label(ds, k) for k in charts.services_of(ds)}
     rows, strong = [], []
@@ -364,6 +369,7 @@ def build_report(
     every: bool = False,
     reserve: xr.Dataset | None = None,
     since: Movement | None = None,
+    table=None,
 ) -> list[Block]:
     """The report's content, in order, for both the HTML and the PDF.
 
@@ -380,6 +386,8 @@ def build_report(
     since : Movement, optional
         The movement from a previous run (``overspend report --since``): a key
         message, a table and a waterfall chart.
+    table : pandas.DataFrame, optional
+        The run's :func:`summary_table`, when already computed.
 
     Returns
     -------
@@ -435,6 +443,7 @@ def build_report(
         *movement_section(ds, since),
     ]
     sentences = headlines(ds)
+    every_year = summary_table(ds) if table is None else table  # each year's is a slice
     for i, year in enumerate(years):
         blocks += [
             PageBreak(),
@@ -443,7 +452,7 @@ def build_report(
                 "£m. P10, P50 and P90 are the 10th, 50th and 90th percentiles of the overspend "
                 "(negative: an underspend); s.e. is the Monte Carlo standard error."
             ),
-            _summary_table(ds, year),
+            _summary_table(ds, year, every_year),
             Heading(f"{year} in words", 2),
             Bullets([h.text for h in sentences if h.financial_year == year]),
         ]
@@ -464,8 +473,11 @@ def build_report(
         blocks += [PageBreak(), Heading("Sensitivity and scenarios")]
         blocks += [b for y in later for b in pick("tornado", y) + pick("sobol", y)]
         blocks += pick("scenarios")
-    from simulator.backtest.report import track_record_blocks  # a backtest beside the run
+    source = ds.encoding.get("source")
+    if source and (Path(source).parent / "backtest.nc").is_file():
+        # Only then: importing the backtest package imports calibration (a second of CPU).
+        from simulator.backtest.report import track_record_blocks  # a backtest beside the run
 
-    blocks += track_record_blocks(ds)
+        blocks += track_record_blocks(ds)
     blocks += [PageBreak(), Heading("Key assumptions"), *key_assumptions(ds)]
     return blocks

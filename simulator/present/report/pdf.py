@@ -4,6 +4,12 @@ Laid out like a cabinet paper appendix (running header, page numbers); the
 charts are drawn as vectors onto the pages and all text is real text, so it can
 be searched and copied. Text is measured with the same font metrics the PDF
 uses, wrapped, and split into pages (:func:`paginate`).
+
+A page is a figure of text rows placed by their heights (no layout engine: the
+rows' heights are known, and solving a layout for a page of text cost as much as
+drawing it); each chart is the figure the HTML's PNG was drawn from
+(:class:`~simulator.present.report.drawn.DrawnCharts`), drawn onto the page at
+its row (:func:`~simulator.present.report.drawn.draw_on_page`).
 """
 
 from __future__ import annotations
@@ -14,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.backends.backend_pdf import PdfFile
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 
-from simulator.present import charts
 from simulator.present.charts import Chart, RunInfo, chart_style
 from simulator.present.report.blocks import (
     Block,
@@ -30,6 +35,7 @@ from simulator.present.report.blocks import (
     Paragraph,
     Table,
 )
+from simulator.present.report.drawn import DrawnCharts, draw_on_page
 
 A4 = (8.27, 11.69)  # inches
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 0.8, 0.75, 0.75
@@ -44,6 +50,8 @@ BODY_PT, LIST_PT, TABLE_PT, LEADING = 9.5, 9, 7.5, 1.35
 FULL = 2 / 3
 #: The least a chart may shrink to, as a share of its height, to fill a page.
 SHRINK = 0.5
+#: Space below a chart, inches.
+CHART_GAP = 0.08
 
 
 class _Measure:
@@ -94,6 +102,7 @@ class _Placed:
     group: float = 0.0  # on a table's header: the whole table's height
     page: Callable[[Figure, str], None] | None = None  # draws a whole page (with its footer)
     shrink: float = 0.0  # the least height it may be drawn at to fill a page (0: as it is)
+    chart: Chart | None = None  # a chart, drawn in the top of the piece (less CHART_GAP)
 
 
 def _line_h(size: float) -> float:
@@ -160,9 +169,7 @@ def _place(block: Block, m: _Measure) -> list[_Placed]:
         chart = block.chart
         # A chart taller than the page is drawn shorter (its panels shrink) rather than cut.
         height = min(chart.size[1], BODY_HEIGHT - 0.2)
-        return [
-            _Placed(height + 0.08, lambda f, c=chart: _draw_chart(f, c), shrink=SHRINK * height)
-        ]
+        return [_Placed(height + CHART_GAP, lambda f: None, shrink=SHRINK * height, chart=chart)]
     return []
 
 
@@ -175,13 +182,6 @@ def _tint(fig: SubFigure, x: float, y: float, w: float, h: float):
         (x / A4[0], y / fh), w / A4[0], h / fh, transform=fig.transSubfigure,
         facecolor="#eef3fa", edgecolor="none", zorder=-1,
     )  # fmt: skip
-
-
-def _draw_chart(fig: SubFigure, chart: Chart) -> None:
-    """Draw a chart in the text column of its row, at its own size."""
-    side = MARGIN_X - (chart.size[0] - TEXT_WIDTH) / 2
-    _, mid, _ = fig.subfigures(1, 3, width_ratios=[side, chart.size[0], side], wspace=0)
-    chart.draw(mid)
 
 
 def _place_table(table: Table, m: _Measure) -> list[_Placed]:
@@ -250,7 +250,7 @@ def _shrink_to_fit(pieces: list, i: int, room: float, need: float) -> float:
     if chart is None or not chart.shrink:
         return 0.0
     others = need - chart.height
-    if others + chart.shrink + 0.08 > room:
+    if others + chart.shrink + CHART_GAP > room:
         return 0.0
     height = room - others
     pieces[k] = replace(chart, height=height)
@@ -303,15 +303,14 @@ def paginate(blocks: Sequence[Block], m: _Measure | None = None) -> list[list[_P
     return [p for p in pages if p]
 
 
-def _draw_page(pdf: PdfPages, page: list[_Placed], number: int, count: int, run: RunInfo) -> None:
-    if page[0].page is not None:
-        fig = Figure(figsize=A4)
-        FigureCanvasAgg(fig)
-        page[0].page(fig, f"{run.caption()}  Page {number} of {count}")
-        pdf.savefig(fig)
-        return
-    fig = Figure(figsize=A4, layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, hspace=0, wspace=0)
+def _page_figure(page: list[_Placed], footer: str, run: RunInfo) -> tuple[Figure, list]:
+    """The page's running header, text and footer, with an empty row for each chart.
+
+    Returns the figure and the rows of ``page``'s pieces. The rows are placed by
+    their heights alone: the constrained layout the page once had gave them the
+    same places (to a billionth of a pixel) and only served the charts drawn in them.
+    """
+    fig = Figure(figsize=A4)
     filler = BODY_HEIGHT - sum(p.height for p in page)
     heights = [MARGIN_TOP, *(p.height for p in page), max(filler, 0.01), MARGIN_BOTTOM]
     rows = fig.subfigures(len(heights), 1, height_ratios=heights, hspace=0)
@@ -320,32 +319,70 @@ def _draw_page(pdf: PdfPages, page: list[_Placed], number: int, count: int, run:
     header = f"Appendix: social care budget risk \u2013 {run.council}"
     rows[0].text((A4[0] - MARGIN_X) / A4[0], 0.45, header, ha="right", va="center",
                  fontsize=7.5, color="#555555")  # fmt: skip
-    footer = f"{run.caption()}  Page {number} of {count}"
     rows[-1].text(0.5, 0.55, footer, ha="center", va="center", fontsize=7, color="#555555")
-    FigureCanvasAgg(fig)
-    charts.freeze_layout(fig)
-    pdf.savefig(fig)
+    return fig, list(rows[1:-2])
+
+
+def _write_page(
+    file: PdfFile, page: list[_Placed], number: int, count: int, run: RunInfo, drawn: DrawnCharts
+) -> None:
+    """Draw one page into ``file``: its text, then each chart at the top of its row."""
+    footer = f"{run.caption()}  Page {number} of {count}"
+    file.newPage(*A4)
+    if page[0].page is not None:
+        fig = Figure(figsize=A4)
+        FigureCanvasAgg(fig)
+        page[0].page(fig, footer)
+        draw_on_page(file, fig)
+    else:
+        fig, rows = _page_figure(page, footer, run)
+        draw_on_page(file, fig)
+        for row, piece in zip(rows, page, strict=True):
+            if piece.chart is None:
+                continue
+            # The row's place on the page, in inches (as laid out, should the page overflow).
+            top, bottom = row.bbox.y1 / fig.dpi, row.bbox.y0 / fig.dpi
+            height = top - bottom - CHART_GAP
+            if 0 < piece.chart.size[1] - height < CHART_GAP:
+                # Shrunk by less than the gap below it: the chart as drawn for the HTML fits
+                # in its row, and a figure of its own would cost as much as the chart.
+                height = piece.chart.size[1]
+            x = MARGIN_X - (piece.chart.size[0] - TEXT_WIDTH) / 2
+            draw_on_page(file, drawn.figure(piece.chart, height), x, top - height)
+    file.endStream()
 
 
 def render_pdf(
-    blocks: Sequence[Block], run: RunInfo, path: Path, step: Callable[[int], None] | None = None
+    blocks: Sequence[Block],
+    run: RunInfo,
+    path: Path,
+    step: Callable[[int], None] | None = None,
+    drawn: DrawnCharts | None = None,
+    pages: list[list[_Placed]] | None = None,
 ) -> int:
     """Write the report as an A4 PDF; returns the number of pages.
 
     ``step(1)`` is called after each page is drawn (for a progress bar).
+    ``drawn``: the charts already drawn for the HTML (their figures are reused).
+    ``pages``: ``paginate(blocks)``, when already laid out.
     """
+    drawn = drawn if drawn is not None else DrawnCharts()
     with chart_style():
-        pages = paginate(blocks)
-        with PdfPages(
+        pages = paginate(blocks) if pages is None else pages
+        file = PdfFile(
             path,
             metadata={
                 "Title": f"{run.council}: social care budget risk",
                 "Creator": f"overspend {run.version}",
                 "Subject": "Monte Carlo forecast of social care overspend",
             },
-        ) as pdf:
+        )
+        try:
             for n, page in enumerate(pages, start=1):
-                _draw_page(pdf, page, n, len(pages), run)
+                _write_page(file, page, n, len(pages), run, drawn)
                 if step is not None:
                     step(1)
+            file.finalize()
+        finally:
+            file.close()
     return len(pages)

@@ -9,15 +9,17 @@ from pathlib import Path
 from simulator.analysis.movement import cause_split, movement
 from simulator.errors import UserError
 from simulator.files import check_file, write_file
-from simulator.present.charts import RunInfo
+from simulator.present.charts import RunInfo, chart_style
 from simulator.present.report.blocks import CabinetPage, ChartBlock
-from simulator.present.report.cabinet import write_cabinet_pdf, write_cabinet_png
+from simulator.present.report.cabinet import cabinet_figure, write_cabinet_pdf, write_cabinet_png
 from simulator.present.report.document import build_report
+from simulator.present.report.drawn import DrawnCharts
 from simulator.present.report.html import render_html
 from simulator.present.report.load import first_line, load_results
 from simulator.present.report.pdf import paginate, render_pdf
 from simulator.present.report.xlsx import reserve_sheet, worst_outcomes_sheet, write_xlsx
 from simulator.results.reserve import reserve_dataset
+from simulator.results.summary import summary_table
 
 #: What :func:`write_report` writes.
 REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx", "summary.pdf", "summary.png")
@@ -108,25 +110,44 @@ def write_report(
             raise UserError(f"--out {out}: cannot make the folder ({first_line(exc)})") from None
         run = RunInfo.from_dataset(ds)
         reserve = reserve_dataset(ds, target)
-        blocks = build_report(ds, sens, scen, every, reserve, moved)
-        step = _Steps(blocks, progress)
-        text = render_html(blocks, run, step)
+        table = summary_table(ds)  # once, for the report's tables and the workbook's
+        blocks = build_report(ds, sens, scen, every, reserve, moved, table)
+        with chart_style():  # measures every word: once, for the progress bar and the PDF
+            pages = paginate(blocks)
+        step = _Steps(blocks, len(pages), progress)
+        drawn = DrawnCharts()  # each chart drawn once, for the HTML and the PDF
+        text = render_html(blocks, run, step, drawn)
         html_name, pdf_name, xlsx_name, one_pdf, one_png = REPORT_FILES
         summary = next(b.summary for b in blocks if isinstance(b, CabinetPage))
+        with chart_style():
+            page = cabinet_figure(summary, run)  # once, for summary.pdf and summary.png
         written = [
             write_file(
                 out / html_name, lambda p: p.write_text(text, encoding="utf-8"), force=force
             ),
-            write_file(out / pdf_name, lambda p: render_pdf(blocks, run, p, step), force=force),
+            write_file(
+                out / pdf_name,
+                lambda p: render_pdf(blocks, run, p, step, drawn, pages),
+                force=force,
+            ),
             write_file(
                 out / xlsx_name,
                 lambda p: write_xlsx(
-                    ds, p, scen, iterations, extra=(reserve_sheet(reserve), worst_outcomes_sheet)
+                    ds,
+                    p,
+                    scen,
+                    iterations,
+                    extra=(reserve_sheet(reserve), worst_outcomes_sheet),
+                    table=table,
                 ),
                 force=force,
             ),
-            write_file(out / one_pdf, lambda p: write_cabinet_pdf(summary, run, p), force=force),
-            write_file(out / one_png, lambda p: write_cabinet_png(summary, run, p), force=force),
+            write_file(
+                out / one_pdf, lambda p: write_cabinet_pdf(summary, run, p, page), force=force
+            ),
+            write_file(
+                out / one_png, lambda p: write_cabinet_png(summary, run, p, fig=page), force=force
+            ),
         ]
         step(3)
         return written
@@ -135,9 +156,9 @@ def write_report(
 class _Steps:
     """Counts the slow steps of writing a report for a progress bar: charts, pages, files."""
 
-    def __init__(self, blocks, progress: Callable[[int, int], None] | None) -> None:
+    def __init__(self, blocks, pages: int, progress: Callable[[int, int], None] | None) -> None:
         charts_ = sum(isinstance(b, (ChartBlock, CabinetPage)) for b in blocks)
-        self.total = charts_ + len(paginate(blocks)) + 3  # + the workbook and the one page
+        self.total = charts_ + pages + 3  # + the workbook and the one page
         self.done, self.progress = 0, progress
         if progress is not None:
             progress(0, self.total)

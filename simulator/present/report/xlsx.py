@@ -555,9 +555,10 @@ def write_xlsx(
     scenarios: xr.Dataset | None = None,
     iterations: bool = False,
     extra: Sequence[SheetWriter] = (),
+    table: pd.DataFrame | None = None,
 ) -> None:
     """Write ``summary.xlsx`` (see :func:`build_summary_workbook`) at ``path``."""
-    build_summary_workbook(ds, scenarios, iterations, extra).save(path)
+    build_summary_workbook(ds, scenarios, iterations, extra, table).save(path)
 
 
 def monthly_percentiles(ds: xr.Dataset) -> pd.DataFrame:
