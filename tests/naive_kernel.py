@@ -248,25 +248,29 @@ def new_placements(rng, law, cost_law, edges, arrivals) -> list[Placement]:
 # ------------------------------------------------------------------ months
 
 
-def month_ended_in(end: float, first_days: list[int], n_days: int) -> int:
+def month_ended_in(end: float, first_days: list[int], n_days: int, edges: list[float]) -> int:
     """The month of the day on which a placement ending at ``end`` weeks ends.
 
     Months start on whole days (``first_days``); a placement that runs past the
     horizon ends in "month M", after the last. The day is ``end`` in days rounded
-    down, in floating point, as the kernel finds it. So a placement ending at
-    midnight at the start of a month ends in that month, and counts in the month
-    before's month-end caseload, when ``end * 7`` comes out as that whole day (1 May:
-    30 / 7 * 7 == 30.0); when it rounds just below (1 June: 61 / 7 * 7 < 61) it
-    ends in the month before, and does not count. The replay follows the kernel.
+    down, in floating point, as the kernel finds it; when ``end * 7`` rounds to just
+    below a month's first whole day (1 June: 61 / 7 * 7 < 61) but ``end`` is that
+    month's edge in weeks, the placement ends in that month, as it does when the
+    product comes out whole (1 May: 30 / 7 * 7 == 30.0). Either way a placement ending
+    at midnight at the start of a month counts in the month before's month-end
+    caseload. The replay follows the kernel.
     """
     day = math.floor(min(end * DAYS_PER_WEEK, n_days))
-    return bisect.bisect_right(first_days, day) - 1
+    month = bisect.bisect_right(first_days, day) - 1
+    if month < len(edges) - 1 and end >= edges[month + 1]:
+        month += 1  # ends exactly on a month's first midnight: the kernel corrects the rounding
+    return month
 
 
 def charge(placement: Placement, edges: list[float], first_days: list[int], spend, caseload):
     """Add a placement's cost for each month's weeks it is open, and its month-end counts."""
     n_months = len(edges) - 1
-    ends_in = month_ended_in(placement.end, first_days, first_days[-1])
+    ends_in = month_ended_in(placement.end, first_days, first_days[-1], edges)
     for m in range(n_months):
         weeks = min(placement.end, edges[m + 1]) - max(placement.start, edges[m])
         spend[m] += placement.weekly_cost * max(weeks, 0.0)

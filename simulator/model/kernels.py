@@ -542,6 +542,8 @@ def _charge(start, end, cost, first_month, edges, month_of_day, direct, rate, op
     """
     n_days = month_of_day.size - 1
     last = month_of_day[int(min(end * 7.0, n_days))]
+    if last < edges.size - 1 and end >= edges[last + 1]:
+        last += 1  # ends on a month's first midnight, which end * 7 rounded to just below
     direct[first_month] += cost * (edges[first_month + 1] - start)
     rate[first_month + 1] += cost
     opened[first_month] += 1
@@ -566,6 +568,7 @@ def _charge_all(start, length, cost, first, n, edges, month_of_day, direct, rate
     if n == 0:
         return
     n_days = float(month_of_day.size - 1)
+    n_months = np.uint64(edges.size - 1)
     cur = np.uint64(first[0])
     acc_direct, acc_rate, acc_opened = direct[cur], rate[cur + _ONE], opened[cur]
     edge_after = edges[cur + _ONE]
@@ -579,6 +582,8 @@ def _charge_all(start, length, cost, first, n, edges, month_of_day, direct, rate
         s, c = start[i], cost[i]
         end = s + length[i]
         last = np.uint64(month_of_day[np.uint64(min(end * 7.0, n_days))])
+        if last < n_months and end >= edges[last + _ONE]:
+            last += _ONE  # ends on a month's first midnight, which end * 7 rounded to just below
         acc_direct += c * (edge_after - s)
         acc_rate += c
         acc_opened += 1

@@ -125,20 +125,16 @@ def _months(first, start, length, cost) -> tuple[np.ndarray, np.ndarray]:
     return spend, np.cumsum(opened)[:N_MONTHS]
 
 
-# Known oddities, kept as they are for now: the end's day is ``int(end * 7)``,
-# and ``EDGES[m] * 7`` comes out just below the whole day for some months
-# (1 June, 1 August, 1 December 2024 and 1 October 2026 here). Correcting the
-# day (``last += 1`` when ``end >= EDGES[last + 1]``, in ``_charge`` and
-# ``_charge_all``) leaves every bundled config's results bit-identical, but
-# changes caseloads of snapshot placements with planned ends on those dates,
-# so it needs the replay (``tests/naive_kernel.py``) to change with it.
+# The end's day is ``int(end * 7)``, and ``EDGES[m] * 7`` comes out just below the
+# whole day for some months (1 June, 1 August, 1 December 2024 and 1 October 2026
+# here): the kernel corrects the day there (``end >= EDGES[last + 1]``). These
+# months are the ones the tests below would catch without it.
 ROUNDS_BELOW = [m for m in range(1, N_MONTHS) if int(EDGES[m] * 7.0) < round(EDGES[m] * 7.0)]
-ODDITY = "end * 7 rounds below the whole day of these month starts (issue 17, not yet fixed)"
 
 
 def _known_oddity(months):
-    return [pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=ODDITY)) if m in
-            ROUNDS_BELOW else m for m in months]  # fmt: skip
+    assert ROUNDS_BELOW  # the cases that matter are among those tested
+    return list(months)
 
 
 @pytest.mark.parametrize("m", _known_oddity(range(1, N_MONTHS)))
