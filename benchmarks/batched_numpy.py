@@ -40,7 +40,7 @@ import math
 import numpy as np
 from scipy import special
 
-from simulator.bench.yardsticks import load_reference
+from simulator.bench.yardsticks import load_reference, pathways_in
 from simulator.config.calendar import month_grid, parse_fy
 from simulator.config.schema import Config, Service
 from simulator.model.equations import Draws, build_plan
@@ -357,6 +357,13 @@ def simulate(config: Config, draws: int, seed: int, block: int | None = None) ->
     block = block_for(config) if block is None else block
     if block < 1:
         raise ValueError(f"block = {block}: must be at least 1 draw")
+    if pathways_in(config):
+        # Moves between services, ageing out and shared demand factors (issue 12) are
+        # outside these yardsticks; the bench strips them (simulator.bench.yardsticks).
+        raise UnsupportedConfig(
+            "the numpy yardsticks do not model moves, ageing or shared demand factors: "
+            + ", ".join(pathways_in(config))
+        )
     if config.snapshot is not None or config.actuals is not None:
         raise UnsupportedConfig(
             "the batched numpy yardstick does not model [snapshot] or [actuals] "

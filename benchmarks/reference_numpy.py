@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from simulator.bench.yardsticks import pathways_in
 from simulator.config.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MonthGrid, month_grid, parse_fy
 from simulator.config.schema import Config, Service
 from simulator.model.equations import Draws, build_plan
@@ -375,6 +376,13 @@ def simulate(config: Config, draws: int, seed: int, charging: str = "overlap") -
     """
     if charging not in CHARGING:
         raise ValueError(f"charging = {charging!r}: must be one of {CHARGING}")
+    if pathways_in(config):
+        # Moves between services, ageing out and shared demand factors (issue 12) are
+        # outside these yardsticks; the bench strips them (simulator.bench.yardsticks).
+        raise UnsupportedConfig(
+            "the numpy yardsticks do not model moves, ageing or shared demand factors: "
+            + ", ".join(pathways_in(config))
+        )
     if config.snapshot is not None or config.actuals is not None:
         # In-year monitoring (a caseload snapshot with planned end dates, months
         # fixed at actuals) is outside this yardstick: it models a plan made at

@@ -24,7 +24,7 @@ from simulator.bench.settings import Settings
 from simulator.bench.timing import Timing, timed_cpu
 from simulator.config.schema import Config
 from simulator.engine.chunks import simulate
-from simulator.model.equations import Plan
+from simulator.model.equations import Plan, build_plan
 
 
 def _load_benchmark(filename: str) -> ModuleType | None:
@@ -54,6 +54,38 @@ def load_reference() -> ModuleType | None:
 def load_batched() -> ModuleType | None:
     """``benchmarks/batched_numpy.py`` (numpy batched across draws) from the checkout, or None."""
     return _load_benchmark("batched_numpy.py")
+
+
+def pathways_in(config: Config) -> list[str]:
+    """What of issue 12's model a config uses, in words: the numpy yardsticks model none of it."""
+    found = [f"shared demand factors ({', '.join(config.demand.factors)})"] if config.demand else []
+    for key, svc in config.services.items():
+        if svc.kind != "placements":
+            continue
+        if svc.moves:
+            found.append(f"moves from {key}")
+        if svc.ageing is not None:
+            found.append(f"ageing in {key}")
+        if svc.arrivals.demand:
+            found.append(f"demand weights of {key}")
+    return found
+
+
+def without_pathways(config: Config) -> Config:
+    """The config without moves, ageing and shared demand factors (for the yardsticks).
+
+    The engine is timed on the same stripped config, so the speed-ups compare
+    the same model; a config using none of them is returned as it is.
+    """
+    if not pathways_in(config):
+        return config
+    services = {}
+    for key, svc in config.services.items():
+        if svc.kind == "placements":
+            arrivals = svc.arrivals.model_copy(update={"demand": None})
+            svc = svc.model_copy(update={"moves": None, "ageing": None, "arrivals": arrivals})
+        services[key] = svc
+    return config.model_copy(update={"services": services, "demand": None})
 
 
 def _agreement(engine_total: np.ndarray, numpy_total: np.ndarray) -> dict:
@@ -107,6 +139,10 @@ def measure_numpy_reference(config: Config, plan: Plan, settings: Settings) -> d
     reference, batched = load_reference(), load_batched()
     if reference is None or batched is None:
         return {"available": False, "why": "benchmarks/*_numpy.py not found (not a checkout)"}
+    stripped = pathways_in(config)
+    if stripped:  # the yardsticks do not model them: time all three on the config without
+        config = without_pathways(config)
+        plan = build_plan(config)
     n, n_engine, n_batched = (
         settings.reference_draws,
         settings.throughput_draws,
@@ -135,6 +171,7 @@ def measure_numpy_reference(config: Config, plan: Plan, settings: Settings) -> d
         "engine_seconds": engine.as_dict(),
         "engine_cpu_seconds": engine.cpu_as_dict(),
         "time": "CPU seconds of this process (speed-ups); wall seconds recorded as well",
+        "stripped": stripped,  # what the engine and both yardsticks ran without
     }
     for name, timing, draws in (
         *((c, t, n) for c, t in timings.items()),

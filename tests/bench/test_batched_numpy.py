@@ -182,3 +182,26 @@ def test_batched_numpy_refuses_what_it_does_not_model(batched, mixed, tmp_path):
         batched.simulate(monitoring_config(tmp_path), 5, seed=1)
     with pytest.raises(ValueError, match="block"):
         batched.simulate(mixed, 5, seed=1, block=0)
+
+
+def test_the_yardsticks_refuse_moves_ageing_and_demand_and_the_bench_strips_them():
+    from simulator.bench.yardsticks import (
+        load_batched,
+        load_reference,
+        pathways_in,
+        without_pathways,
+    )
+    from simulator.config.bundled import bundled_config
+    from simulator.config.load import load_config
+
+    config = load_config(bundled_config())
+    used = pathways_in(config)
+    assert any(u.startswith("moves from") for u in used) and any("ageing" in u for u in used)
+    for module in (load_reference(), load_batched()):
+        with pytest.raises(module.UnsupportedConfig, match="moves, ageing or shared demand"):
+            module.simulate(config, 2, 0)
+    stripped = without_pathways(config)
+    assert pathways_in(stripped) == []
+    assert list(stripped.services) == list(config.services)  # nothing else removed
+    assert without_pathways(stripped) is stripped
+    assert load_batched().simulate(stripped, 4, 0).outturn.shape[0] == 4
