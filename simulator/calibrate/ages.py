@@ -30,9 +30,14 @@ LEAVE_AT = 18
 #: Fewest new placements with a date of birth for a service's ages to be fitted: with
 #: fewer, a band's share has an SE of 0.1 or more.
 MIN_AGES = 20
-#: A placement ending this close before the 18th birthday (days), or later, ended because
-#: the child reached 18: returns often end it the day before the birthday.
+#: A placement ending this close before the 18th birthday (days) ended because the child
+#: reached 18: returns often end it the day before the birthday.
 LEAVING_SLACK_DAYS = 7
+#: ... or this many days after it: the end may be recorded on the next working day (a
+#: birthday on a Friday before a bank holiday is ended the Tuesday after, 4 days late).
+#: No child is looked after past 18, so an end later than this is not leaving at 18: the
+#: placement's own end recorded late, or a wrong date of birth (see ``MAX_AGE_AT_START``).
+LEAVING_LATE_DAYS = 7
 _DECIMALS = 4
 
 
@@ -84,11 +89,16 @@ class AgeFit:
     ----------
     entry : AgeShares
     open : AgeShares or None
-        ``None`` when no placement with a known age is open.
+        ``None`` when fewer than :data:`MIN_AGES` open placements have a known age
+        (the config then leaves ``open_ages`` out, and the simulation draws their ages
+        from ``age_at_entry``).
+    open_few : AgeShares or None
+        The ages of the open placements when there are too few for ``open``.
     """
 
     entry: AgeShares
     open: AgeShares | None
+    open_few: AgeShares | None = None
 
 
 def whole_years(dob: pd.Series, day: np.ndarray) -> np.ndarray:
@@ -120,13 +130,16 @@ def fit_ages(entry_ages: np.ndarray, open_ages: np.ndarray | None) -> AgeFit | N
     Returns
     -------
     AgeFit or None
-        ``None`` when fewer than :data:`MIN_AGES` new placements have a known age.
+        ``None`` when fewer than :data:`MIN_AGES` new placements have a known age;
+        the open ones' shares likewise need :data:`MIN_AGES`.
     """
     entry = band_counts(entry_ages)
     if entry.n < MIN_AGES:
         return None
-    opened = band_counts(open_ages) if open_ages is not None and len(open_ages) else None
-    return AgeFit(entry, opened if opened is not None and opened.n else None)
+    opened = band_counts(open_ages if open_ages is not None else np.empty(0))
+    if opened.n >= MIN_AGES:
+        return AgeFit(entry, opened)
+    return AgeFit(entry, None, opened if opened.n else None)
 
 
 def left_at_leaving_age(dob: pd.Series, end: np.ndarray) -> np.ndarray:
@@ -142,16 +155,18 @@ def left_at_leaving_age(dob: pd.Series, end: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of bool
-        True where it ended on or after the day :data:`LEAVING_SLACK_DAYS` before the
-        18th birthday.
+        True where it ended from :data:`LEAVING_SLACK_DAYS` days before the 18th
+        birthday to :data:`LEAVING_LATE_DAYS` days after it.
     """
     end = np.asarray(end, dtype=np.float64)
     ended = np.isfinite(end)
     out = np.zeros(end.size, dtype=bool)
     if not ended.any():
         return out
-    ages = whole_years(dob, np.where(ended, end + LEAVING_SLACK_DAYS, 0.0))
-    out[ended] = ages[ended] >= LEAVE_AT
+    reached = whole_years(dob, np.where(ended, end + LEAVING_SLACK_DAYS, 0.0)) >= LEAVE_AT
+    # 18 already the day before the last day of the window: the birthday is too far behind.
+    past = whole_years(dob, np.where(ended, end - LEAVING_LATE_DAYS - 1, 0.0)) >= LEAVE_AT
+    out[ended] = (reached & ~past)[ended]
     return out
 
 
@@ -165,5 +180,18 @@ def describe(shares: AgeShares) -> str:
 
 
 def se_words(shares: AgeShares) -> str:
-    """The largest SE of a share, in points."""
-    return f"{100 * float(np.max(shares.se)):.1f} points" if shares.n else "n/a"
+    """How sure the shares are: the largest SE of a share, in points.
+
+    When one band holds every placement each SE is 0, which says nothing of how
+    few they were; the words then give the count and the rule of three (none in
+    n means a share under 3/n at 95%).
+    """
+    if not shares.n:
+        return "n/a"
+    if np.max(shares.se) > 0:
+        return f"the largest SE {100 * float(np.max(shares.se)):.1f} points"
+    only = "only " if shares.n < 2 * MIN_AGES else ""
+    return (
+        f"from {only}{shares.n:,} placements, all in one band: the other bands together "
+        f"hold under {min(3 / shares.n, 1):.0%} of such placements (95%, rule of three)"
+    )

@@ -69,6 +69,36 @@ COST_PERIODS = (1, 2, 3, 5)
 #: placements to see a high-cost tail.
 MIN_COST_SAMPLE = 100
 DAYS_PER_YEAR = 365.25
+#: Fewest own ends (not at a move or at 18) among placements of children with a date of
+#: birth for ageing to be written. With ageing, lengths are fitted on those placements alone
+#: (only they can be censored at 18); with fewer ends the mean length's SE would be over
+#: 1/sqrt(30), about 18% of it (exponential lengths), and the two-parameter families barely
+#: determined: then no ageing is written and the lengths use every placement.
+MIN_DOB_ENDS = 30
+
+
+@dataclass(frozen=True)
+class LengthCounts:
+    """Placements in a length fit that did not end of their own accord, by why.
+
+    Attributes
+    ----------
+    moved, aged : int
+        Censored at a move to another service, at the 18th birthday.
+    stale : int
+        Stale open placements, censored at the end of the child's last return.
+    open : int
+        Still open on the as-of date.
+    no_dob : int
+        Placements left out of the fit because the child has no date of birth
+        (with ageing only).
+    """
+
+    moved: int = 0
+    aged: int = 0
+    stale: int = 0
+    open: int = 0
+    no_dob: int = 0
 
 
 @dataclass
@@ -115,6 +145,8 @@ class ServiceCalibration:
         Ages at entry and of the open caseload, when ageing is written.
     aged_out : int
         Placements that ended at the leaving age: censored there in the length fit.
+    length_counts : LengthCounts
+        Why the placements in the length fit that did not end are censored.
     """
 
     info: ServiceInfo
@@ -137,6 +169,7 @@ class ServiceCalibration:
     moved_out: int = 0
     ages: AgeFit | None = None
     aged_out: int = 0
+    length_counts: LengthCounts = field(default_factory=lambda: LengthCounts())
 
     @property
     def key(self) -> str:
@@ -415,17 +448,44 @@ def calibrate_service(
     in_caseload = open_mask(rows, as_of, keep_stale)
     window = (start >= observed_from) & (start <= as_of)
     ages = _age_fit(records, info, rows, window & ~moved_in, in_caseload, origin)
-    aged_out = (
-        ended & ~moved_out & left_at_leaving_age(_dob(records, rows), end)
-        if ages is not None
-        else np.zeros(len(rows), dtype=bool)
-    )
+    warnings = []
+    with_dob = np.ones(len(rows), dtype=bool)
+    aged_out = np.zeros(len(rows), dtype=bool)
+    if ages is not None:
+        dob = _dob(records, rows)
+        aged_out = ended & ~moved_out & left_at_leaving_age(dob, end)
+        with_dob = dob.notna().to_numpy()
+        fit_end = np.where(moved_out | aged_out, np.nan, end)
+        own = length_data(start[with_dob], fit_end[with_dob], as_of, observed_from).events
+        if own < MIN_DOB_ENDS:
+            warnings.append(
+                f"only {own:,} placements of children with a date of birth ended (of their own "
+                f"accord, not at a move or at {LEAVE_AT}); at least {MIN_DOB_ENDS} are needed to "
+                f"fit lengths censored at {LEAVE_AT}, so no ageing is written"
+            )
+            ages, with_dob, aged_out = None, np.ones(len(rows), dtype=bool), np.zeros_like(aged_out)
     # The engine ends a placement at a move or at 18 as well as at its drawn length, so
     # those are competing exits: the length is only known to be longer (censored there).
+    # With ageing, only children with a date of birth can be censored at 18, and the engine
+    # ages every placement, so the lengths are fitted on those children alone.
     competing = moved_out | aged_out
     seen_until = np.where(competing, end, seen_until)
     fit_end = np.where(competing, np.nan, end)
-    lengths = fit_lengths(length_data(start, fit_end, as_of, observed_from, censored, seen_until))
+    why = {
+        "moved": moved_out,
+        "aged": aged_out,
+        "stale": ~competing & np.isfinite(seen_until),
+        "open": ~competing & ~np.isfinite(seen_until) & ~ended,
+    }
+    counts = {}
+    for key, mask in why.items():
+        m = mask & with_dob
+        counts[key] = length_data(start[m], fit_end[m], as_of, observed_from, None, seen_until[m]).n
+    data = length_data(
+        start[with_dob], fit_end[with_dob], as_of, observed_from, censored[with_dob],
+        seen_until[with_dob],
+    )  # fmt: skip
+    lengths = fit_lengths(data)
     if lengths is None:
         return f"none of its {len(rows):,} placements has ended, so no length can be fitted"
     clients = rows["client"].to_numpy()
@@ -438,7 +498,6 @@ def calibrate_service(
         return "the records give no weekly costs and the mapping gives no unit_cost"
     open_rows = rows[in_caseload]
     open_start = day_numbers(open_rows["start"])
-    warnings = []
     if arrivals.trend_weight > 0 and abs(arrivals.growth) > STEEP_GROWTH:
         warnings.append(
             f"arrivals trend {arrivals.growth:+.0%} a year: trends this steep rarely last; "
@@ -472,6 +531,7 @@ def calibrate_service(
         moved_out=int((moved_out & (end >= observed_from)).sum()),
         ages=ages,
         aged_out=int((aged_out & (end >= observed_from)).sum()),
+        length_counts=LengthCounts(**counts, no_dob=int((~with_dob).sum())),
     )
 
 

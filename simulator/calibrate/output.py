@@ -79,15 +79,15 @@ def _rows(svc: ServiceCalibration) -> list[dict]:
     """The fit table rows of one service."""
     a = svc.arrivals
     arrivals_aic = a.aic_nb if a.dispersion > 0 else a.aic_poisson
-    # per_year and growth are averaged over flat and trend by their Akaike weights.
-    model = f"{a.model}, flat and trend averaged" if a.trend_weight > 0 else a.model
+    # per_year and growth are the records' trend pulled towards flat by a prior (arrivals.shrink).
+    model = f"{a.model}, trend with prior" if a.trend_weight > 0 else a.model
     rows = [
         ("arrivals", model, "per_year", a.per_year, a.per_year_se, arrivals_aic, True),
         ("arrivals", model, "growth", a.growth, a.growth_se, arrivals_aic, True),
         ("arrivals", a.model, "dispersion", a.dispersion, a.dispersion_se, arrivals_aic, True),
     ]
     if a.trend_tried:
-        # The trend model alone, for the record (the averaged growth above mixes it with flat).
+        # The trend model alone, for the record (the growth above is it after the prior).
         rows.append(
             ("arrivals", f"{a.model} with trend", "growth", a.trend_growth, a.trend_growth_se,
              math.nan, False)

@@ -64,8 +64,8 @@ def _arrivals(ax, svc: ServiceCalibration, cal: Calibration) -> None:
     lo, hi = fit.interval(mean)
     ax.fill_between(when, lo, hi, color=_BAND, alpha=0.6, step="mid", label="fitted 80% interval")
     ax.plot(when, data.count, "o", ms=3, color=_DATA, label="observed starts")
-    # The written rate averages flat and trend (calibrate.arrivals): say with what weight.
-    shape = f"weight {fit.trend_weight:.2f} on the trend" if fit.trend_weight > 0 else "flat"
+    # The written trend is the records' pulled towards flat by a prior: say how much is kept.
+    shape = f"trend, {fit.trend_weight:.0%} of it kept" if fit.trend_weight > 0 else "flat"
     ax.plot(when, mean, color=_FITTED, lw=2.0, label=f"fitted ({fit.model}, {shape})")
     # The first forecast year: whole months from the horizon start.
     first = np.datetime64(f"{cal.start_year}-04", "M")

@@ -41,7 +41,8 @@ import pandas as pd
 
 from simulator.config.calendar import fy_label
 
-from .censor import censor_returns
+from .ages import LEAVE_AT, whole_years
+from .censor import censor_returns, known_day
 from .mapping import Mapping, Rule, load_mapping
 from .records import (
     ERROR,
@@ -663,15 +664,23 @@ def episodes_to_placements(
 
 
 def _header_ages(
-    paths: list[Path], names: dict[Path, str], la: str | None, log: ProblemLog, strict: bool
-) -> pd.DataFrame:
-    """Date of birth of each child from the header tables (the latest report of each)."""
+    paths: list[Path], names: dict[Path, str], la: str | None, log: ProblemLog, strict: bool,
+    dated: HeaderDates | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Date of birth of each child from the header tables (the latest report of each).
+
+    With ``dated``, rows from returns made after its ``known_at`` are left out first
+    (:meth:`HeaderDates.rows_known`): a date of birth corrected in a later return must not
+    reach an earlier origin's forecast.
+    """
     tables = []
     for order, path in enumerate(paths):
         source = names[path]
         table = read_table(path, HEADER_COLUMNS, "SSDA903 header table")
         log.name_columns(source, table)
         table = _select_la(table, la, source, ProblemLog())
+        if dated is not None:
+            table = dated.rows_known(table, source, log)
         dob, bad = parse_dates(table["DOB"])
         for row, value in zip(table.loc[bad, "_row"], table.loc[bad, "DOB"], strict=True):
             log.add(date_problem(source, int(row), "DOB", value, "row ignored"))
@@ -685,30 +694,129 @@ def _header_ages(
     return table.drop_duplicates("client", keep="last")[["client", "dob", "_row", "_source"]]
 
 
+@dataclass(frozen=True)
+class HeaderDates:
+    """Which header rows an extract made on ``known_at`` would have held.
+
+    A header row has no date of its own but its YEAR: it belongs to the return of
+    that YEAR, and is known when that return is (:func:`~.censor.censor_returns`
+    keeps a return whose collection year started by ``known_at``). A YEAR no
+    episodes return has is read by the episodes' YEAR convention (start or end
+    year of the collection year), or, when that is unknown, as the start year: the
+    later reading, so that nothing recorded after ``known_at`` gets in.
+
+    Attributes
+    ----------
+    known : int
+        ``known_at``, days since 1970-01-01.
+    kept : frozenset of str
+        YEAR values of the episodes returns kept.
+    seen : frozenset of str
+        YEAR values of every episodes return.
+    offset : int
+        Calendar year of a collection year's 31 March minus its YEAR value.
+    """
+
+    known: int
+    kept: frozenset
+    seen: frozenset
+    offset: int
+
+    @classmethod
+    def of(cls, returns: list[Return], kept: list[Return], known_at) -> HeaderDates | None:
+        """From the episodes returns before and after censoring (``None`` without ``known_at``)."""
+        known = known_day(known_at)
+        if known is None:
+            return None
+        offsets = {
+            int(from_day(r.end).astype(object).year) - int(r.year)
+            for r in returns
+            if r.year.strip().isdigit()
+        }
+        offset = offsets.pop() if len(offsets) == 1 else 1
+        return cls(
+            known, frozenset(r.year for r in kept), frozenset(r.year for r in returns), offset
+        )
+
+    def rows_known(self, table: pd.DataFrame, source: str, log: ProblemLog) -> pd.DataFrame:
+        """The rows of one header table from returns made by ``known_at``."""
+        when = from_day(self.known)
+        if "YEAR" not in table.columns:
+            log.notes.append(
+                f"{source}: no YEAR column, so its rows cannot be dated: all are used as known "
+                f"on {when} (a date of birth corrected later would be used too; give YEAR)"
+            )
+            return table
+        year = table["YEAR"].str.strip()
+        numeric = year.str.isdigit()
+        end_year = pd.to_numeric(year.where(numeric), errors="coerce") + self.offset
+        started = end_year - 1 <= pd.Timestamp(when).year - (pd.Timestamp(when).month < 4)
+        keep = year.isin(self.kept) | (~year.isin(self.seen) & (~numeric | started))
+        undated = sorted(set(year[~numeric & ~year.isin(self.seen)]))
+        if undated:
+            log.notes.append(
+                f"{source}: YEAR {', '.join(map(repr, undated))} matches no episodes return and "
+                f"is not a year, so those rows cannot be dated: used as known on {when}"
+            )
+        if not keep.all():
+            log.notes.append(
+                f"{source}: {int((~keep).sum()):,} rows from returns after {when} left out "
+                "(the records are read as known then)"
+            )
+        return table[keep.to_numpy()]
+
+
 def _check_births(
     placements: pd.DataFrame, ages: pd.DataFrame, source: str, log: ProblemLog
-) -> None:
-    """Report placements that start before the child was born, and children with no header row."""
+) -> pd.DataFrame:
+    """Report placements that start before the child was born or at 18 or over, and
+    children with no header row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ages`` without the dates of birth that make a child 18 or over when a
+        placement starts: no child is looked after at 18, so the date is wrong
+        (often a mistyped year), and used, it would make every end of the child
+        look like leaving at 18.
+    """
     merged = placements.merge(ages, on="client", how="left")
     unborn = merged["start"] < merged["dob"]
     for _, r in merged[unborn].iterrows():
+        log.add(_birth_problem(r, f"starts before the child's date of birth {r['dob']:%Y-%m-%d}"))
+    start_age = whole_years(merged["dob"], day_numbers(merged["start"]))
+    adult = start_age >= LEAVE_AT
+    for (_, r), age in zip(merged[adult].iterrows(), start_age[adult], strict=True):
         log.add(
-            Problem(
-                r["file"],
-                int(r["row"]),
-                "DECOM",
-                r["start"].strftime("%Y-%m-%d"),
-                f"starts before the child's date of birth {r['dob']:%Y-%m-%d} "
-                f"({r['_source']} row {int(r['_row'])})",
-                "kept",
-                ERROR,
-                "starts before birth",
+            _birth_problem(
+                r,
+                f"starts when the child is {age:.0f}, by the date of birth {r['dob']:%Y-%m-%d}: "
+                f"no child is looked after at {LEAVE_AT} or over",
+                "date of birth not used",
+                f"starts at {LEAVE_AT} or over",
             )
         )
     missing = merged.loc[merged["dob"].isna(), "client"].nunique()
     if missing:
         headers = ", ".join(dict.fromkeys(ages["_source"])) or "the header table"
         log.notes.append(f"{headers}: no date of birth for {missing:,} children in {source}")
+    return ages[~ages["client"].isin(set(merged.loc[adult, "client"]))]
+
+
+def _birth_problem(
+    r: pd.Series, message: str, action: str = "kept", reason: str = "starts before birth"
+) -> Problem:
+    """A problem with a placement's start (``r``: a placement merged with its header row)."""
+    return Problem(
+        r["file"],
+        int(r["row"]),
+        "DECOM",
+        r["start"].strftime("%Y-%m-%d"),
+        f"{message} ({r['_source']} row {int(r['_row'])})",
+        action,
+        ERROR,
+        reason,
+    )
 
 
 # ------------------------------------------------------------------ loading
@@ -745,7 +853,8 @@ def load_ssda903(
     known_at : date or str, optional
         Read the records as an extract made on this date would have held them
         (:func:`~.censor.censor_returns`: later returns left out, later starts
-        dropped, later ends blanked) before cleaning them; for backtests.
+        dropped, later ends blanked) before cleaning them, and the header rows of
+        later returns left out (:class:`HeaderDates`); for backtests.
 
     Returns
     -------
@@ -775,7 +884,8 @@ def load_ssda903(
     table = pd.concat(tables, ignore_index=True)
     text = [c for c in table.columns if table[c].dtype == object]
     table[text] = table[text].fillna("")
-    table, returns = censor_returns(*_assign_returns(table), known_at)
+    table, every_return = _assign_returns(table)
+    table, returns = censor_returns(table, every_return, known_at)
     placements, recorded_ends = episodes_to_placements(table, rules, source, log, returns)
     for name in files:
         log.raise_if_strict(strict, name)
@@ -790,8 +900,9 @@ def load_ssda903(
     ages = None
     sources = list(files)
     if header_paths:
-        ages = _header_ages(header_paths, names, la, log, strict)
-        _check_births(placements, ages, source, log)
+        dated = HeaderDates.of(every_return, returns, known_at)
+        ages = _header_ages(header_paths, names, la, log, strict, dated)
+        ages = _check_births(placements, ages, source, log)
         for name in files:
             log.raise_if_strict(strict, name)
         ages = ages[["client", "dob"]]

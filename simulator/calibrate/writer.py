@@ -34,7 +34,7 @@ from simulator.config.calendar import fy_label
 from simulator.config.load import config_from_dict, loads_config
 from simulator.config.schema import Config
 
-from .ages import BANDS, LEAVE_AT, AgeShares, describe, se_words
+from .ages import BANDS, LEAVE_AT, MIN_AGES, AgeShares, describe, se_words
 from .arrivals import MIN_MONTHS_FOR_TREND, MIN_STARTS_FOR_TREND, TREND_LR
 from .calibration import GROWTH_RANGE, Calibration, ServiceCalibration, lognormal_param
 from .moves import MIN_MOVES, MoveFit
@@ -297,7 +297,7 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
         )
     per_year_sd = fit.log_rate_sd_for_config()
     rate_at = (
-        f"Rate at {date(cal.start_year, 4, 1)}, averaged over flat and trend as the growth below"
+        f"Rate at {date(cal.start_year, 4, 1)}, on the trend as the growth below"
         if fit.trend_weight > 0
         else "Rate (flat: the average over the records)"
     )
@@ -339,14 +339,16 @@ def _arrivals(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
 
 
 def _growth_words(fit) -> list[str]:
-    """What the written growth is: flat and trend averaged, and with what weight."""
+    """What the written growth is: the records' trend, how far the prior moved it, and why."""
     return [
-        f"Growth averaged over flat and trend, weight {fit.trend_weight:.2f} on the trend: "
-        f"{_pct(fit.growth)} a year (SE {fit.growth_se * 100:.1f} points).",
-        f"The trend alone gives {_pct(fit.trend_growth)} a year (SE "
-        f"{fit.trend_growth_se * 100:.1f} points), flat gives 0%. Neither is taken as certain: "
-        "each is weighted by how well it fits the records, allowing for the trend's extra "
-        "figure (Akaike weights), and the SE includes the gap between them.",
+        f"Growth {_pct(fit.growth)} a year (SE {fit.growth_se * 100:.1f} points): the trend in "
+        f"the records, {_pct(fit.trend_growth)} a year (SE {fit.trend_growth_se * 100:.1f} "
+        f"points), kept at {fit.trend_weight:.0%} of its size.",
+        "The trend is written with its uncertainty, neither dropped nor taken as certain: "
+        "records drift by chance, and a real trend should not be lost. It is pulled towards "
+        "flat only as far as the records measure it poorly, as a sustained trend beyond "
+        f"+-{2 * fit.prior_sd:.0%} a year is rare (a prior with sd {fit.prior_sd * 100:.0f} "
+        "points).",
     ]
 
 
@@ -354,13 +356,14 @@ def _trend_choice(fit) -> str:
     """Which of trend and flat the arrivals fit chose, and why, in a sentence."""
     if not fit.trend_tried and fit.data.month.size < MIN_MONTHS_FOR_TREND:
         return (
-            f"No trend tried: under {MIN_MONTHS_FOR_TREND} months of records, so the rate is "
-            "taken as flat."
+            f"No trend tried: under {MIN_MONTHS_FOR_TREND} months of records (two full years "
+            "are needed so that a seasonal high or low is not taken for a trend), so the rate is "
+            "taken as flat; edit the growth if you know of a trend."
         )
     if not fit.trend_tried:
         return (
             f"No trend tried: under {MIN_STARTS_FOR_TREND} starts, too few to tell a trend "
-            "from chance, so the rate is taken as flat."
+            "from chance, so the rate is taken as flat; edit the growth if you know of a trend."
         )
     lr = f"likelihood ratio {fit.trend_lr:.2f}"
     if math.isfinite(fit.design_effect) and fit.design_effect > 1.005:
@@ -381,16 +384,29 @@ def _trend_choice(fit) -> str:
     )
 
 
+def _outcomes(svc: ServiceCalibration, cal: Calibration) -> str:
+    """How the placements of the length fit came out, in words: '120 ended, 4 censored ...'."""
+    counts, data = svc.length_counts, svc.lengths.data
+    parts = [f"{data.events:,} ended"]
+    if counts.moved:
+        parts.append(f"{counts.moved:,} censored at a move to another service (see moves)")
+    if counts.aged:
+        parts.append(f"{counts.aged:,} censored at the child's {LEAVE_AT}th birthday")
+    if counts.stale:
+        parts.append(f"{counts.stale:,} stale (censored at their last return)")
+    parts.append(f"{counts.open:,} still open on {from_day(cal.as_of)}")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _length(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
     fits, data = svc.lengths, svc.lengths.data
     best = fits.chosen
     uncertain = cal.parameter_uncertainty
     section = Section(f"{name}.length")
     section.comments.append(
-        f"Censored maximum likelihood on {data.n:,} placements: {data.events:,} ended, "
-        f"{data.n - data.events:,} still open on {from_day(cal.as_of)}"
+        f"Censored maximum likelihood on {data.n:,} placements: {_outcomes(svc, cal)}"
         + (
-            f", {data.truncated:,} started before {from_day(svc.observed_from)} "
+            f"; {data.truncated:,} started before {from_day(svc.observed_from)} "
             "(counted from then: left-truncated)."
             if data.truncated
             else "."
@@ -403,21 +419,23 @@ def _length(svc: ServiceCalibration, cal: Calibration, name: str) -> Section:
             "first): their start is known only to be on or before the recorded one, so it is "
             "treated as left-censored (problems.csv lists them)."
         )
-    if svc.stale and not svc.stale_kept:
+    counts = svc.length_counts
+    if counts.stale:
         section.comments.append(
-            f"{svc.stale:,} stale open placements (the child in no later return) are counted "
-            "as lasting at least to the end of their last return."
+            f"The {counts.stale:,} stale open placements (the child in no later return) are "
+            "counted as lasting at least to the end of their last return."
         )
-    if svc.moved_out or svc.aged_out:
-        why = []
-        if svc.moved_out:
-            why.append(f"{svc.moved_out:,} that moved to another service (see moves)")
-        if svc.aged_out:
-            why.append(f"{svc.aged_out:,} that ended at the child's {LEAVE_AT}th birthday")
+    if counts.moved or counts.aged:
         section.comments.append(
-            f"Counted as lasting at least until they ended, not as ended: {' and '.join(why)}. "
-            "The simulation ends placements at those events itself, and this length is the "
-            "time to the placement's own end had they not come first."
+            "Those censored at a move or at 18 are counted as lasting at least until then, not "
+            "as ended: the simulation ends placements at those events itself, and this length "
+            "is the time to the placement's own end had they not come first."
+        )
+    if counts.no_dob:
+        section.comments.append(
+            f"{counts.no_dob:,} placements of children with no date of birth are left out: only "
+            f"a known birthday can censor a placement at {LEAVE_AT}, and the simulation ends "
+            f"every placement at {LEAVE_AT} (see ageing)."
         )
     ranking = ", ".join(
         f"{f.name} {f.aic:.1f}" + (" (chosen)" if f is best else f" (+{f.aic - best.aic:.1f})")
@@ -572,7 +590,15 @@ def _ageing(svc: ServiceCalibration, cal: Calibration, name: str) -> list[Sectio
             ages.open.config(),
             f"Ages on {date(cal.start_year, 4, 1)} of the {ages.open.n:,} placements open on "
             f"{from_day(cal.as_of)} with a date of birth ({ages.open.unknown:,} without): "
-            f"{describe(ages.open)}; the largest SE {se_words(ages.open)}.",
+            f"{describe(ages.open)}; {se_words(ages.open)}.",
+        )
+    else:
+        few = ages.open_few.n if ages.open_few is not None else 0
+        placements = "1 placement open" if few == 1 else f"{few:,} placements open"
+        section.comments.append(
+            f"open_ages is not written: only {placements} on {from_day(cal.as_of)} "
+            f"{'has' if few == 1 else 'have'} a date of birth (at least {MIN_AGES} are needed), "
+            "so the simulation draws their ages from age_at_entry."
         )
     return [section]
 

@@ -485,19 +485,20 @@ def test_a_wild_fitted_trend_is_written_clipped_with_a_warning(tmp_path):
 
     from simulator.calibrate import load_packages, to_toml
 
-    # 13 months of records in which starts double every month: a trend far beyond +200% a year.
+    # 25 months of records (two years are needed for a trend) in which starts double every
+    # three months: a trend far beyond +200% a year (+1,500%).
     rows = ["client_id,service,start_date,end_date,weekly_cost"]
     n = 0
-    for month in range(13):
-        day = (np.datetime64("2023-03", "M") + month).astype("datetime64[D]")
-        for i in range(2 ** (month // 2)):
+    for month in range(25):
+        day = (np.datetime64("2022-03", "M") + month).astype("datetime64[D]")
+        for i in range(2 ** (month // 3)):
             start = day + (i % 27)
             end = start + 20 if i % 2 else ""
             rows.append(f"C{n},Respite,{start},{end},500")
             n += 1
     path = tmp_path / "packages.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    cal = calibrate(load_packages(path), as_of="2024-03-31", since="2023-03-01")
+    cal = calibrate(load_packages(path), as_of="2024-03-31", since="2022-03-01")
     fit = cal.services[0].arrivals
     assert fit.trend and fit.growth > 2.0
     assert any("outside the range a config allows" in w for w in cal.services[0].warnings)

@@ -191,7 +191,7 @@ def round_trip(tmp_path_factory):
 
 
 def arrival_checks(fit, per_year: float, growth: float) -> list[tuple[float, float, float]]:
-    """(estimate, SE, truth) of the arrivals: what is written (flat and trend averaged) and
+    """(estimate, SE, truth) of the arrivals: what is written (the trend, with the prior) and
     the trend model's growth against the truth at the horizon start; without a significant
     trend, the flat model's rate against the truth's average over the records (2018/19 to
     2023/24)."""

@@ -59,16 +59,16 @@ def one_service(per_year: float, length: dict, growth: float = 0.0) -> dict:
 # ---------------------------------------------------------------- 10: trend or flat
 
 
-def test_one_year_of_flat_records_finds_no_trend():
-    first = to_day("2023-04-01")
+def test_two_years_of_flat_records_find_no_trend():
+    first = to_day("2022-04-01")
     for seed in range(3):
         fit = fit_arrivals(monthly_counts(starts(120.0, 0.0, seed, first), first, AS_OF, ORIGIN))
         assert not fit.trend and fit.flat.growth == 0.0 and fit.flat.cov[1, 1] == 0.0
         assert fit.trend_tried
         assert fit.trend_lr <= 3.84  # chi-square(1) at 5%
         assert abs(fit.flat.per_year - 120.0) < Z * fit.flat.per_year_se
-        # What is written averages flat and trend, and holds the truth within its SEs.
-        assert 0.0 < fit.trend_weight < 0.72  # below the weight at the 5% test's 3.84
+        # What is written is the trend with its SE (and the prior), holding the truth.
+        assert 0.0 < fit.trend_weight < 1.0
         assert abs(fit.per_year - 120.0) < Z * fit.per_year_se
         assert abs(fit.growth) < Z * fit.growth_se
 
@@ -76,7 +76,7 @@ def test_one_year_of_flat_records_finds_no_trend():
 def test_a_trend_under_about_two_standard_errors_is_not_kept():
     # Six years of a 2% trend at 150 a year: about 1.3 SE, so some histories show it and
     # some do not. The flat model's rate is the average over the records, whose truth is the
-    # mean of the trend over them; what is written (flat and trend averaged) is the rate at
+    # mean of the trend over them; what is written (the trend, with the prior) is the rate at
     # the horizon start and the growth.
     b = math.log1p(0.02)
     average = 150.0 * (1 - math.exp(-6 * b)) / (6 * b)
@@ -125,8 +125,8 @@ def test_the_config_says_whether_a_trend_was_kept_and_why(tmp_path):
     words = " ".join(line.lstrip("# ") for line in text.splitlines())
     assert "Trend or flat, by likelihood: no significant trend, as a trend (" in words
     assert f"(likelihood ratio {fit.trend_lr:.2f}; not above 3.84, the 5% level)" in words
-    # The growth written is flat and trend averaged, and says so.
-    assert f"Growth averaged over flat and trend, weight {fit.trend_weight:.2f} on the" in words
+    # The growth written is the trend's with its SE, and says so.
+    assert f"kept at {fit.trend_weight:.0%} of its size" in words
     growth = tomllib.loads(text)["services"]["childrens_homes"]["arrivals"]["growth"]
     assert growth["dist"] == "normal"
     assert growth["mean"] == pytest.approx(fit.growth, rel=1e-3)
