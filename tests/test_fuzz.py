@@ -337,6 +337,7 @@ def _report(configs: Counter, files: Counter) -> str:
     )
 
 
+@pytest.mark.slow  # seconds: the configs and CSVs of one seed
 def test_fuzz_quick(tmp_path, capsys):
     """The trial's sizes, without running the accepted configs (about 4 s)."""
     configs, files, failures = trial(374, 233, seed=35, folder=tmp_path, run=False)

@@ -195,6 +195,7 @@ def test_arrivals_recovered_within_standard_errors(dispersion, model):
     assert 0.5 < fit.pearson < 1.5
 
 
+@pytest.mark.slow  # many synthetic fits
 def test_arrival_standard_errors_match_the_spread_of_estimates():
     z = []
     for seed in range(40):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import simulator
 from simulator.cli.app import main
 from simulator.config.load import loads_config
@@ -42,6 +44,7 @@ def test_validate_and_run_say_the_budgets_are_placeholders(tmp_path, capsys):
     assert "budget_gbp of Homes is a placeholder" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # calibrates the shared sample
 def test_calibrate_marks_every_budget_it_writes_as_a_placeholder(tmp_path, capsys):
     out = tmp_path / "calibration"
     args = ["calibrate", "--episodes", str(BROMLEY / "episodes.csv"), "--no-plots"]

@@ -59,6 +59,7 @@ def test_chart_files_keep_their_pixels_at_the_faster_compression(ds, tmp_path):
     assert np.array_equal(png_pixels(path.read_bytes()), png_pixels(default))
 
 
+@pytest.mark.slow  # draws and reduces every chart
 def test_the_report_image_is_the_chart_file_reduced_to_its_palette(ds):
     """The HTML's image of a chart: the chart's PNG pixels, read from the canvas, then quantised."""
     chart = next(c for c in charts.chart_list(ds) if c.kind == "drivers")
