@@ -730,18 +730,26 @@ def _pick(rng, weights, total):
 @njit(cache=True, nogil=True)
 def _draw_ages(rng, edges, cdf, age, first, stop):
     """Ages in weeks for placements ``first:stop`` with none yet (-1): a band, then uniform in it."""
+    drawn = 0
     for i in range(first, stop):
         if age[i] >= 0.0:
             continue
-        u = _uniform(rng)
+        drawn += 2
+        u = uniform(rng)
+        # The first band whose cumulative share passes u: the bands below it,
+        # counted without a branch (the cumulative shares never decrease), since
+        # a search's exit was mispredicted about once a placement.
         b = 0
-        while b < cdf.size - 1 and u >= cdf[b]:
-            b += 1
-        age[i] = edges[b] + _uniform(rng) * (edges[b + 1] - edges[b])
+        for j in range(cdf.size - 1):
+            b += u >= cdf[j]
+        age[i] = edges[b] + uniform(rng) * (edges[b + 1] - edges[b])
+    # Counted once after the loop (the same total), so the loop updates
+    # nothing in the generator's record but its state words.
+    rng.n_uniform += drawn
 
 
 @njit(cache=True, nogil=True)
-def _leave(rng, rates, leave, onward, horizon, start, length, age, came, n, moved, n_moved):
+def _leave(rng, rates, leave, onward, horizon, start, length, age, came, n, moved, n_moved, work):
     """End placements that move to another service or age out first; note where they go.
 
     Each of the ``n`` placements moves at the total rate ``rates.sum()`` (per
@@ -753,20 +761,25 @@ def _leave(rng, rates, leave, onward, horizon, start, length, age, came, n, move
     the ``moved`` lists (destination, date, age, and whether the young person
     came from a children's service at its leaving age: ``came``, or this
     continuation). Returns the new number of them. Draws nothing for a service
-    with neither.
+    with neither. ``work`` (int64[n] or longer) is scratch space.
     """
     moved_dest, moved_start, moved_age, moved_came = moved
     total, share = rates.sum(), onward.sum()
     if total <= 0.0 and leave <= 0.0:
         return n_moved
+    if total <= 0.0:
+        return _age_out(leave, onward, share, horizon, start, length, age, came, n, moved, n_moved,
+                        rng, work)  # fmt: skip
     for i in range(n):
-        end, event = length[i], 0
-        if total > 0.0:
-            wait = _exponential(rng) / total
-            if wait < end:
-                end, event = wait, 1
-        if leave > 0.0 and leave - age[i] < end:
-            end, event = max(leave - age[i], 0.0), 2
+        # The earliest of the placement's own end, the move and the leaving
+        # age, chosen without branches (the last is a coin toss to the CPU).
+        wait = _exponential(rng) / total
+        end = min(wait, length[i])
+        event = 1 if wait < length[i] else 0
+        left = leave - age[i]
+        aged = leave > 0.0 and left < end
+        end = max(left, 0.0) if aged else end
+        event = 2 if aged else event
         if event == 0:
             continue
         length[i] = end
@@ -787,19 +800,55 @@ def _leave(rng, rates, leave, onward, horizon, start, length, age, came, n, move
 
 
 @njit(cache=True, nogil=True)
+def _age_out(leave, onward, share, horizon, start, length, age, came, n, moved, n_moved, rng, work):
+    """:func:`_leave` for a service with ageing and no moves: the same ends, draws and order.
+
+    Whether a placement reaches the leaving age before its own end is a coin
+    toss to the CPU (a branch on it is often mispredicted), so
+    the lengths are cut without branches and the placements cut are listed in
+    ``work``; only those are then looked at again, in order, drawing who
+    continues exactly as :func:`_leave` would (it draws nothing per placement
+    otherwise). ``leave`` > 0 and ``share`` = ``onward.sum()``.
+    """
+    moved_dest, moved_start, moved_age, moved_came = moved
+    cut = 0
+    for i in range(n):
+        left = leave - age[i]
+        ends = left < length[i]
+        length[i] = max(left, 0.0) if ends else length[i]
+        work[cut] = i
+        cut += ends
+    for j in range(cut):
+        i = work[j]
+        end = length[i]
+        if start[i] + end >= horizon or share <= 0.0:
+            continue
+        if _uniform(rng) >= share:
+            continue  # aged out, and leaves care
+        moved_dest[n_moved] = _pick(rng, onward, share)
+        moved_start[n_moved] = start[i] + end
+        moved_age[n_moved] = age[i] + end if age[i] >= 0.0 else -1.0
+        moved_came[n_moved] = True  # continuing from a children's service at its leaving age
+        n_moved += 1
+    return n_moved
+
+
+@njit(cache=True, nogil=True)
 def _charge_came(
-    start, length, cost, first, came, n, edges, month_of_day, direct, rate, opened, spend,
+    start, length, cost, first, came, lo, n, edges, month_of_day, direct, rate, opened, spend,
     caseload,
 ):  # fmt: skip
     """Charge again, on their own, the placements that came from a children's service.
 
-    Reuses the service's accumulators (``direct``, ``rate``, ``opened``) once its
-    own spend is stored; ``spend`` and ``caseload`` are this service-draw's rows.
+    Only placements ``lo:n`` (those that moved in) can have come; they are
+    charged in the same order as a scan of all ``n`` would. Reuses the service's
+    accumulators (``direct``, ``rate``, ``opened``) once its own spend is stored;
+    ``spend`` and ``caseload`` are this service-draw's rows.
     """
     direct[:] = 0.0
     rate[:] = 0.0
     opened[:] = 0
-    for i in range(n):
+    for i in range(lo, n):
         if came[i]:
             _charge(
                 start[i], start[i] + length[i], cost[i], first[i],
@@ -979,9 +1028,11 @@ def simulate_placements(
             )  # fmt: skip
             n_start = n
             n = _new_placements(rng, length_law, cost_law, edges, arrivals[d, p], batch, n)
+            n_own = n  # the placements after these moved in
             if moving:
-                age[:n] = -1.0
-                came[:n] = False
+                for i in range(n):  # one plain pass over both arrays
+                    age[i] = -1.0  # unknown, so drawn below where the service has ageing
+                    came[i] = False
                 n = _moved_in(
                     rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch, age, came,
                     n,
@@ -995,7 +1046,7 @@ def simulate_placements(
                     _draw_ages(rng, age_edges[p], entry_cdf[p], age, n_start, n)
                 n_moved = _leave(
                     rng, move_rate[d, p], leave_weeks[p], onward[p], horizon, start, length,
-                    age, came, n, moved, n_moved,
+                    age, came, n, moved, n_moved, work,
                 )  # fmt: skip
             if tail_share[d, p] > 0.0:  # else no placement is flagged high-cost
                 _count_high_cost(start, length, batch[6], n, year_edges, high_cost[d, p])
@@ -1009,9 +1060,9 @@ def simulate_placements(
                 open_now += opened[m]
                 spend[d, p, m] = direct[m] + weekly * (edges[m + 1] - edges[m])
                 caseload[d, p, m] = open_now
-            if moving and came[:n].any():
+            if moving and came[n_own:n].any():  # only placements that moved in came
                 _charge_came(
-                    start, length, cost, first, came, n, edges, month_of_day, direct, rate,
+                    start, length, cost, first, came, n_own, n, edges, month_of_day, direct, rate,
                     opened, came_spend[d, p], came_caseload[d, p],
                 )  # fmt: skip
     counts[N_UNIFORM] += rng.n_uniform
