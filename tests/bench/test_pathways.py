@@ -5,6 +5,7 @@ No timing assertions: only that the row is measured, counted right and reported.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -22,22 +23,10 @@ from simulator.bench.pathways import (
 )
 from simulator.config.load import dumps_config
 from simulator.model.equations import build_plan
+from tests.bench.test_bench import TINY as BENCH_TINY
 
-TINY = bench.Settings(
-    name="tiny",
-    repeats=2,
-    throughput_draws=200,
-    reference_draws=5,
-    scaling_draws=50,
-    services=(1, 2),
-    years=(1, 2),
-    caseloads=(50, 100),
-    memory_draws=(100, 300),
-    stream_draws=(100, 300),
-    cold_start_draws=50,
-    batched_draws=20,
-    family_draws=60,
-)
+# The bench tests' tiny sizes, with fewer draws of each one-family council.
+TINY = dataclasses.replace(BENCH_TINY, family_draws=60)
 
 
 def test_the_two_councils_differ_only_by_moves_and_ageing():
