@@ -350,8 +350,7 @@ def _cost_sample(
 def _ages(records: Records, rows: pd.DataFrame, origin: int) -> np.ndarray | None:
     if records.ages is None:
         return None
-    dob = rows[["client"]].merge(records.ages, on="client", how="left")["dob"]
-    return (origin - day_numbers(dob)) / DAYS_PER_YEAR
+    return (origin - day_numbers(_dob(records, rows))) / DAYS_PER_YEAR
 
 
 def stale_mask(placements: pd.DataFrame, as_of: int) -> np.ndarray:
@@ -387,13 +386,10 @@ def _dob(records: Records, rows: pd.DataFrame) -> pd.Series:
 
 
 def _age_fit(
-    records: Records, info: ServiceInfo, rows: pd.DataFrame, entering: np.ndarray,
-    in_caseload: np.ndarray, origin: int,
-) -> AgeFit | None:  # fmt: skip
-    """Ages of the service's new placements (``entering``) and open ones, when known."""
-    if records.ages is None or not info.children:
-        return None
-    dob = _dob(records, rows)
+    dob: pd.Series, rows: pd.DataFrame, entering: np.ndarray, in_caseload: np.ndarray,
+    origin: int,
+) -> AgeFit:  # fmt: skip
+    """Ages of the service's new placements (``entering``) and open ones (``dob``: :func:`_dob`)."""
     start = day_numbers(rows["start"])
     entry = whole_years(dob[entering], start[entering])
     opened = whole_years(dob[in_caseload], np.full(int(in_caseload.sum()), origin))
@@ -447,12 +443,13 @@ def calibrate_service(
     moved_in = np.array([(p, info.key) in moves for p in _column(rows, "moved_from")], dtype=bool)
     in_caseload = open_mask(rows, as_of, keep_stale)
     window = (start >= observed_from) & (start <= as_of)
-    ages = _age_fit(records, info, rows, window & ~moved_in, in_caseload, origin)
+    # Children's dates of birth, looked up once (None: no header, or not a children's service).
+    dob = _dob(records, rows) if records.ages is not None and info.children else None
+    ages = _age_fit(dob, rows, window & ~moved_in, in_caseload, origin) if dob is not None else None
     warnings = []
     with_dob = np.ones(len(rows), dtype=bool)
     aged_out = np.zeros(len(rows), dtype=bool)
     if ages is not None:
-        dob = _dob(records, rows)
         aged_out = ended & ~moved_out & left_at_leaving_age(dob, end)
         with_dob = dob.notna().to_numpy()
         fit_end = np.where(moved_out | aged_out, np.nan, end)

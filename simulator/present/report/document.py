@@ -47,6 +47,7 @@ from simulator.present.report.blocks import (
 )
 from simulator.present.report.cabinet import cabinet_summary
 from simulator.present.report.formats import chance, se_text
+from simulator.present.report.transitions import transitions_section
 from simulator.present.report.words import (
     drivers_sentence,
     headline,
@@ -460,8 +461,6 @@ def build_report(
         if i == 0:
             blocks += pick("tornado", year) + pick("sobol", year)
     blocks += [PageBreak(), Heading(f"The medium term, {years[0]} to {years[-1]}"), *pick("medium")]
-    from simulator.present.report.transitions import transitions_section  # issue 12
-
     blocks += transitions_section(ds)  # children's care continuing into adults' services
     # The first year's sensitivity sits with that year; of the later years only the last is
     # shown (the charts folder has them all), to keep the appendix to the point.
