@@ -9,7 +9,10 @@ A page is a figure of text rows placed by their heights (no layout engine: the
 rows' heights are known, and solving a layout for a page of text cost as much as
 drawing it); each chart is the figure the HTML's PNG was drawn from
 (:class:`~simulator.present.report.drawn.DrawnCharts`), drawn onto the page at
-its row (:func:`~simulator.present.report.drawn.draw_on_page`).
+its row (:func:`~simulator.present.report.drawn.draw_on_page`). A row's lines of
+text are one artist (:class:`_Lines`) that hands each line to the PDF renderer
+where a ``Text`` would have put it: a ``Text`` per line measured every line again
+before drawing it, which cost a third of the text pages' time.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
+import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.backends.backend_pdf import PdfFile
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 
@@ -109,15 +116,84 @@ def _line_h(size: float) -> float:
     return size * LEADING / 72
 
 
+class _Lines(Artist):
+    """Lines of plain text, each drawn on its baseline at a point of a (sub)figure.
+
+    Each line goes straight to the renderer's ``draw_text`` at the place a
+    ``Text(x, y, line, va="baseline")`` would give it (left aligned at ``x``, or
+    right aligned: ending at ``x``), in the same font, size and colour, so the
+    PDF holds the same text at the same places (to rounding in the tenth
+    decimal of a point). Only a right-aligned line is measured (for its width).
+    Text is never read as mathematics: a ``$`` is a dollar sign.
+    """
+
+    zorder = 3  # a Text's
+    #: Widths of right-aligned lines by renderer kind and scale, text and font: table cells
+    #: repeat ("£0.0m"). Kept while the process lives, as matplotlib's text metrics cache is.
+    _widths: ClassVar[dict[tuple, float]] = {}
+
+    def __init__(self, fig: SubFigure) -> None:
+        super().__init__()
+        self.set_transform(fig.transSubfigure)
+        self._items: list[tuple[float, float, str, FontProperties, tuple, bool]] = []
+
+    def add(self, x: float, y: float, text: str, size: float, bold: bool = False,
+            color="black", right: bool = False) -> None:  # fmt: skip
+        """A line whose baseline starts (or, ``right``, ends) at (x, y), in figure fractions."""
+        if not text:
+            return  # a Text of no text draws nothing
+        # The font a Text would take from the style in force (a Text reads rcParams too).
+        prop = FontProperties(size=size, weight="bold" if bold else "normal")
+        self._items.append((x, y, text, prop, to_rgba(color), right))
+
+    def draw(self, renderer) -> None:
+        if not self.get_visible():
+            return
+        trans = self.get_transform()
+        gc = renderer.new_gc()
+        gc.set_antialiased(matplotlib.rcParams["text.antialiased"])
+        for x, y, text, prop, rgba, right in self._items:
+            px, py = trans.transform((x, y))
+            if right:
+                px -= self._width(renderer, text, prop)
+            gc.set_foreground(rgba, isRGBA=True)
+            renderer.draw_text(gc, px, py, text, prop, 0.0, ismath=False)
+        gc.restore()
+        self.stale = False
+
+    @classmethod
+    def _width(cls, renderer, text: str, prop: FontProperties) -> float:
+        """The width the renderer measures, in its units (the same for renderers of one kind
+        and scale: a PDF renderer's metrics are in points whatever the page)."""
+        measure = renderer.get_text_width_height_descent  # the PDF's, through a mixed renderer
+        key = (type(measure.__self__), renderer.points_to_pixels(1.0), text, prop)
+        if key not in cls._widths:
+            if len(cls._widths) > 50_000:
+                cls._widths.clear()
+            cls._widths[key] = measure(text, prop, ismath=False)[0]
+        return cls._widths[key]
+
+
+def _lines_artist(fig: SubFigure) -> _Lines:
+    """The (sub)figure's one :class:`_Lines` artist, added on first use."""
+    for artist in fig.artists:
+        if isinstance(artist, _Lines):
+            return artist
+    lines = _Lines(fig)
+    fig.add_artist(lines)
+    return lines
+
+
 def _text_lines(
-    fig: SubFigure, lines: list[str], size: float, x: float, top: float = 0.0, bold=False, **kw
-) -> None:
+    fig: SubFigure, lines: list[str], size: float, x: float, top: float = 0.0, bold=False,
+    color="black",
+) -> None:  # fmt: skip
     """Draw lines downwards from ``top`` inches below the top of ``fig``, ``x`` inches from the left."""
     height = fig.bbox.height / fig.figure.dpi
+    out = _lines_artist(fig)
     for i, line in enumerate(lines):
         y = 1 - (top + (i + 0.8) * _line_h(size)) / height
-        fig.text(x / A4[0], y, line, fontsize=size, fontweight="bold" if bold else "normal",
-                 va="baseline", ha="left", **kw)  # fmt: skip
+        out.add(x / A4[0], y, line, size, bold, color)
 
 
 def _place(block: Block, m: _Measure) -> list[_Placed]:
@@ -202,14 +278,13 @@ def _place_table(table: Table, m: _Measure) -> list[_Placed]:
 
         def draw(f, cells=cells):
             x = MARGIN_X
+            out = _lines_artist(f)
             for lines, w, a in zip(cells, widths, table.align, strict=True):
                 for i, line in enumerate(lines):
                     y = 1 - (i + 0.85) * _line_h(TABLE_PT) / height - 0.02 / height
                     left = a == "l"
                     xx = x + pad if left else x + w - pad
-                    f.text(xx / A4[0], y, line, fontsize=TABLE_PT, va="baseline",
-                           ha="left" if left else "right",
-                           fontweight="bold" if bold else "normal")  # fmt: skip
+                    out.add(xx / A4[0], y, line, TABLE_PT, bold, right=not left)
                 x += w
             f.add_artist(_rule(f, height, header))
 
