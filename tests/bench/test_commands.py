@@ -47,8 +47,9 @@ def test_each_command_line_is_what_a_user_types(tmp_path):
     charts = commands._argv("run_charts", config, 100, tmp_path)
     assert "--no-charts" not in charts and charts[charts.index("--draws") + 1] == "100"
     report = commands._argv("report", config, 100, tmp_path)
-    # The report reads the run --no-charts wrote.
-    assert report[:4] == ["-m", "simulator", "report", plain[plain.index("--out") + 1]]
+    # The report reads the folder the default run wrote, with its charts (run, then report).
+    assert report[:4] == ["-m", "simulator", "report", charts[charts.index("--out") + 1]]
+    assert commands.COMMANDS.index("report") > commands.COMMANDS.index("run_charts")
 
 
 def test_results_of_older_versions_have_no_command_rows():

@@ -2,17 +2,30 @@
 
 Fixed metadata (and the style's fixed SVG id salt) keep the files byte-stable,
 so a chart drawn twice is the same file.
+
+Each PNG carries a tag (a text chunk, :data:`TAG_KEY`) saying which results it
+shows and what its pixels are, so that the report can embed a chart file the run
+already drew instead of drawing it again, and only when the file is provably the
+picture of the results it reports on (:class:`ChartFiles`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import matplotlib
+import matplotlib.ft2font
+import matplotlib.image
+import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
+from PIL import Image
 
 from simulator._version import __version__
-from simulator.present.charts.catalogue import chart_list
+from simulator.present.charts.catalogue import Chart, chart_list
 from simulator.present.charts.style import DPI, chart_style
 
 FORMATS: tuple[str, ...] = ("png", "svg")
@@ -30,6 +43,135 @@ def _metadata(suffix: str) -> dict:
     if suffix == ".png":
         return {"Software": f"overspend {__version__}"}
     return {}
+
+
+#: The PNG text chunk holding a chart file's tag: ``"<identity> <pixels digest>"``.
+TAG_KEY = "overspend-results"
+
+
+def chart_identity(
+    chart: Chart,
+    ds: xr.Dataset,
+    sensitivity: xr.Dataset | None = None,
+    scenarios: xr.Dataset | None = None,
+) -> str:
+    """What a chart's pixels are drawn from, as a SHA-256 hex digest.
+
+    The attributes of the results the chart reads (``simulation.nc``'s, and
+    ``sensitivity.nc``'s or ``scenarios.nc``'s for their charts): every run
+    stamps its own ``created`` time (to the second) beside its resolved config,
+    seed, draws and version, so a new run of any kind changes them, and two
+    runs that share all of them give the same results (runs are reproducible).
+    Then the chart's name and size, and the versions of overspend, matplotlib and
+    FreeType (a new version may draw differently).
+
+    Parameters
+    ----------
+    chart : Chart
+    ds : xarray.Dataset
+        Results Dataset (``simulation.nc``).
+    sensitivity, scenarios : xarray.Dataset, optional
+        Their results, read for the sensitivity and scenario charts only.
+
+    Returns
+    -------
+    str
+    """
+    sources = [ds]
+    if chart.kind in ("tornado", "sobol"):
+        sources.append(sensitivity)
+    elif chart.kind == "scenarios":
+        sources.append(scenarios)
+    about = {
+        "chart": chart.name,
+        "size": [float(v) for v in chart.size],
+        "versions": [__version__, matplotlib.__version__, matplotlib.ft2font.__freetype_version__],
+        "results": [
+            {str(k): str(v) for k, v in src.attrs.items()} for src in sources if src is not None
+        ],
+    }
+    return hashlib.sha256(json.dumps(about, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def pixels_digest(rgba: np.ndarray) -> str:
+    """SHA-256 of an image's RGBA pixels and their shape (rows, columns, 4)."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    return hashlib.sha256(repr(rgba.shape).encode("ascii") + rgba.data).hexdigest()
+
+
+def _save_png(fig: Figure, path: Path, identity: str) -> None:
+    """Save ``fig`` as PNG tagged with ``identity`` and the digest of its pixels.
+
+    What ``savefig`` does for a PNG of a figure without a layout engine (an Agg
+    draw at the figure's DPI, then :func:`matplotlib.image.imsave` of the canvas),
+    with the pixels hashed between the two: the tag must be known before writing.
+    """
+    canvas = fig.canvas
+    canvas.draw()
+    rgba = canvas.buffer_rgba()
+    tag = f"{identity} {pixels_digest(np.asarray(rgba))}"
+    matplotlib.image.imsave(
+        path, rgba, format="png", origin="upper", dpi=fig.dpi,
+        metadata={**_metadata(".png"), TAG_KEY: tag}, pil_kwargs=dict(PNG_OPTIONS),
+    )  # fmt: skip
+
+
+class ChartFiles:
+    """Chart PNGs already drawn into a folder, read back only when they show these results.
+
+    A file is used when its tag (:data:`TAG_KEY`) has the chart's
+    :func:`chart_identity` for these results and the digest of the pixels it
+    holds; anything else (no file, a file of another run, one an image editor
+    changed, an unreadable one) gives ``None``, and the caller draws the chart.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The folder of chart files (a run's ``charts``).
+    ds : xarray.Dataset
+        The results the charts must show.
+    sensitivity, scenarios : xarray.Dataset, optional
+        Their results, when the report shows their charts.
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        ds: xr.Dataset,
+        sensitivity: xr.Dataset | None = None,
+        scenarios: xr.Dataset | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self._results = (ds, sensitivity, scenarios)
+        #: Names of the charts whose file was used (for tests and notes).
+        self.used: list[str] = []
+
+    def pixels(self, chart: Chart) -> np.ndarray | None:
+        """The chart's RGBA pixels (rows, columns, 4) from its PNG file, or None."""
+        rgba = _tagged_pixels(self.folder / f"{chart.name}.png")
+        if rgba is None:
+            return None
+        identity, digest, pixels = rgba
+        if identity != chart_identity(chart, *self._results) or digest != pixels_digest(pixels):
+            return None
+        self.used.append(chart.name)
+        return pixels
+
+
+def _tagged_pixels(path: Path) -> tuple[str, str, np.ndarray] | None:
+    """A PNG's tag (identity, pixels digest) and RGBA pixels; None if untagged or unreadable."""
+    try:
+        with Image.open(path) as image:
+            if image.format != "PNG":
+                return None
+            tag = image.info.get(TAG_KEY)  # a text chunk before the pixels: read on opening
+            if not isinstance(tag, str) or tag.count(" ") != 1:
+                return None
+            identity, digest = tag.split(" ")
+            return identity, digest, np.asarray(image.convert("RGBA"))
+    # What Pillow raises for a missing, truncated or malformed file: the chart is drawn instead.
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
 
 
 def write_charts(
@@ -76,8 +218,10 @@ def write_charts(
             fig = chart.figure()
             for fmt in formats:
                 path = folder / f"{chart.name}.{fmt}"
-                png = {"pil_kwargs": PNG_OPTIONS} if fmt == "png" else {}
-                fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix), **png)
+                if fmt == "png":  # tagged, so the report can use it (ChartFiles)
+                    _save_png(fig, path, chart_identity(chart, ds, sensitivity, scenarios))
+                else:
+                    fig.savefig(path, dpi=DPI, metadata=_metadata(path.suffix))
                 written.append(path)
             if progress is not None:
                 progress(done, len(todo))

@@ -10,6 +10,7 @@ from simulator.analysis.movement import cause_split, movement
 from simulator.errors import UserError
 from simulator.files import check_file, write_file
 from simulator.present.charts import RunInfo, chart_style
+from simulator.present.charts.files import ChartFiles
 from simulator.present.report.blocks import CabinetPage, ChartBlock
 from simulator.present.report.cabinet import cabinet_figure, write_cabinet_pdf, write_cabinet_png
 from simulator.present.report.document import build_report
@@ -116,7 +117,11 @@ def write_report(
             pages = paginate(blocks)
         step = _Steps(blocks, len(pages), progress)
         drawn = DrawnCharts()  # each chart drawn once, for the HTML and the PDF
-        text = render_html(blocks, run, step, drawn)
+        # The charts the run drew (its headline charts; all, after `overspend chart`), when
+        # they are the pictures of these results: the HTML embeds them without drawing again.
+        folder = Path(results_dir) if Path(results_dir).is_dir() else Path(results_dir).parent
+        files = ChartFiles(folder / "charts", ds, sens, scen)
+        text = render_html(blocks, run, step, drawn, files)
         html_name, pdf_name, xlsx_name, one_pdf, one_png = REPORT_FILES
         summary = next(b.summary for b in blocks if isinstance(b, CabinetPage))
         with chart_style():
