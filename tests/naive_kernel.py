@@ -79,7 +79,7 @@ def _log(x: float) -> float:
 
 
 def fresh_length(rng: Stream, family: str, p1: float, p2: float) -> float:
-    """Weeks a new placement lasts (``kernels.length_parts``)."""
+    """Weeks a new placement lasts (``kernels.length_parts_v``)."""
     if family == "lognormal":
         return math.exp(p1 if p2 == 0.0 else p1 + p2 * rng.normal())
     if family == "gamma":

@@ -213,7 +213,7 @@ def _draw_in_numba(state, n_uniform, n_normal, n_exponential, gamma_shapes, gamm
         total += kernels.exponential(s)
     for j in range(gamma_shapes.size):
         for _ in range(gamma_counts[j]):
-            total += kernels.gamma_inline(s, gamma_shapes[j])  # as where the kernel draws lengths
+            total += kernels.gamma_inline(s, gamma_shapes[j])  # inlined, as the kernel draws them
     return total
 
 

@@ -18,6 +18,7 @@ from simulator.model import kernels
 
 GRID = month_grid(2024, 4)
 EDGES = GRID.edges_weeks
+CHARGE_EDGES = kernels.edges_with_sentinel(EDGES)  # what _charge_all takes
 MONTH_OF_DAY = GRID.month_of_day()
 N_MONTHS = EDGES.size - 1
 
@@ -65,7 +66,9 @@ def _charged_together(first, start, length, cost, n: int | None = None) -> tuple
     direct, rate = np.zeros(N_MONTHS + 1), np.zeros(N_MONTHS + 1)
     opened = np.zeros(N_MONTHS + 1, np.int64)
     n = first.size if n is None else n
-    kernels._charge_all(start, length, cost, first, n, EDGES, MONTH_OF_DAY, direct, rate, opened)
+    kernels._charge_all(
+        start, length, cost, first, n, CHARGE_EDGES, MONTH_OF_DAY, direct, rate, opened
+    )
     return direct, rate, opened
 
 
@@ -88,10 +91,33 @@ def test_charging_adds_to_what_is_there_and_only_the_first_n():
     direct, rate, opened = _charged_together(first, start, length, cost, n=half)
     kernels._charge_all(
         start[half:], length[half:], cost[half:], first[half:], first.size - half,
-        EDGES, MONTH_OF_DAY, direct, rate, opened,
+        CHARGE_EDGES, MONTH_OF_DAY, direct, rate, opened,
     )  # fmt: skip
     one_by_one = _charged_one_by_one(first, start, length, cost)
     for got, want in zip((direct, rate, opened), one_by_one, strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_the_edges_end_in_a_nan_sentinel_and_charging_refuses_edges_without():
+    assert np.array_equal(CHARGE_EDGES[:-1], EDGES) and np.isnan(CHARGE_EDGES[-1])
+    first, start, length, cost = _placements(np.random.default_rng(5), 10, sorted_months=True)
+    direct, rate = np.zeros(N_MONTHS + 1), np.zeros(N_MONTHS + 1)
+    opened = np.zeros(N_MONTHS + 1, np.int64)
+    with pytest.raises(ValueError, match="edges_with_sentinel"):
+        kernels._charge_all(
+            start, length, cost, first, 10, EDGES, MONTH_OF_DAY, direct, rate, opened
+        )
+
+
+def test_ends_at_the_horizon_or_never_charge_as_one_by_one():
+    # The NaN sentinel must leave ends at or past the horizon's last boundary,
+    # an infinite one included, in the spare slot, as the definition does.
+    first = np.array([0, 5, N_MONTHS - 1, N_MONTHS - 1, 3])
+    start = EDGES[first] + 0.5
+    length = np.array([EDGES[-1] - start[0], np.inf, EDGES[-1] - start[2], 1e300, 1.0])
+    cost = np.array([100.0, 200.0, 300.0, 400.0, 500.0])
+    together = _charged_together(first, start, length, cost)
+    for got, want in zip(together, _charged_one_by_one(first, start, length, cost), strict=True):
         assert np.array_equal(got, want)
 
 
@@ -161,18 +187,3 @@ def test_a_zero_length_starting_placement_is_never_open_and_costs_nothing(k):
     )
     assert not caseload.any()
     assert np.all(np.abs(spend) <= 1e-9)
-
-
-@pytest.mark.parametrize("family", sorted(kernels.FAMILY_CODES))
-def test_the_called_length_draw_is_the_inlined_one(family):
-    # Moves draw lengths with the called copy (quicker to compile); it must draw
-    # the same variates and give the same (scale, power) as the inlined one.
-    code = kernels.FAMILY_CODES[family]
-    p1, p2 = {"lognormal": (4.0, 0.8), "gamma": (0.7, 60.0)}.get(family, (0.9, 80.0))
-    words = [0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 12345]
-    inlined, called = kernels.state_from(words), kernels.state_from(words)
-    for _ in range(200):
-        a = kernels.length_parts(inlined[0], code, p1, p2)
-        b = kernels._length_parts_call(called[0], code, p1, p2)
-        assert a == b
-    assert inlined.tobytes() == called.tobytes()  # the same stream, the same counts
