@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     WRITTEN.clear()  # what this command writes, for the message after an interrupt
     try:  # parsing imports the commands' modules, so a Ctrl-C may come here too
         core = command in ("run", "validate")
-        args = build_parser(core_only=core, only=command).parse_args(argv)
+        # Help or `--` before the command: the top-level help lists every command.
+        only = command if argv[0] == command else None
+        args = build_parser(core_only=core and only is not None, only=only).parse_args(argv)
         return args.handler(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -80,6 +80,35 @@ def test_charts_of_other_results_are_not_used(ds, drawn_folder):
         assert files.used == []
 
 
+def test_charts_drawn_by_other_code_are_not_used(ds, drawn_folder, monkeypatch):
+    """An update of the tool (its code changed, its version number perhaps not) draws afresh."""
+    from simulator.present.charts import files as chart_files
+
+    chart = headline(ds)[0]
+    assert ChartFiles(drawn_folder, ds).pixels(chart) is not None
+    monkeypatch.setattr(chart_files, "code_revision", lambda: "0" * 64)
+    assert ChartFiles(drawn_folder, ds).pixels(chart) is None
+
+
+def test_a_user_s_savefig_settings_do_not_change_the_chart_files(ds, drawn_folder, tmp_path):
+    """A matplotlibrc with a tight box and a transparent background: the same files."""
+    import matplotlib
+
+    with matplotlib.rc_context(
+        {"savefig.bbox": "tight", "savefig.transparent": True, "figure.facecolor": "#ffeeee"}
+    ):
+        charts.write_charts(ds, tmp_path, headline=True)
+
+    def content(path):
+        # An SVG's clip-path ids hash an object's id() for some clips: not the drawing.
+        return re.sub(rb"#?p[0-9a-f]{10}\b", b"p", path.read_bytes())
+
+    for chart in headline(ds):
+        for suffix in (".png", ".svg"):
+            name = f"{chart.name}{suffix}"
+            assert content(tmp_path / name) == content(drawn_folder / name), name
+
+
 def test_a_file_under_another_chart_s_name_is_not_used(ds, drawn_folder, tmp_path):
     first, second = headline(ds)[:2]
     shutil.copy(drawn_folder / f"{first.name}.png", tmp_path / f"{second.name}.png")

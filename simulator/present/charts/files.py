@@ -11,6 +11,7 @@ picture of the results it reports on (:class:`ChartFiles`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -62,8 +63,9 @@ def chart_identity(
     stamps its own ``created`` time (to the second) beside its resolved config,
     seed, draws and version, so a new run of any kind changes them, and two
     runs that share all of them give the same results (runs are reproducible).
-    Then the chart's name and size, and the versions of overspend, matplotlib and
-    FreeType (a new version may draw differently).
+    Then the chart's name and size, the version and the code of overspend
+    (:func:`code_revision`), and the versions of matplotlib and FreeType (a new
+    version may draw differently).
 
     Parameters
     ----------
@@ -85,12 +87,34 @@ def chart_identity(
     about = {
         "chart": chart.name,
         "size": [float(v) for v in chart.size],
-        "versions": [__version__, matplotlib.__version__, matplotlib.ft2font.__freetype_version__],
+        "versions": [
+            __version__,
+            code_revision(),
+            matplotlib.__version__,
+            matplotlib.ft2font.__freetype_version__,
+        ],
         "results": [
             {str(k): str(v) for k, v in src.attrs.items()} for src in sources if src is not None
         ],
     }
     return hashlib.sha256(json.dumps(about, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def code_revision() -> str:
+    """SHA-256 of the source of every module of :mod:`simulator` (names and text).
+
+    Part of a chart's identity: a chart file drawn by other code (an update of the
+    tool, which may draw a chart differently although its version number is the
+    same) is drawn afresh rather than reused beside a PDF the new code draws.
+    Reading the package's sources costs a few milliseconds, once per process.
+    """
+    root = Path(__file__).resolve().parents[2]  # the simulator package
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def pixels_digest(rgba: np.ndarray) -> str:

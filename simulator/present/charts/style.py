@@ -79,6 +79,15 @@ STYLE = {
     "svg.hashsalt": "overspend",
     "pdf.fonttype": 42,
     "savefig.dpi": DPI,
+    # matplotlib's own defaults, pinned: a user's matplotlibrc (a tight bounding box, a
+    # transparent or coloured background) must not change the charts, whose PNGs are drawn
+    # from the canvas (files._save_png) and whose SVGs go through savefig.
+    "figure.facecolor": "white",
+    "figure.edgecolor": "white",
+    "savefig.facecolor": "auto",
+    "savefig.edgecolor": "auto",
+    "savefig.transparent": False,
+    "savefig.bbox": "standard",
     "figure.autolayout": False,
     "figure.constrained_layout.use": False,
 }

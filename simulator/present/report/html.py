@@ -72,7 +72,7 @@ def palette_image(rgba: np.ndarray) -> Image.Image:
 
     The charts have a few flat colours and a few thousand shades at the edges of
     text and lines. The octree method costs a tenth of median cut (5 against 50 ms
-    a chart); on the charts of a run no pixel moves by more than 14 levels of 255
+    a chart); on the charts of a run no pixel moved by more than 15 levels of 255
     in any channel (median cut's worst was 63), the average by about one level,
     and flat colours by at most four (a near-white #fafafa shows as #fefefe):
     invisible, and tested (``tests/present/test_pictures.py``). Its palettes also
