@@ -3,7 +3,7 @@
 ``kernels._charge_all`` keeps the current first month's sums in registers; it
 must give the very same bits as charging each placement in turn with
 ``kernels._charge`` (the definition), whatever order the first months come in.
-``kernels.weibull_powers`` must give exactly ``math.log(x) / k``.
+``kernels.weibull_powers`` must give ``math.log(x) / k`` (its log within 1 ulp of libm's).
 """
 
 from __future__ import annotations
@@ -134,14 +134,17 @@ def test_a_whole_placement_charges_its_cost_times_its_weeks():
     assert np.cumsum(opened)[:6].tolist() == [0, 1, 1, 1, 0, 0]
 
 
-def test_weibull_powers_are_log_over_shape_exactly():
+def test_weibull_powers_are_log_over_shape():
     rng = np.random.default_rng(3)
     raw = np.concatenate([rng.exponential(size=1_000), rng.gamma(2.1, size=1_000), [1.0, 1e-300]])
     power = raw.copy()
     kernels.weibull_powers(power, 10, raw.size - 5, 0.9)
     want = raw.copy()
     want[10 : raw.size - 5] = [math.log(x) / 0.9 for x in raw[10 : raw.size - 5]]
-    assert np.array_equal(power, want)  # untouched outside [first, stop)
+    # The vectorised log is within 1 ulp of libm's (tests/model/test_kernels_log.py);
+    # each side then rounds its quotient once.
+    assert np.all(np.abs(power - want) <= 2.0 * np.spacing(np.abs(want)))
+    assert np.array_equal(power[:10], raw[:10]) and np.array_equal(power[-5:], raw[-5:])
 
 
 def _months(first, start, length, cost) -> tuple[np.ndarray, np.ndarray]:
