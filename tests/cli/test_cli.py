@@ -143,6 +143,7 @@ def test_bad_arguments_exit_2(capsys):
     assert "must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # fresh processes or a whole PDF: a few seconds each
 def test_python_dash_m_and_help_work(small_toml, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     done = subprocess.run(
@@ -279,6 +280,7 @@ def test_a_config_with_a_byte_order_mark_is_read(small_toml, capsys):
     assert cli.main(["validate", str(small_toml)]) == 0
 
 
+@pytest.mark.slow  # fresh processes or a whole PDF: a few seconds each
 def test_a_closed_pipe_neither_fails_nor_stops_the_run(small_toml, tmp_path):
     # `overspend run | head -1`: the reader goes away, the run still writes its results.
     out = tmp_path / "run"

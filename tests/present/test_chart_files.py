@@ -193,6 +193,7 @@ def page_streams(path) -> list[tuple[list[bytes], np.ndarray]]:
     return out
 
 
+@pytest.mark.slow  # fresh processes or a whole PDF: a few seconds each
 def test_the_pdf_is_the_same_whether_the_html_drew_the_charts_or_not(ds, drawn_folder, tmp_path):
     """Its charts are vectors drawn from the figures either way: the same operators and text,
     at places equal to a millionth of a point (a figure drawn by Agg first rounds a few
