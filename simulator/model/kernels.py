@@ -1044,22 +1044,11 @@ def _moved_in(rng, length_law, cost_law, month_of_day, p, moved, n_moved, batch,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pick(rng, weights, total):
-    """A destination drawn in proportion to ``weights`` (their sum ``total``)."""
-    pick = _uniform(rng) * total
-    chosen = -1
-    for q in range(weights.size):
-        if weights[q] > 0.0:
-            chosen = q  # the last one with a weight, should rounding overshoot
-            if pick < weights[q]:
-                break
-            pick -= weights[q]
-    return chosen
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _pick_v(st, weights, total):
-    """:func:`_pick` on state values: (destination, next state); the caller counts its uniform."""
+    """A destination drawn in proportion to ``weights`` (their sum ``total``), on state values.
+
+    Returns (destination, next state); the caller counts its uniform (:func:`_pick` does).
+    """
     u, st = _uniform_v(st)
     pick = u * total
     chosen = -1
@@ -1070,6 +1059,15 @@ def _pick_v(st, weights, total):
                 break
             pick -= weights[q]
     return chosen, st
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pick(rng, weights, total):
+    """A destination drawn in proportion to ``weights`` (their sum ``total``); counts its uniform."""
+    chosen, st = _pick_v(_words(rng), weights, total)
+    _put(rng, st)
+    rng.n_uniform += 1
+    return chosen
 
 
 @njit(cache=True, nogil=True)
