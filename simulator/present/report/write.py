@@ -21,6 +21,7 @@ from simulator.present.report.pdf import paginate, render_pdf
 from simulator.present.report.xlsx import reserve_sheet, worst_outcomes_sheet, write_xlsx
 from simulator.results.reserve import reserve_dataset
 from simulator.results.summary import summary_table
+from simulator.runs.streamed import results_path
 
 #: What :func:`write_report` writes.
 REPORT_FILES = ("report.html", "report.pdf", "summary.xlsx", "summary.pdf", "summary.png")
@@ -119,7 +120,7 @@ def write_report(
         drawn = DrawnCharts()  # each chart drawn once, for the HTML and the PDF
         # The charts the run drew (its headline charts; all, after `overspend chart`), when
         # they are the pictures of these results: the HTML embeds them without drawing again.
-        folder = Path(results_dir) if Path(results_dir).is_dir() else Path(results_dir).parent
+        folder = results_path(results_dir).parent  # the run folder, whether given a folder or file
         files = ChartFiles(folder / "charts", ds, sens, scen)
         text = render_html(blocks, run, step, drawn, files)
         html_name, pdf_name, xlsx_name, one_pdf, one_png = REPORT_FILES
