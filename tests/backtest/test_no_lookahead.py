@@ -8,13 +8,11 @@ the same, while the outcome the backtest scores it against does see them.
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.backtest.forecast import Settings, forecast_origin
+from simulator.backtest.forecast import forecast_origin
 from simulator.backtest.run import Inputs
 from simulator.calibrate import load_packages, load_ssda903
 from simulator.calibrate.records import day_numbers, to_day
@@ -24,34 +22,17 @@ from simulator.calibrate.synthetic import (
     simulate_records,
 )
 from simulator.config.load import config_from_dict
+from tests.backtest import KNOWN_AT, ORIGIN, look_ahead_truth
+from tests.backtest import LOOK_AHEAD_SETTINGS as SETTINGS
 
-ORIGIN = date(2022, 4, 1)
-KNOWN_AT = date(2022, 3, 31)
 COLUMNS = ["client", "service", "start", "end", "start_censored", "last_seen"]
-SETTINGS = Settings(draws=64, seed=5)
-
-
-def _truth() -> dict:
-    def service(per_year, median):
-        return {
-            "budget_gbp": 0,
-            "arrivals": {"per_year": per_year},
-            "length": {"dist": "lognormal", "median_weeks": median, "sigma": 0.9},
-            "unit_cost": {"mean_gbp_per_week": 900.0},
-        }
-
-    return {
-        "council": {"name": "Look Ahead"},
-        "horizon": {"start": "2022/23", "years": 1},
-        "services": {"ifa_fostering": service(80, 40), "childrens_homes": service(30, 30)},
-    }
 
 
 @pytest.fixture(scope="module")
 def returns(tmp_path_factory) -> dict[int, pd.DataFrame]:
     """Yearly returns 2018/19 to 2022/23 of one history, with a few exits never recorded."""
     history = simulate_episodes(
-        config_from_dict(_truth()), "2023-03-31", seed=11, legal_changes_per_year=0.5,
+        config_from_dict(look_ahead_truth()), "2023-03-31", seed=11, legal_changes_per_year=0.5,
         moves_per_child=0.3,
     )  # fmt: skip
     return returns_from_history(history, 2019, 2023, seed=3, missed_exits=0.05)
@@ -117,7 +98,7 @@ def test_later_records_cannot_change_the_forecast(returns, tmp_path):
 
 @pytest.mark.slow
 def test_a_package_list_is_read_as_it_stood(tmp_path):
-    truth = config_from_dict(_truth())
+    truth = config_from_dict(look_ahead_truth())
     table = simulate_records(truth, "2019-04-01", "2023-03-31", seed=4)
     path = tmp_path / "packages.csv"
     table.to_csv(path, index=False)

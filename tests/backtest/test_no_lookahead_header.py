@@ -8,13 +8,11 @@ of returns made after it are left out, as the episodes of those returns are
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.backtest.forecast import Settings, forecast_origin
+from simulator.backtest.forecast import forecast_origin
 from simulator.backtest.run import Inputs
 from simulator.calibrate import load_ssda903
 from simulator.calibrate import ssda903 as ssda903_module
@@ -25,33 +23,20 @@ from simulator.calibrate.synthetic import (
     simulate_episodes,
 )
 from simulator.config.load import config_from_dict
+from tests.backtest import KNOWN_AT, ORIGIN, look_ahead_truth
+from tests.backtest import LOOK_AHEAD_SETTINGS as SETTINGS
 
-ORIGIN = date(2022, 4, 1)
-KNOWN_AT = date(2022, 3, 31)
-SETTINGS = Settings(draws=64, seed=5)
 AGES = {"5-9": 0.2, "10-15": 0.5, "16-17": 0.3}
-
-
-def _truth() -> dict:
-    def service(per_year, median):
-        return {
-            "budget_gbp": 0,
-            "arrivals": {"per_year": per_year},
-            "length": {"dist": "lognormal", "median_weeks": median, "sigma": 0.9},
-            "unit_cost": {"mean_gbp_per_week": 900.0},
-        }
-
-    return {
-        "council": {"name": "Look Ahead"},
-        "horizon": {"start": "2022/23", "years": 1},
-        "services": {"ifa_fostering": service(80, 40), "childrens_homes": service(30, 30)},
-    }
 
 
 @pytest.fixture(scope="module")
 def history() -> pd.DataFrame:
     return simulate_episodes(
-        config_from_dict(_truth()), "2023-03-31", seed=11, history_years=15, age_at_entry=AGES
+        config_from_dict(look_ahead_truth()),
+        "2023-03-31",
+        seed=11,
+        history_years=15,
+        age_at_entry=AGES,
     )
 
 
